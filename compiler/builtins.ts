@@ -1,0 +1,329 @@
+// Built-in layers: their hyper-parameters, range checks, weights (the weight-name contract of
+// design.md section 3) and how a call lowers to IR ops. One entry per layer.
+import type { HyperType } from "../grammar/ast.js";
+import type { GraphBuilder } from "./ir/graph.js";
+import { type Activation, type Gating, GATINGS, type InitKind, type OpAttrs, type OpName } from "./ir/ops.js";
+import type { Dim } from "./ir/types.js";
+import type { Routing, Value } from "./values.js";
+
+export interface BuiltinParam {
+  readonly name: string;
+  readonly type: HyperType;
+  /** Default from the arguments bound so far; absent means required. */
+  readonly default?: (args: Args) => Value;
+}
+
+export interface WeightDecl {
+  /** Suffix after the instance path; `{e}.` prefixes stacked expert tensors. */
+  readonly suffix: string;
+  readonly shape: readonly number[];
+  readonly init: InitKind;
+  readonly fanIn: number;
+}
+
+/** Read access to bound arguments, typed by the caller's expectation. */
+export interface Args {
+  int(name: string): number;
+  float(name: string): number;
+  bool(name: string): boolean;
+  string(name: string): string;
+  act(name: string): Activation;
+}
+
+/** What a call needs from the elaborator. */
+export interface CallContext {
+  readonly builder: GraphBuilder;
+  readonly path: string;
+  readonly args: Args;
+  weight(suffix: string): number;
+  /** Adds a node, attributing it to this instance; shape errors are reported at the call. */
+  op<K extends OpName>(op: K, inputs: readonly number[], attrs: OpAttrs[K]): number[];
+  /** Registers an MoE routing site for the runtime's statistics. */
+  routingSite(routing: Routing, routed: number, kept: number, probs: number, rowsPerToken: number): void;
+}
+
+export interface BuiltinLayer {
+  readonly name: string;
+  readonly params: readonly BuiltinParam[];
+  /** Returns a message per invalid argument: [argument name, message]. */
+  readonly validate: (args: Args) => [string, string][];
+  readonly weights: (args: Args) => WeightDecl[];
+  /** Number of inputs of a call and what they are, for messages. */
+  readonly inputs: readonly ("tensor" | "routing")[];
+  readonly call: (ctx: CallContext, inputs: readonly (number | Routing)[]) => Value;
+}
+
+const int = (name: string, def?: (a: Args) => number): BuiltinParam => ({
+  name,
+  type: "int",
+  default: def && ((a) => ({ kind: "int", value: def(a) })),
+});
+const float = (name: string, def: number): BuiltinParam => ({
+  name,
+  type: "float",
+  default: () => ({ kind: "float", value: def }),
+});
+const bool = (name: string, def: (a: Args) => boolean): BuiltinParam => ({
+  name,
+  type: "bool",
+  default: (a) => ({ kind: "bool", value: def(a) }),
+});
+const act = (name: string, def: Activation): BuiltinParam => ({
+  name,
+  type: "act",
+  default: () => ({ kind: "act", value: def }),
+});
+
+function positive(args: Args, ...names: string[]): [string, string][] {
+  return names
+    .filter((n) => args.int(n) < 1)
+    .map((n) => [n, `${n} must be a positive integer, got ${args.int(n)}`]);
+}
+
+const linearWeights = (prefix: string, out: number, inn: number, bias: boolean): WeightDecl[] => [
+  { suffix: `${prefix}weight`, shape: [out, inn], init: "linear", fanIn: inn },
+  ...(bias ? [{ suffix: `${prefix}bias`, shape: [out], init: "bias" as const, fanIn: inn }] : []),
+];
+
+function linear(ctx: CallContext, x: number, prefix: string, bias: boolean): number {
+  const inputs = [x, ctx.weight(`${prefix}weight`)];
+  if (bias) inputs.push(ctx.weight(`${prefix}bias`));
+  return ctx.op("linear", inputs, {})[0]!;
+}
+
+function tensor(v: number): Value {
+  return { kind: "tensor", value: v };
+}
+
+const inputTensor = (inputs: readonly (number | Routing)[], i = 0): number => inputs[i] as number;
+
+const Linear: BuiltinLayer = {
+  name: "Linear",
+  params: [int("in_features"), int("out_features"), bool("bias", () => true)],
+  validate: (a) => positive(a, "in_features", "out_features"),
+  weights: (a) => linearWeights("", a.int("out_features"), a.int("in_features"), a.bool("bias")),
+  inputs: ["tensor"],
+  call: (ctx, inputs) => tensor(linear(ctx, inputTensor(inputs), "", ctx.args.bool("bias"))),
+};
+
+const Embedding: BuiltinLayer = {
+  name: "Embedding",
+  params: [int("vocab"), int("dim")],
+  validate: (a) => positive(a, "vocab", "dim"),
+  weights: (a) => [{ suffix: "weight", shape: [a.int("vocab"), a.int("dim")], init: "embedding", fanIn: a.int("dim") }],
+  inputs: ["tensor"],
+  call: (ctx, inputs) => tensor(ctx.op("embedding", [inputTensor(inputs), ctx.weight("weight")], {})[0]!),
+};
+
+const RMSNorm: BuiltinLayer = {
+  name: "RMSNorm",
+  params: [int("dim"), float("eps", 1e-6)],
+  validate: (a) => [...positive(a, "dim"), ...epsCheck(a)],
+  weights: (a) => [{ suffix: "weight", shape: [a.int("dim")], init: "norm_weight", fanIn: a.int("dim") }],
+  inputs: ["tensor"],
+  call: (ctx, inputs) =>
+    tensor(ctx.op("rmsnorm", [inputTensor(inputs), ctx.weight("weight")], { eps: ctx.args.float("eps") })[0]!),
+};
+
+const LayerNorm: BuiltinLayer = {
+  name: "LayerNorm",
+  params: [int("dim"), float("eps", 1e-5)],
+  validate: (a) => [...positive(a, "dim"), ...epsCheck(a)],
+  weights: (a) => [
+    { suffix: "weight", shape: [a.int("dim")], init: "norm_weight", fanIn: a.int("dim") },
+    { suffix: "bias", shape: [a.int("dim")], init: "norm_bias", fanIn: a.int("dim") },
+  ],
+  inputs: ["tensor"],
+  call: (ctx, inputs) =>
+    tensor(
+      ctx.op("layernorm", [inputTensor(inputs), ctx.weight("weight"), ctx.weight("bias")], {
+        eps: ctx.args.float("eps"),
+      })[0]!,
+    ),
+};
+
+function epsCheck(a: Args): [string, string][] {
+  return a.float("eps") > 0 && a.float("eps") < 1 ? [] : [["eps", `eps must be in (0, 1), got ${a.float("eps")}`]];
+}
+
+const Attention: BuiltinLayer = {
+  name: "Attention",
+  params: [int("dim"), int("heads"), bool("rope", () => true), float("rope_base", 10000)],
+  validate: (a) => {
+    const problems = positive(a, "dim", "heads");
+    if (problems.length > 0) return problems;
+    if (a.int("dim") % a.int("heads") !== 0)
+      return [["heads", `dim (${a.int("dim")}) must be divisible by heads (${a.int("heads")})`]];
+    if (a.bool("rope") && (a.int("dim") / a.int("heads")) % 2 !== 0)
+      return [["heads", `rotary positions need an even head width, got ${a.int("dim") / a.int("heads")}`]];
+    return a.float("rope_base") > 1 ? [] : [["rope_base", "rope_base must be greater than 1"]];
+  },
+  weights: (a) =>
+    ["q_proj", "k_proj", "v_proj", "o_proj"].flatMap((p) =>
+      linearWeights(`${p}.`, a.int("dim"), a.int("dim"), false),
+    ),
+  inputs: ["tensor"],
+  call: (ctx, inputs) => {
+    const x = inputTensor(inputs);
+    const heads = ctx.args.int("heads");
+    let q = linear(ctx, x, "q_proj.", false);
+    let k = linear(ctx, x, "k_proj.", false);
+    const v = linear(ctx, x, "v_proj.", false);
+    if (ctx.args.bool("rope")) {
+      const rope = { heads, base: ctx.args.float("rope_base") };
+      q = ctx.op("rope", [q], rope)[0]!;
+      k = ctx.op("rope", [k], rope)[0]!;
+    }
+    const a = ctx.op("attention", [q, k, v], { heads })[0]!;
+    return tensor(linear(ctx, a, "o_proj.", false));
+  },
+};
+
+/** A dense feed-forward block, plain (fc1, fc2) or gated (gate, up, down). */
+const FFN: BuiltinLayer = {
+  name: "FFN",
+  params: [int("dim"), int("hidden"), act("act", "gelu"), bool("gated", () => false), bool("bias", (a) => !a.bool("gated"))],
+  validate: (a) => [...positive(a, "dim", "hidden"), ...gatedBiasCheck(a)],
+  weights: (a) => {
+    const [d, f] = [a.int("dim"), a.int("hidden")];
+    return a.bool("gated")
+      ? [...linearWeights("gate.", f, d, false), ...linearWeights("up.", f, d, false), ...linearWeights("down.", d, f, false)]
+      : [...linearWeights("fc1.", f, d, a.bool("bias")), ...linearWeights("fc2.", d, f, a.bool("bias"))];
+  },
+  inputs: ["tensor"],
+  call: (ctx, inputs) => {
+    const x = inputTensor(inputs);
+    const fn = ctx.args.act("act");
+    if (ctx.args.bool("gated")) {
+      const g = ctx.op("activation", [linear(ctx, x, "gate.", false)], { fn })[0]!;
+      const h = ctx.op("mul", [g, linear(ctx, x, "up.", false)], {})[0]!;
+      return tensor(linear(ctx, h, "down.", false));
+    }
+    const bias = ctx.args.bool("bias");
+    const h = ctx.op("activation", [linear(ctx, x, "fc1.", bias)], { fn })[0]!;
+    return tensor(linear(ctx, h, "fc2.", bias));
+  },
+};
+
+function gatedBiasCheck(a: Args): [string, string][] {
+  return a.bool("gated") && a.bool("bias") ? [["bias", "gated (SwiGLU) feed-forward layers have no bias"]] : [];
+}
+
+const Router: BuiltinLayer = {
+  name: "Router",
+  params: [
+    int("dim"),
+    int("experts"),
+    int("top_k", () => 1),
+    { name: "gating", type: "string", default: () => ({ kind: "string", value: "softmax" }) },
+    float("capacity", 0),
+  ],
+  validate: (a) => {
+    const problems = positive(a, "dim", "experts", "top_k");
+    if (problems.length > 0) return problems;
+    if (a.int("top_k") > a.int("experts"))
+      problems.push(["top_k", `top_k (${a.int("top_k")}) must be at most the number of experts (${a.int("experts")})`]);
+    if (!(GATINGS as readonly string[]).includes(a.string("gating")))
+      problems.push(["gating", `gating must be one of ${GATINGS.map((g) => `"${g}"`).join(", ")}, got "${a.string("gating")}"`]);
+    if (a.float("capacity") < 0)
+      problems.push(["capacity", `capacity factor must be 0 (dropless) or positive, got ${a.float("capacity")}`]);
+    return problems;
+  },
+  weights: (a) => [{ suffix: "weight", shape: [a.int("experts"), a.int("dim")], init: "router", fanIn: a.int("dim") }],
+  inputs: ["tensor"],
+  call: (ctx, inputs) => {
+    const x = inputTensor(inputs);
+    const experts = ctx.args.int("experts");
+    const topK = ctx.args.int("top_k");
+    const factor = ctx.args.float("capacity");
+    const logits = ctx.op("linear", [x, ctx.weight("weight")], {})[0]!;
+    const [routed, gate, probs] = ctx.op("route", [logits], {
+      topK,
+      gating: ctx.args.string("gating") as Gating,
+    }) as [number, number, number];
+    const [expert, keptGate] =
+      factor > 0 ? (ctx.op("capacity", [routed, gate], { experts, factor }) as [number, number]) : [routed, gate];
+    const routing: Routing = { expert, gate: keptGate, experts, topK, path: ctx.path };
+    ctx.routingSite(routing, routed, expert, probs, rowsPerToken(ctx.builder.type(x).shape[0]!));
+    return { kind: "routing", routing };
+  },
+};
+
+/** Sub-tokens per token: the coefficient of the symbolic row count (T·h rows after a split). */
+function rowsPerToken(rows: Dim): number {
+  return typeof rows === "number" ? 1 : rows.coef;
+}
+
+const Experts: BuiltinLayer = {
+  name: "Experts",
+  params: [
+    int("experts"),
+    int("dim"),
+    int("hidden"),
+    act("act", "gelu"),
+    bool("gated", () => false),
+    bool("bias", (a) => !a.bool("gated")),
+  ],
+  validate: (a) => [...positive(a, "experts", "dim", "hidden"), ...gatedBiasCheck(a)],
+  weights: (a) => {
+    const [e, d, f] = [a.int("experts"), a.int("dim"), a.int("hidden")];
+    const stacked = (name: string, shape: number[], init: InitKind, fanIn: number): WeightDecl => ({
+      suffix: `{e}.${name}`,
+      shape: [e, ...shape],
+      init,
+      fanIn,
+    });
+    if (a.bool("gated")) {
+      return [
+        stacked("gate.weight", [f, d], "linear", d),
+        stacked("up.weight", [f, d], "linear", d),
+        stacked("down.weight", [d, f], "linear", f),
+      ];
+    }
+    const bias = a.bool("bias");
+    return [
+      stacked("fc1.weight", [f, d], "linear", d),
+      ...(bias ? [stacked("fc1.bias", [f], "bias", d)] : []),
+      stacked("fc2.weight", [d, f], "linear", f),
+      ...(bias ? [stacked("fc2.bias", [d], "bias", f)] : []),
+    ];
+  },
+  inputs: ["tensor", "routing"],
+  call: (ctx, inputs) => {
+    const x = inputTensor(inputs);
+    const routing = inputs[1] as Routing;
+    const gated = ctx.args.bool("gated");
+    const bias = ctx.args.bool("bias");
+    const fn = ctx.args.act("act");
+    const up = gated
+      ? [ctx.weight("{e}.gate.weight"), ctx.weight("{e}.up.weight")]
+      : [ctx.weight("{e}.fc1.weight"), ...(bias ? [ctx.weight("{e}.fc1.bias")] : [])];
+    const h = ctx.op("expert_up", [x, routing.expert, ...up], { act: fn, gated, bias })[0]!;
+    const down = gated
+      ? [ctx.weight("{e}.down.weight")]
+      : [ctx.weight("{e}.fc2.weight"), ...(bias ? [ctx.weight("{e}.fc2.bias")] : [])];
+    const slots = ctx.op("expert_down", [h, routing.expert, routing.gate, ...down], { bias })[0]!;
+    return tensor(ctx.op("combine", [slots], {})[0]!);
+  },
+};
+
+/** A layer that passes its input through; lets a spec switch a projection off (ablations). */
+const Identity: BuiltinLayer = {
+  name: "Identity",
+  params: [],
+  validate: () => [],
+  weights: () => [],
+  inputs: ["tensor"],
+  call: (_ctx, inputs) => tensor(inputTensor(inputs)),
+};
+
+export const BUILTIN_LAYERS: ReadonlyMap<string, BuiltinLayer> = new Map(
+  [Linear, Embedding, RMSNorm, LayerNorm, Attention, FFN, Router, Experts, Identity].map((l) => [l.name, l]),
+);
+
+/** Checks the router/bank pairing that no single layer can see. */
+export function checkRoutingMatchesBank(routing: Routing, bankExperts: number): string | undefined {
+  return routing.experts === bankExperts
+    ? undefined
+    : `the router '${routing.path}' chooses among ${routing.experts} experts but this bank has ${bankExperts}`;
+}
