@@ -2,7 +2,14 @@
 // design.md section 3) and how a call lowers to IR ops. One entry per layer.
 import type { HyperType } from "../grammar/ast.js";
 import type { GraphBuilder } from "./ir/graph.js";
-import { type Activation, type Gating, GATINGS, type InitKind, type OpAttrs, type OpName } from "./ir/ops.js";
+import {
+  type Activation,
+  type Gating,
+  GATINGS,
+  type InitKind,
+  type OpAttrs,
+  type OpName,
+} from "./ir/ops.js";
 import type { Dim } from "./ir/types.js";
 import type { Routing, Value } from "./values.js";
 
@@ -39,7 +46,13 @@ export interface CallContext {
   /** Adds a node, attributing it to this instance; shape errors are reported at the call. */
   op<K extends OpName>(op: K, inputs: readonly number[], attrs: OpAttrs[K]): number[];
   /** Registers an MoE routing site for the runtime's statistics. */
-  routingSite(routing: Routing, routed: number, kept: number, probs: number, rowsPerToken: number): void;
+  routingSite(
+    routing: Routing,
+    routed: number,
+    kept: number,
+    probs: number,
+    rowsPerToken: number,
+  ): void;
 }
 
 export interface BuiltinLayer {
@@ -110,19 +123,33 @@ const Embedding: BuiltinLayer = {
   name: "Embedding",
   params: [int("vocab"), int("dim")],
   validate: (a) => positive(a, "vocab", "dim"),
-  weights: (a) => [{ suffix: "weight", shape: [a.int("vocab"), a.int("dim")], init: "embedding", fanIn: a.int("dim") }],
+  weights: (a) => [
+    {
+      suffix: "weight",
+      shape: [a.int("vocab"), a.int("dim")],
+      init: "embedding",
+      fanIn: a.int("dim"),
+    },
+  ],
   inputs: ["tensor"],
-  call: (ctx, inputs) => tensor(ctx.op("embedding", [inputTensor(inputs), ctx.weight("weight")], {})[0]!),
+  call: (ctx, inputs) =>
+    tensor(ctx.op("embedding", [inputTensor(inputs), ctx.weight("weight")], {})[0]!),
 };
 
 const RMSNorm: BuiltinLayer = {
   name: "RMSNorm",
   params: [int("dim"), float("eps", 1e-6)],
   validate: (a) => [...positive(a, "dim"), ...epsCheck(a)],
-  weights: (a) => [{ suffix: "weight", shape: [a.int("dim")], init: "norm_weight", fanIn: a.int("dim") }],
+  weights: (a) => [
+    { suffix: "weight", shape: [a.int("dim")], init: "norm_weight", fanIn: a.int("dim") },
+  ],
   inputs: ["tensor"],
   call: (ctx, inputs) =>
-    tensor(ctx.op("rmsnorm", [inputTensor(inputs), ctx.weight("weight")], { eps: ctx.args.float("eps") })[0]!),
+    tensor(
+      ctx.op("rmsnorm", [inputTensor(inputs), ctx.weight("weight")], {
+        eps: ctx.args.float("eps"),
+      })[0]!,
+    ),
 };
 
 const LayerNorm: BuiltinLayer = {
@@ -143,7 +170,9 @@ const LayerNorm: BuiltinLayer = {
 };
 
 function epsCheck(a: Args): [string, string][] {
-  return a.float("eps") > 0 && a.float("eps") < 1 ? [] : [["eps", `eps must be in (0, 1), got ${a.float("eps")}`]];
+  return a.float("eps") > 0 && a.float("eps") < 1
+    ? []
+    : [["eps", `eps must be in (0, 1), got ${a.float("eps")}`]];
 }
 
 const Attention: BuiltinLayer = {
@@ -155,7 +184,9 @@ const Attention: BuiltinLayer = {
     if (a.int("dim") % a.int("heads") !== 0)
       return [["heads", `dim (${a.int("dim")}) must be divisible by heads (${a.int("heads")})`]];
     if (a.bool("rope") && (a.int("dim") / a.int("heads")) % 2 !== 0)
-      return [["heads", `rotary positions need an even head width, got ${a.int("dim") / a.int("heads")}`]];
+      return [
+        ["heads", `rotary positions need an even head width, got ${a.int("dim") / a.int("heads")}`],
+      ];
     return a.float("rope_base") > 1 ? [] : [["rope_base", "rope_base must be greater than 1"]];
   },
   weights: (a) =>
@@ -182,13 +213,26 @@ const Attention: BuiltinLayer = {
 /** A dense feed-forward block, plain (fc1, fc2) or gated (gate, up, down). */
 const FFN: BuiltinLayer = {
   name: "FFN",
-  params: [int("dim"), int("hidden"), act("act", "gelu"), bool("gated", () => false), bool("bias", (a) => !a.bool("gated"))],
+  params: [
+    int("dim"),
+    int("hidden"),
+    act("act", "gelu"),
+    bool("gated", () => false),
+    bool("bias", (a) => !a.bool("gated")),
+  ],
   validate: (a) => [...positive(a, "dim", "hidden"), ...gatedBiasCheck(a)],
   weights: (a) => {
     const [d, f] = [a.int("dim"), a.int("hidden")];
     return a.bool("gated")
-      ? [...linearWeights("gate.", f, d, false), ...linearWeights("up.", f, d, false), ...linearWeights("down.", d, f, false)]
-      : [...linearWeights("fc1.", f, d, a.bool("bias")), ...linearWeights("fc2.", d, f, a.bool("bias"))];
+      ? [
+          ...linearWeights("gate.", f, d, false),
+          ...linearWeights("up.", f, d, false),
+          ...linearWeights("down.", d, f, false),
+        ]
+      : [
+          ...linearWeights("fc1.", f, d, a.bool("bias")),
+          ...linearWeights("fc2.", d, f, a.bool("bias")),
+        ];
   },
   inputs: ["tensor"],
   call: (ctx, inputs) => {
@@ -206,7 +250,9 @@ const FFN: BuiltinLayer = {
 };
 
 function gatedBiasCheck(a: Args): [string, string][] {
-  return a.bool("gated") && a.bool("bias") ? [["bias", "gated (SwiGLU) feed-forward layers have no bias"]] : [];
+  return a.bool("gated") && a.bool("bias")
+    ? [["bias", "gated (SwiGLU) feed-forward layers have no bias"]]
+    : [];
 }
 
 const Router: BuiltinLayer = {
@@ -222,14 +268,30 @@ const Router: BuiltinLayer = {
     const problems = positive(a, "dim", "experts", "top_k");
     if (problems.length > 0) return problems;
     if (a.int("top_k") > a.int("experts"))
-      problems.push(["top_k", `top_k (${a.int("top_k")}) must be at most the number of experts (${a.int("experts")})`]);
+      problems.push([
+        "top_k",
+        `top_k (${a.int("top_k")}) must be at most the number of experts (${a.int("experts")})`,
+      ]);
     if (!(GATINGS as readonly string[]).includes(a.string("gating")))
-      problems.push(["gating", `gating must be one of ${GATINGS.map((g) => `"${g}"`).join(", ")}, got "${a.string("gating")}"`]);
+      problems.push([
+        "gating",
+        `gating must be one of ${GATINGS.map((g) => `"${g}"`).join(", ")}, got "${a.string("gating")}"`,
+      ]);
     if (a.float("capacity") < 0)
-      problems.push(["capacity", `capacity factor must be 0 (dropless) or positive, got ${a.float("capacity")}`]);
+      problems.push([
+        "capacity",
+        `capacity factor must be 0 (dropless) or positive, got ${a.float("capacity")}`,
+      ]);
     return problems;
   },
-  weights: (a) => [{ suffix: "weight", shape: [a.int("experts"), a.int("dim")], init: "router", fanIn: a.int("dim") }],
+  weights: (a) => [
+    {
+      suffix: "weight",
+      shape: [a.int("experts"), a.int("dim")],
+      init: "router",
+      fanIn: a.int("dim"),
+    },
+  ],
   inputs: ["tensor"],
   call: (ctx, inputs) => {
     const x = inputTensor(inputs);
@@ -242,7 +304,9 @@ const Router: BuiltinLayer = {
       gating: ctx.args.string("gating") as Gating,
     }) as [number, number, number];
     const [expert, keptGate] =
-      factor > 0 ? (ctx.op("capacity", [routed, gate], { experts, factor }) as [number, number]) : [routed, gate];
+      factor > 0
+        ? (ctx.op("capacity", [routed, gate], { experts, factor }) as [number, number])
+        : [routed, gate];
     const routing: Routing = { expert, gate: keptGate, experts, topK, path: ctx.path };
     ctx.routingSite(routing, routed, expert, probs, rowsPerToken(ctx.builder.type(x).shape[0]!));
     return { kind: "routing", routing };
@@ -318,7 +382,10 @@ const Identity: BuiltinLayer = {
 };
 
 export const BUILTIN_LAYERS: ReadonlyMap<string, BuiltinLayer> = new Map(
-  [Linear, Embedding, RMSNorm, LayerNorm, Attention, FFN, Router, Experts, Identity].map((l) => [l.name, l]),
+  [Linear, Embedding, RMSNorm, LayerNorm, Attention, FFN, Router, Experts, Identity].map((l) => [
+    l.name,
+    l,
+  ]),
 );
 
 /** Checks the router/bank pairing that no single layer can see. */

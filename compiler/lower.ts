@@ -12,12 +12,25 @@ import type {
   TensorDecl,
 } from "../grammar/ast.js";
 import { type Diagnostic, DiagnosticBag } from "../grammar/diagnostics.js";
-import { type Args, BUILTIN_LAYERS, type BuiltinLayer, checkRoutingMatchesBank } from "./builtins.js";
+import {
+  type Args,
+  BUILTIN_LAYERS,
+  type BuiltinLayer,
+  checkRoutingMatchesBank,
+} from "./builtins.js";
 import { type Graph, GraphBuilder } from "./ir/graph.js";
 import { ACTIVATIONS, type Activation, type OpAttrs, type OpName, ShapeError } from "./ir/ops.js";
 import { type Dim, type TensorType, dimEquals, formatDim, formatType } from "./ir/types.js";
 import type { LoadedProgram } from "./sources.js";
-import { type Callable, Env, type Instance, type Routing, type Value, coerce, describe } from "./values.js";
+import {
+  type Callable,
+  Env,
+  type Instance,
+  type Routing,
+  type Value,
+  coerce,
+  describe,
+} from "./values.js";
 
 /** Guard rails: absurd specs are rejected before any memory is spent on them. */
 export const LIMITS = {
@@ -70,19 +83,27 @@ export function lowerProgram(program: LoadedProgram, options: LowerOptions = {})
     chosen = entryScope.get(options.model);
     if (!chosen) {
       const known = [...entryScope.keys()];
-      bag.error(COMMAND_LINE, `no model or layer named '${options.model}'${suggest(options.model, known)}`);
+      bag.error(
+        COMMAND_LINE,
+        `no model or layer named '${options.model}'${suggest(options.model, known)}`,
+      );
     }
   } else {
     chosen = models[models.length - 1];
-    if (!chosen) bag.error(program.entry.span, "this file defines no `model`; pass --model NAME to pick a layer");
   }
   warnUnused(program, bag);
+  // A library of layers has nothing to build until a model or --model picks one.
   if (!chosen) return { hyperParams, diagnostics: bag.items };
 
   const elaborator = new Elaborator(program, bag);
   try {
     const graph = elaborator.lowerModel(chosen, options.overrides ?? [], hyperParams);
-    return { graph: bag.hasErrors ? undefined : graph, model: chosen.name.name, hyperParams, diagnostics: bag.items };
+    return {
+      graph: bag.hasErrors ? undefined : graph,
+      model: chosen.name.name,
+      hyperParams,
+      diagnostics: bag.items,
+    };
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
     return { hyperParams, model: chosen.name.name, diagnostics: bag.items };
@@ -110,7 +131,11 @@ class Elaborator {
     readonly bag: DiagnosticBag,
   ) {}
 
-  lowerModel(def: Definition, overrides: readonly string[], resolved: Map<string, number | boolean | string>): Graph {
+  lowerModel(
+    def: Definition,
+    overrides: readonly string[],
+    resolved: Map<string, number | boolean | string>,
+  ): Graph {
     (this.builder as { name: string }).name = def.name.name;
     const explicit = this.parseOverrides(def, overrides);
     const file = def.name.span.file;
@@ -123,7 +148,14 @@ class Elaborator {
     if (!instance?.env) return this.builder.build();
     for (const p of def.params) {
       const v = instance.env.lookup(p.name.name);
-      if (v && (v.kind === "int" || v.kind === "float" || v.kind === "bool" || v.kind === "string" || v.kind === "act"))
+      if (
+        v &&
+        (v.kind === "int" ||
+          v.kind === "float" ||
+          v.kind === "bool" ||
+          v.kind === "string" ||
+          v.kind === "act")
+      )
         resolved.set(p.name.name, v.value);
     }
     const forward = this.forwardOf(def, def.name.span);
@@ -138,7 +170,9 @@ class Elaborator {
         args.push({ kind: "error" });
         continue;
       }
-      const [value] = this.builder.add("input", [], { name: decl.name.name }, "", decl.span, [type]);
+      const [value] = this.builder.add("input", [], { name: decl.name.name }, "", decl.span, [
+        type,
+      ]);
       this.builder.inputs.push({ name: decl.name.name, value: value! });
       args.push({ kind: "tensor", value: value! });
     }
@@ -171,7 +205,8 @@ class Elaborator {
         continue;
       }
       const value = parseLiteral(raw, param.type);
-      if (value === undefined) this.bag.error(COMMAND_LINE, `--set ${name}: '${raw}' is not a valid ${param.type}`);
+      if (value === undefined)
+        this.bag.error(COMMAND_LINE, `--set ${name}: '${raw}' is not a valid ${param.type}`);
       else out.set(name, value);
     }
     return out;
@@ -186,12 +221,23 @@ class Elaborator {
     callerEnv?: Env,
   ): Instance | undefined {
     if (callable.kind === "builtin-layer") {
-      const bound = this.bindBuiltinArgs(callable.layer, args as readonly Argument[], callerEnv!, span);
-      return bound && this.instantiateBuiltin(callable.layer, bound, path, span, args as readonly Argument[]);
+      const bound = this.bindBuiltinArgs(
+        callable.layer,
+        args as readonly Argument[],
+        callerEnv!,
+        span,
+      );
+      return (
+        bound &&
+        this.instantiateBuiltin(callable.layer, bound, path, span, args as readonly Argument[])
+      );
     }
     const def = callable.definition;
     if (this.#stack.includes(def)) {
-      this.bag.error(span, `'${def.name.name}' instantiates itself (${[...this.#stack, def].map((d) => d.name.name).join(" -> ")})`);
+      this.bag.error(
+        span,
+        `'${def.name.name}' instantiates itself (${[...this.#stack, def].map((d) => d.name.name).join(" -> ")})`,
+      );
       return undefined;
     }
     if (this.#stack.length >= LIMITS.maxInstanceDepth) {
@@ -199,7 +245,10 @@ class Elaborator {
       throw new Stop();
     }
     const env = new Env(callable.file, undefined, path);
-    const given = args instanceof Map ? args : this.evaluateArgs(args, callerEnv!, def.params, def.name.name, span);
+    const given =
+      args instanceof Map
+        ? args
+        : this.evaluateArgs(args, callerEnv!, def.params, def.name.name, span);
     if (!given) return undefined;
     for (const p of def.params) {
       let value = given.get(p.name.name);
@@ -212,7 +261,10 @@ class Elaborator {
       }
       const typed = coerce(value, p.type);
       if (!typed) {
-        this.bag.error(span, `argument '${p.name.name}' of '${def.name.name}' must be ${p.type}, got ${describe(value)}`);
+        this.bag.error(
+          span,
+          `argument '${p.name.name}' of '${def.name.name}' must be ${p.type}, got ${describe(value)}`,
+        );
       }
       env.vars.set(p.name.name, typed ?? { kind: "error" });
     }
@@ -221,7 +273,10 @@ class Elaborator {
       for (const member of def.members) {
         if (member.kind === "Binding") {
           if (env.vars.has(member.name.name)) {
-            this.bag.error(member.name.span, `'${member.name.name}' is already defined in '${def.name.name}'`);
+            this.bag.error(
+              member.name.span,
+              `'${member.name.name}' is already defined in '${def.name.name}'`,
+            );
             continue;
           }
           const childPath = joinPath(path, member.name.name);
@@ -233,8 +288,12 @@ class Elaborator {
             this.bag.error(span, `${what} (in '${def.name.name}'${path ? ` at '${path}'` : ""})`, [
               { message: "required here", span: member.condition.span },
             ]);
+            return undefined; // later members would only repeat the problem
           } else if (cond.kind !== "bool" && cond.kind !== "error") {
-            this.bag.error(member.condition.span, `a requirement must be a bool, got ${describe(cond)}`);
+            this.bag.error(
+              member.condition.span,
+              `a requirement must be a bool, got ${describe(cond)}`,
+            );
           }
         }
       }
@@ -264,7 +323,10 @@ class Elaborator {
       if (arg.name) {
         name = arg.name.name;
         if (!names.includes(name)) {
-          this.bag.error(arg.name.span, `'${owner}' has no parameter '${name}'${suggest(name, names)}`);
+          this.bag.error(
+            arg.name.span,
+            `'${owner}' has no parameter '${name}'${suggest(name, names)}`,
+          );
           ok = false;
           continue;
         }
@@ -287,7 +349,12 @@ class Elaborator {
     return ok ? out : undefined;
   }
 
-  bindBuiltinArgs(layer: BuiltinLayer, args: readonly Argument[], env: Env, span: Span): Map<string, Value> | undefined {
+  bindBuiltinArgs(
+    layer: BuiltinLayer,
+    args: readonly Argument[],
+    env: Env,
+    span: Span,
+  ): Map<string, Value> | undefined {
     const given = this.evaluateArgs(args, env, layer.params, layer.name, span);
     if (!given) return undefined;
     const bound = new Map<string, Value>();
@@ -296,7 +363,10 @@ class Elaborator {
       let value = given.get(p.name);
       if (value === undefined && p.default) value = p.default(argsView(bound));
       if (value === undefined) {
-        this.bag.error(span, `missing argument '${p.name}' of ${layer.name}(${layer.params.map((q) => q.name).join(", ")})`);
+        this.bag.error(
+          span,
+          `missing argument '${p.name}' of ${layer.name}(${layer.params.map((q) => q.name).join(", ")})`,
+        );
         ok = false;
         continue;
       }
@@ -304,7 +374,10 @@ class Elaborator {
       if (!typed || typed.kind === "error") {
         if (typed?.kind !== "error") {
           const at = argSpan(args, layer.params, p.name) ?? span;
-          this.bag.error(at, `argument '${p.name}' of ${layer.name} must be ${p.type}, got ${describe(value)}`);
+          this.bag.error(
+            at,
+            `argument '${p.name}' of ${layer.name} must be ${p.type}, got ${describe(value)}`,
+          );
         }
         ok = false;
         continue;
@@ -328,7 +401,10 @@ class Elaborator {
     for (const p of layer.params) {
       const v = bound.get(p.name);
       if (v?.kind === "int" && v.value > LIMITS.maxDim) {
-        this.bag.error(argSpan(args, layer.params, p.name) ?? span, `${p.name} = ${v.value} exceeds the limit of ${LIMITS.maxDim} per dimension`);
+        this.bag.error(
+          argSpan(args, layer.params, p.name) ?? span,
+          `${p.name} = ${v.value} exceeds the limit of ${LIMITS.maxDim} per dimension`,
+        );
       }
     }
     if (this.bag.hasErrors) return undefined;
@@ -336,13 +412,21 @@ class Elaborator {
     for (const w of layer.weights(view)) {
       const elements = w.shape.reduce((a, b) => a * b, 1);
       if (elements > LIMITS.maxTensorElements) {
-        this.bag.error(span, `weight '${joinPath(path, w.suffix)}' would have ${elements} elements (limit ${LIMITS.maxTensorElements})`);
+        this.bag.error(
+          span,
+          `weight '${joinPath(path, w.suffix)}' would have ${elements} elements (limit ${LIMITS.maxTensorElements})`,
+        );
         return undefined;
       }
       const name = joinPath(path, w.suffix);
-      const [value] = this.addNode("weight", [], { name, init: w.init, fanIn: w.fanIn }, path, span, [
-        { dtype: "f32", shape: w.shape },
-      ]);
+      const [value] = this.addNode(
+        "weight",
+        [],
+        { name, init: w.init, fanIn: w.fanIn },
+        path,
+        span,
+        [{ dtype: "f32", shape: w.shape }],
+      );
       weights.set(w.suffix, value!);
     }
     return { path, callable: { kind: "builtin-layer", layer }, args: bound, weights };
@@ -357,7 +441,10 @@ class Elaborator {
     types?: readonly TensorType[],
   ): number[] {
     if (this.builder.nodes.length >= LIMITS.maxNodes) {
-      this.bag.error(span, `the model lowers to more than ${LIMITS.maxNodes} IR nodes; it is too large to compile`);
+      this.bag.error(
+        span,
+        `the model lowers to more than ${LIMITS.maxNodes} IR nodes; it is too large to compile`,
+      );
       throw new Stop();
     }
     return this.builder.add(op, inputs, attrs, scope, span, types);
@@ -397,7 +484,8 @@ class Elaborator {
       case "Unary": {
         const v = this.evalExpr(expr.operand, env, context);
         if (v.kind === "error") return v;
-        if (expr.op === "-" && (v.kind === "int" || v.kind === "float")) return { kind: v.kind, value: -v.value };
+        if (expr.op === "-" && (v.kind === "int" || v.kind === "float"))
+          return { kind: v.kind, value: -v.value };
         if (expr.op === "!" && v.kind === "bool") return { kind: "bool", value: !v.value };
         this.bag.error(expr.span, `cannot apply '${expr.op}' to ${describe(v)}`);
         return { kind: "error" };
@@ -408,7 +496,10 @@ class Elaborator {
         const c = this.evalExpr(expr.condition, env, context);
         if (c.kind === "error") return c;
         if (c.kind !== "bool") {
-          this.bag.error(expr.condition.span, `a condition must be a bool known at compile time, got ${describe(c)}`);
+          this.bag.error(
+            expr.condition.span,
+            `a condition must be a bool known at compile time, got ${describe(c)}`,
+          );
           return { kind: "error" };
         }
         // Only the chosen branch is evaluated, so a switched-off layer declares no weights.
@@ -427,11 +518,17 @@ class Elaborator {
     const local = env.lookup(id.name);
     if (local) return local;
     const def = this.program.scopes.get(env.file)?.get(id.name);
-    if (def) return { kind: "callable", target: { kind: "definition", definition: def, file: def.name.span.file } };
+    if (def)
+      return {
+        kind: "callable",
+        target: { kind: "definition", definition: def, file: def.name.span.file },
+      };
     const layer = BUILTIN_LAYERS.get(id.name);
     if (layer) return { kind: "callable", target: { kind: "builtin-layer", layer } };
-    if ((ACTIVATIONS as readonly string[]).includes(id.name)) return { kind: "act", value: id.name as Activation };
-    if (id.name === "split" || id.name === "join") return { kind: "callable", target: { kind: "function", name: id.name } };
+    if ((ACTIVATIONS as readonly string[]).includes(id.name))
+      return { kind: "act", value: id.name as Activation };
+    if (id.name === "split" || id.name === "join")
+      return { kind: "callable", target: { kind: "function", name: id.name } };
     const known = [
       ...namesIn(env),
       ...(this.program.scopes.get(env.file)?.keys() ?? []),
@@ -447,11 +544,19 @@ class Elaborator {
   evalBinary(expr: Expr & { kind: "Binary" }, env: Env, context: "body" | "forward"): Value {
     const l = this.evalExpr(expr.left, env, context);
     // && and || short-circuit so `heads > 0 && dim % heads == 0` never divides by zero.
-    if ((expr.op === "&&" || expr.op === "||") && l.kind === "bool" && l.value === (expr.op === "||")) return l;
+    if (
+      (expr.op === "&&" || expr.op === "||") &&
+      l.kind === "bool" &&
+      l.value === (expr.op === "||")
+    )
+      return l;
     const r = this.evalExpr(expr.right, env, context);
     if (l.kind === "error" || r.kind === "error") return { kind: "error" };
     const fail = (why?: string): Value => {
-      this.bag.error(expr.span, why ?? `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`);
+      this.bag.error(
+        expr.span,
+        why ?? `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`,
+      );
       return { kind: "error" };
     };
     if (l.kind === "tensor" && r.kind === "tensor" && (expr.op === "+" || expr.op === "*")) {
@@ -510,9 +615,17 @@ class Elaborator {
     return fail();
   }
 
-  evalRepeat(expr: Expr & { kind: "Repeat" }, env: Env, context: "body" | "forward", path?: string): Value {
+  evalRepeat(
+    expr: Expr & { kind: "Repeat" },
+    env: Env,
+    context: "body" | "forward",
+    path?: string,
+  ): Value {
     if (context !== "body" || path === undefined) {
-      this.bag.error(expr.span, "`repeat` must be bound to a name in a layer body, e.g. `blocks = repeat 4 { Block() }`");
+      this.bag.error(
+        expr.span,
+        "`repeat` must be bound to a name in a layer body, e.g. `blocks = repeat 4 { Block() }`",
+      );
       return { kind: "error" };
     }
     const count = this.evalExpr(expr.count, env, context);
@@ -533,7 +646,10 @@ class Elaborator {
       const v = this.evalExpr(expr.body, inner, context, `${path}.${i}`);
       if (v.kind === "error") return v;
       if (v.kind !== "instance") {
-        this.bag.error(expr.body.span, `the body of \`repeat\` must create a layer, got ${describe(v)}`);
+        this.bag.error(
+          expr.body.span,
+          `the body of \`repeat\` must create a layer, got ${describe(v)}`,
+        );
         return { kind: "error" };
       }
       items.push(v.instance);
@@ -548,7 +664,10 @@ class Elaborator {
       const index = Number(property.name);
       const item = Number.isInteger(index) ? base.items[index] : undefined;
       if (!item) {
-        this.bag.error(property.span, `'${base.path}' has ${base.items.length} layers; index ${property.name} is out of range`);
+        this.bag.error(
+          property.span,
+          `'${base.path}' has ${base.items.length} layers; index ${property.name} is out of range`,
+        );
         return { kind: "error" };
       }
       return { kind: "instance", instance: item };
@@ -556,7 +675,10 @@ class Elaborator {
     if (base.kind === "instance" && base.instance.env) {
       const v = base.instance.env.vars.get(property.name);
       if (v) return v;
-      this.bag.error(property.span, `'${base.instance.path}' has no member '${property.name}'${suggest(property.name, [...base.instance.env.vars.keys()])}`);
+      this.bag.error(
+        property.span,
+        `'${base.instance.path}' has no member '${property.name}'${suggest(property.name, [...base.instance.env.vars.keys()])}`,
+      );
       return { kind: "error" };
     }
     if (base.kind === "instance") {
@@ -567,7 +689,12 @@ class Elaborator {
     return { kind: "error" };
   }
 
-  evalCall(expr: Expr & { kind: "Call" }, env: Env, context: "body" | "forward", path?: string): Value {
+  evalCall(
+    expr: Expr & { kind: "Call" },
+    env: Env,
+    context: "body" | "forward",
+    path?: string,
+  ): Value {
     const callee = this.evalExpr(expr.callee, env, context);
     if (callee.kind === "error") return callee;
     if (callee.kind === "callable" && callee.target.kind !== "function") {
@@ -597,7 +724,12 @@ class Elaborator {
     if (args.some((a) => a.kind === "error")) return { kind: "error" };
     switch (callee.kind) {
       case "callable":
-        return this.callFunction(callee.target.kind === "function" ? callee.target.name : "split", args, expr, env);
+        return this.callFunction(
+          callee.target.kind === "function" ? callee.target.name : "split",
+          args,
+          expr,
+          env,
+        );
       case "instance":
         return this.callInstance(callee.instance, args, expr.span);
       case "stack": {
@@ -618,7 +750,10 @@ class Elaborator {
   callFunction(name: string, args: Value[], expr: Expr & { kind: "Call" }, env: Env): Value {
     const arity = name === "split" || name === "join" ? 2 : 1;
     if (args.length !== arity) {
-      this.bag.error(expr.span, `${name} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`);
+      this.bag.error(
+        expr.span,
+        `${name} takes ${arity} argument${arity > 1 ? "s" : ""}, got ${args.length}`,
+      );
       return { kind: "error" };
     }
     const x = args[0]!;
@@ -629,7 +764,10 @@ class Elaborator {
     if (name === "split" || name === "join") {
       const h = args[1]!;
       if (h.kind !== "int" || h.value < 1) {
-        this.bag.error(expr.args[1]!.span, `${name} expects a positive int number of heads, got ${describe(h)}`);
+        this.bag.error(
+          expr.args[1]!.span,
+          `${name} expects a positive int number of heads, got ${describe(h)}`,
+        );
         return { kind: "error" };
       }
       return this.tensorOp(name, [x.value], { heads: h.value }, env, expr.span);
@@ -638,7 +776,14 @@ class Elaborator {
   }
 
   /** Adds an op inside forward code, reporting shape errors at the expression. */
-  tensorOp<K extends OpName>(op: K, inputs: number[], attrs: OpAttrs[K], env: Env, span: Span, scope = ""): Value {
+  tensorOp<K extends OpName>(
+    op: K,
+    inputs: number[],
+    attrs: OpAttrs[K],
+    env: Env,
+    span: Span,
+    scope = "",
+  ): Value {
     try {
       const [out] = this.addNode(op, inputs, attrs, scope || scopeOf(env), span);
       return { kind: "tensor", value: out! };
@@ -652,12 +797,16 @@ class Elaborator {
   }
 
   callInstance(instance: Instance, args: Value[], span: Span): Value {
-    if (instance.callable.kind === "builtin-layer") return this.callBuiltin(instance, instance.callable.layer, args, span);
+    if (instance.callable.kind === "builtin-layer")
+      return this.callBuiltin(instance, instance.callable.layer, args, span);
     const def = instance.callable.definition;
     const forward = this.forwardOf(def, span);
     if (!forward) return { kind: "error" };
     if (forward.outputs.length !== 1) {
-      this.bag.error(span, `'${def.name.name}' returns ${forward.outputs.length} tensors; only single-output layers can be called`);
+      this.bag.error(
+        span,
+        `'${def.name.name}' returns ${forward.outputs.length} tensors; only single-output layers can be called`,
+      );
       return { kind: "error" };
     }
     this.#stack.push(def);
@@ -671,7 +820,10 @@ class Elaborator {
 
   callBuiltin(instance: Instance, layer: BuiltinLayer, args: Value[], span: Span): Value {
     if (args.length !== layer.inputs.length) {
-      this.bag.error(span, `${layer.name} '${instance.path}' takes ${layer.inputs.length} input${layer.inputs.length > 1 ? "s" : ""}, got ${args.length}`);
+      this.bag.error(
+        span,
+        `${layer.name} '${instance.path}' takes ${layer.inputs.length} input${layer.inputs.length > 1 ? "s" : ""}, got ${args.length}`,
+      );
       return { kind: "error" };
     }
     const inputs: (number | Routing)[] = [];
@@ -680,12 +832,18 @@ class Elaborator {
       if (kind === "tensor" && a.kind === "tensor") inputs.push(a.value);
       else if (kind === "routing" && a.kind === "routing") inputs.push(a.routing);
       else {
-        this.bag.error(span, `input ${i + 1} of ${layer.name} '${instance.path}' must be ${kind === "tensor" ? "a tensor" : "a routing decision (the result of a Router)"}, got ${describe(a)}`);
+        this.bag.error(
+          span,
+          `input ${i + 1} of ${layer.name} '${instance.path}' must be ${kind === "tensor" ? "a tensor" : "a routing decision (the result of a Router)"}, got ${describe(a)}`,
+        );
         return { kind: "error" };
       }
     }
     if (layer.name === "Experts") {
-      const mismatch = checkRoutingMatchesBank(inputs[1] as Routing, argsView(instance.args).int("experts"));
+      const mismatch = checkRoutingMatchesBank(
+        inputs[1] as Routing,
+        argsView(instance.args).int("experts"),
+      );
       if (mismatch) {
         this.bag.error(span, mismatch);
         return { kind: "error" };
@@ -743,7 +901,10 @@ class Elaborator {
     callSpan: Span,
   ): Value[] | undefined {
     if (args.length !== forward.inputs.length) {
-      this.bag.error(callSpan, `'${def.name.name}' takes ${forward.inputs.length} input${forward.inputs.length === 1 ? "" : "s"}, got ${args.length}`);
+      this.bag.error(
+        callSpan,
+        `'${def.name.name}' takes ${forward.inputs.length} input${forward.inputs.length === 1 ? "" : "s"}, got ${args.length}`,
+      );
       return undefined;
     }
     const env = instanceEnv.child();
@@ -751,10 +912,14 @@ class Elaborator {
       const arg = args[i]!;
       if (arg.kind === "error") return undefined;
       if (arg.kind !== "tensor") {
-        this.bag.error(callSpan, `input '${decl.name.name}' of '${def.name.name}' must be a tensor, got ${describe(arg)}`);
+        this.bag.error(
+          callSpan,
+          `input '${decl.name.name}' of '${def.name.name}' must be a tensor, got ${describe(arg)}`,
+        );
         return undefined;
       }
-      if (!this.unify(decl, this.builder.type(arg.value), instanceEnv, symbols, callSpan)) return undefined;
+      if (!this.unify(decl, this.builder.type(arg.value), instanceEnv, symbols, callSpan))
+        return undefined;
       env.vars.set(decl.name.name, arg);
     }
     for (const stmt of forward.body) {
@@ -763,7 +928,10 @@ class Elaborator {
         continue;
       }
       if (stmt.values.length !== forward.outputs.length) {
-        this.bag.error(stmt.span, `'${def.name.name}' declares ${forward.outputs.length} output${forward.outputs.length === 1 ? "" : "s"} but returns ${stmt.values.length}`);
+        this.bag.error(
+          stmt.span,
+          `'${def.name.name}' declares ${forward.outputs.length} output${forward.outputs.length === 1 ? "" : "s"} but returns ${stmt.values.length}`,
+        );
         return undefined;
       }
       const results = stmt.values.map((e) => this.evalExpr(e, env, "forward"));
@@ -771,10 +939,16 @@ class Elaborator {
         if (v.kind === "error") return undefined;
         const decl = forward.outputs[i]!;
         if (v.kind !== "tensor") {
-          this.bag.error(stmt.values[i]!.span, `output '${decl.name.name}' must be a tensor, got ${describe(v)}`);
+          this.bag.error(
+            stmt.values[i]!.span,
+            `output '${decl.name.name}' must be a tensor, got ${describe(v)}`,
+          );
           return undefined;
         }
-        if (!this.unify(decl, this.builder.type(v.value), instanceEnv, symbols, stmt.values[i]!.span)) return undefined;
+        if (
+          !this.unify(decl, this.builder.type(v.value), instanceEnv, symbols, stmt.values[i]!.span)
+        )
+          return undefined;
       }
       return results;
     }
@@ -783,7 +957,12 @@ class Elaborator {
   }
 
   /** Evaluates a declared tensor type; unknown names are symbolic dims (bound in `symbols`). */
-  declaredType(decl: TensorDecl, env: Env, symbols: Map<string, Dim>, bindFresh: boolean): TensorType | undefined {
+  declaredType(
+    decl: TensorDecl,
+    env: Env,
+    symbols: Map<string, Dim>,
+    bindFresh: boolean,
+  ): TensorType | undefined {
     if (decl.type.dtype !== "f32" && decl.type.dtype !== "i32") {
       this.bag.error(decl.type.span, `${decl.type.dtype} tensors are not supported yet; use f32`);
       return undefined;
@@ -804,18 +983,25 @@ class Elaborator {
     }
     if (expr.kind === "Binary" && expr.op === "*") {
       const [symSide, numSide] =
-        expr.left.kind === "Identifier" && !env.lookup(expr.left.name) ? [expr.left, expr.right] : [expr.right, expr.left];
+        expr.left.kind === "Identifier" && !env.lookup(expr.left.name)
+          ? [expr.left, expr.right]
+          : [expr.right, expr.left];
       if (symSide.kind === "Identifier" && !env.lookup(symSide.name)) {
         const base = this.evalDim(symSide, env, symbols, bindFresh);
         const factor = this.evalExpr(numSide, env, "body");
         if (base === undefined || factor.kind !== "int") return undefined;
-        return typeof base === "number" ? base * factor.value : { sym: base.sym, coef: base.coef * factor.value };
+        return typeof base === "number"
+          ? base * factor.value
+          : { sym: base.sym, coef: base.coef * factor.value };
       }
     }
     const v = this.evalExpr(expr, env, "body");
     if (v.kind === "error") return undefined;
     if (v.kind !== "int" || v.value < 1) {
-      this.bag.error(expr.span, `a dimension must be a positive int or a symbol, got ${describe(v)}`);
+      this.bag.error(
+        expr.span,
+        `a dimension must be a positive int or a symbol, got ${describe(v)}`,
+      );
       return undefined;
     }
     if (v.value > LIMITS.maxDim) {
@@ -826,7 +1012,13 @@ class Elaborator {
   }
 
   /** Matches an actual tensor type against a declaration, binding its symbolic dims. */
-  unify(decl: TensorDecl, actual: TensorType, env: Env, symbols: Map<string, Dim>, at: Span): boolean {
+  unify(
+    decl: TensorDecl,
+    actual: TensorType,
+    env: Env,
+    symbols: Map<string, Dim>,
+    at: Span,
+  ): boolean {
     const mismatch = () => {
       const declared = this.declaredType(decl, env, new Map(symbols), false);
       this.bag.error(
@@ -836,7 +1028,8 @@ class Elaborator {
       );
       return false;
     };
-    if (decl.type.dtype !== actual.dtype || decl.type.dims.length !== actual.shape.length) return mismatch();
+    if (decl.type.dtype !== actual.dtype || decl.type.dims.length !== actual.shape.length)
+      return mismatch();
     for (const [i, dimExpr] of decl.type.dims.entries()) {
       const got = actual.shape[i]!;
       const free = freeSymbol(dimExpr, env);
@@ -866,8 +1059,10 @@ function freeSymbol(expr: Expr, env: Env): { name: string; coef: number } | unde
   if (expr.kind === "Identifier" && !env.lookup(expr.name)) return { name: expr.name, coef: 1 };
   if (expr.kind === "Binary" && expr.op === "*") {
     const [a, b] = [expr.left, expr.right];
-    if (a.kind === "Identifier" && !env.lookup(a.name) && b.kind === "Int") return { name: a.name, coef: b.value };
-    if (b.kind === "Identifier" && !env.lookup(b.name) && a.kind === "Int") return { name: b.name, coef: a.value };
+    if (a.kind === "Identifier" && !env.lookup(a.name) && b.kind === "Int")
+      return { name: a.name, coef: b.value };
+    if (b.kind === "Identifier" && !env.lookup(b.name) && a.kind === "Int")
+      return { name: b.name, coef: a.value };
   }
   return undefined;
 }
@@ -883,7 +1078,11 @@ function argsView(bound: ReadonlyMap<string, Value>): Args {
   };
 }
 
-function argSpan(args: readonly Argument[], params: readonly { name: string }[], name: string): Span | undefined {
+function argSpan(
+  args: readonly Argument[],
+  params: readonly { name: string }[],
+  name: string,
+): Span | undefined {
   const named = args.find((a) => a.name?.name === name);
   if (named) return named.value.span;
   const index = params.findIndex((p) => p.name === name);
@@ -908,13 +1107,21 @@ function namesIn(env: Env | undefined): string[] {
 export function parseLiteral(raw: string, type: string): Value | undefined {
   switch (type) {
     case "int":
-      return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? { kind: "int", value: Number(raw) } : undefined;
+      return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw))
+        ? { kind: "int", value: Number(raw) }
+        : undefined;
     case "float":
-      return raw !== "" && Number.isFinite(Number(raw)) ? { kind: "float", value: Number(raw) } : undefined;
+      return raw !== "" && Number.isFinite(Number(raw))
+        ? { kind: "float", value: Number(raw) }
+        : undefined;
     case "bool":
-      return raw === "true" || raw === "false" ? { kind: "bool", value: raw === "true" } : undefined;
+      return raw === "true" || raw === "false"
+        ? { kind: "bool", value: raw === "true" }
+        : undefined;
     case "act":
-      return (ACTIVATIONS as readonly string[]).includes(raw) ? { kind: "act", value: raw as Activation } : undefined;
+      return (ACTIVATIONS as readonly string[]).includes(raw)
+        ? { kind: "act", value: raw as Activation }
+        : undefined;
     case "string":
       return { kind: "string", value: raw };
     default:
@@ -939,7 +1146,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }
@@ -998,7 +1209,11 @@ function warnUnused(program: LoadedProgram, bag: DiagnosticBag): void {
         }
       }
       for (const p of def.params) {
-        if (!used.has(p.name.name)) bag.warning(p.name.span, `hyper-parameter '${p.name.name}' of '${def.name.name}' is never used`);
+        if (!used.has(p.name.name))
+          bag.warning(
+            p.name.span,
+            `hyper-parameter '${p.name.name}' of '${def.name.name}' is never used`,
+          );
       }
       for (const m of def.members) {
         if (m.kind === "Binding" && !used.has(m.name.name))

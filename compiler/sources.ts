@@ -15,11 +15,14 @@ export interface SourceHost {
 }
 
 /** A host over an in-memory map of files, e.g. the shipped models embedded in a page. */
-export function memoryHost(files: ReadonlyMap<string, string> | Record<string, string>): SourceHost {
+export function memoryHost(
+  files: ReadonlyMap<string, string> | Record<string, string>,
+): SourceHost {
   const map = files instanceof Map ? files : new Map(Object.entries(files));
   return {
     read: (path) => map.get(path),
-    resolve: (from, spec) => (spec.startsWith("std/") ? `models/${spec}` : joinPath(dirname(from), spec)),
+    resolve: (from, spec) =>
+      spec.startsWith("std/") ? `models/${spec}` : joinPath(dirname(from), spec),
   };
 }
 
@@ -117,5 +120,12 @@ function spanAtStart(file: string): Span {
 }
 
 function emptyFile(path: string): SourceFile {
-  return { kind: "File", path, imports: [], definitions: [], comments: [], span: spanAtStart(path) };
+  return {
+    kind: "File",
+    path,
+    imports: [],
+    definitions: [],
+    comments: [],
+    span: spanAtStart(path),
+  };
 }

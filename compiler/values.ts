@@ -94,6 +94,7 @@ export function describe(v: Value): string {
 /** Whether a value fits a declared hyper-parameter type (ints widen to float). */
 export function coerce(v: Value, type: HyperType): Value | undefined {
   if (v.kind === "error") return v;
-  if (type === "float" && (v.kind === "int" || v.kind === "float")) return { kind: "float", value: v.value };
+  if (type === "float" && (v.kind === "int" || v.kind === "float"))
+    return { kind: "float", value: v.value };
   return v.kind === type ? v : undefined;
 }

@@ -86,7 +86,10 @@ function snippet(span: Span, sources: ReadonlyMap<string, string>): string[] {
   const caretStart = start - from;
   const caretWidth = Math.max(1, Math.min(width, shown.length - caretStart));
   const gutter = String(span.line).padStart(4);
-  return [`${gutter} | ${shown}`, `${" ".repeat(gutter.length)} | ${" ".repeat(caretStart)}^${"~".repeat(caretWidth - 1)}`];
+  return [
+    `${gutter} | ${shown}`,
+    `${" ".repeat(gutter.length)} | ${" ".repeat(caretStart)}^${"~".repeat(caretWidth - 1)}`,
+  ];
 }
 
 function lineAt(text: string, line: number): string | undefined {

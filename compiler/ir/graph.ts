@@ -65,7 +65,12 @@ export class GraphBuilder {
     declaredTypes?: readonly TensorType[],
   ): number[] {
     const def = OPS[op];
-    const types = declaredTypes ?? def.infer(inputs.map((v) => this.values[v]!.type), attrs);
+    const types =
+      declaredTypes ??
+      def.infer(
+        inputs.map((v) => this.values[v]!.type),
+        attrs,
+      );
     const id = this.nodes.length;
     const outputs = types.map((type, index) => {
       const value: Value = { id: this.values.length, type, node: id, index };

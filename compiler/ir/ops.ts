@@ -68,7 +68,11 @@ export interface OpDef<K extends OpName> {
   /** Output types from input types, or a ShapeError with a user-facing message. */
   readonly infer: (inputs: readonly TensorType[], attrs: OpAttrs[K]) => TensorType[];
   /** Cost on concrete shapes. */
-  readonly cost: (inputs: readonly number[][], outputs: readonly number[][], attrs: OpAttrs[K]) => Cost;
+  readonly cost: (
+    inputs: readonly number[][],
+    outputs: readonly number[][],
+    attrs: OpAttrs[K],
+  ) => Cost;
   /** Float64 reference semantics; undefined for ops the interpreter binds (input, weight). */
   readonly evaluate?: (inputs: readonly RefTensor[], attrs: OpAttrs[K]) => RefTensor[];
   /** True for ops that only reinterpret their input's memory. */
@@ -186,7 +190,11 @@ export const OPS: OpTable = {
     },
     cost: ([x, w, b], [y]) => {
       const macs = rows(x!) * w![0]! * w![1]!;
-      return { macs, flops: 2 * macs + (b ? numel(y!) : 0), bytes: bytesOf(x!, w!, y!) + (b ? bytesOf(b) : 0) };
+      return {
+        macs,
+        flops: 2 * macs + (b ? numel(y!) : 0),
+        bytes: bytesOf(x!, w!, y!) + (b ? bytesOf(b) : 0),
+      };
     },
     evaluate: ([x, w, b]) => {
       const [out, inn] = w!.shape as [number, number];
@@ -215,7 +223,10 @@ export const OPS: OpTable = {
       const [vocab, dim] = w!.shape as [number, number];
       const y = tensor([...ids!.shape, dim]);
       ids!.data.forEach((id, t) => {
-        if (!(id >= 0 && id < vocab)) throw new RangeError(`token id ${id} at position ${t} is outside the vocabulary [0, ${vocab})`);
+        if (!(id >= 0 && id < vocab))
+          throw new RangeError(
+            `token id ${id} at position ${t} is outside the vocabulary [0, ${vocab})`,
+          );
         y.data.set(w!.data.subarray(id * dim, (id + 1) * dim), t * dim);
       });
       return [y];
@@ -290,7 +301,12 @@ export const OPS: OpTable = {
       return [a!];
     },
     cost: elementwiseCost(1),
-    evaluate: ([a, b]) => [tensor(a!.shape, a!.data.map((v, i) => v + b!.data[i]!))],
+    evaluate: ([a, b]) => [
+      tensor(
+        a!.shape,
+        a!.data.map((v, i) => v + b!.data[i]!),
+      ),
+    ],
   },
 
   mul: {
@@ -303,7 +319,12 @@ export const OPS: OpTable = {
       return [a!];
     },
     cost: elementwiseCost(1),
-    evaluate: ([a, b]) => [tensor(a!.shape, a!.data.map((v, i) => v * b!.data[i]!))],
+    evaluate: ([a, b]) => [
+      tensor(
+        a!.shape,
+        a!.data.map((v, i) => v * b!.data[i]!),
+      ),
+    ],
   },
 
   rope: {
@@ -311,8 +332,10 @@ export const OPS: OpTable = {
     infer: ([x], { heads }) => {
       rank(x!, 2, "rope input");
       const headDim = divideDim(last(x!.shape), heads);
-      expect(headDim !== undefined && typeof headDim === "number" && headDim % 2 === 0,
-        `rotary embedding needs an even head width; width ${String(last(x!.shape))} over ${heads} heads`);
+      expect(
+        headDim !== undefined && typeof headDim === "number" && headDim % 2 === 0,
+        `rotary embedding needs an even head width; width ${String(last(x!.shape))} over ${heads} heads`,
+      );
       return [x!];
     },
     cost: elementwiseCost(6),
@@ -322,18 +345,28 @@ export const OPS: OpTable = {
   attention: {
     arity: [3, 3],
     infer: ([q, k, v], { heads }) => {
-      for (const [t, what] of [[q!, "query"], [k!, "key"], [v!, "value"]] as const) {
+      for (const [t, what] of [
+        [q!, "query"],
+        [k!, "key"],
+        [v!, "value"],
+      ] as const) {
         rank(t, 2, `attention ${what}`);
         float(t, `attention ${what}`);
       }
-      expect(shapeEquals(q!.shape, k!.shape) && shapeEquals(q!.shape, v!.shape), "attention q, k, v shapes must match");
-      expect(divideDim(q!.shape[1]!, heads) !== undefined, `attention width must be divisible by ${heads} heads`);
+      expect(
+        shapeEquals(q!.shape, k!.shape) && shapeEquals(q!.shape, v!.shape),
+        "attention q, k, v shapes must match",
+      );
+      expect(
+        divideDim(q!.shape[1]!, heads) !== undefined,
+        `attention width must be divisible by ${heads} heads`,
+      );
       return [q!];
     },
     cost: ([q], [y]) => {
       const [t, d] = q! as [number, number];
       const macs = t * (t + 1) * d; // causal: QK^T and AV over the visible prefix
-      return { macs, flops: 2 * macs + 5 * t * (t + 1) / 2, bytes: bytesOf(q!, q!, q!, y!) };
+      return { macs, flops: 2 * macs + (5 * t * (t + 1)) / 2, bytes: bytesOf(q!, q!, q!, y!) };
     },
     evaluate: ([q, k, v], { heads }) => [causalAttention(q!, k!, v!, heads)],
   },
@@ -358,7 +391,10 @@ export const OPS: OpTable = {
     infer: ([x], { heads }) => {
       rank(x!, 2, "join input");
       const n = divideDim(x!.shape[0]!, heads);
-      expect(n !== undefined, `cannot join ${String(x!.shape[0])} sub-tokens into rows of ${heads}`);
+      expect(
+        n !== undefined,
+        `cannot join ${String(x!.shape[0])} sub-tokens into rows of ${heads}`,
+      );
       return [{ dtype: x!.dtype, shape: [n, scaleDim(x!.shape[1]!, heads)] }];
     },
     cost: () => ({ macs: 0, flops: 0, bytes: 0 }),
@@ -370,8 +406,10 @@ export const OPS: OpTable = {
     infer: ([logits], { topK }) => {
       rank(logits!, 2, "router logits");
       const experts = logits!.shape[1]!;
-      expect(typeof experts === "number" && topK >= 1 && topK <= experts,
-        `top_k must be between 1 and the number of experts (${String(experts)}), got ${topK}`);
+      expect(
+        typeof experts === "number" && topK >= 1 && topK <= experts,
+        `top_k must be between 1 and the number of experts (${String(experts)}), got ${topK}`,
+      );
       const n = logits!.shape[0]!;
       return [
         { dtype: "i32", shape: [n, topK] },
@@ -386,11 +424,15 @@ export const OPS: OpTable = {
   capacity: {
     arity: [2, 2],
     infer: ([expert, gate]) => {
-      expect(expert!.dtype === "i32" && gate!.dtype !== "i32", "capacity takes expert ids and gates");
+      expect(
+        expert!.dtype === "i32" && gate!.dtype !== "i32",
+        "capacity takes expert ids and gates",
+      );
       return [expert!, gate!];
     },
     cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
-    evaluate: ([expert, gate], { experts, factor }) => capacityReference(expert!, gate!, experts, factor),
+    evaluate: ([expert, gate], { experts, factor }) =>
+      capacityReference(expert!, gate!, experts, factor),
   },
 
   expert_up: {
@@ -399,14 +441,27 @@ export const OPS: OpTable = {
       rank(x!, 2, "expert input");
       rank(expert!, 2, "expert choices");
       rank(w1!, 3, "stacked expert weight");
-      sameDim(x!.shape[1]!, w1!.shape[2]!, `experts expect inputs of width ${String(w1!.shape[2])}, got ${formatType(x!)}`);
-      if (gated) expect(w2 !== undefined && shapeEquals(w1!.shape, w2.shape), "gated experts need gate and up weights of one shape");
-      if (bias) expect(w2 !== undefined && w2.shape.length === 2, "expert bias must be [experts, hidden]");
+      sameDim(
+        x!.shape[1]!,
+        w1!.shape[2]!,
+        `experts expect inputs of width ${String(w1!.shape[2])}, got ${formatType(x!)}`,
+      );
+      if (gated)
+        expect(
+          w2 !== undefined && shapeEquals(w1!.shape, w2.shape),
+          "gated experts need gate and up weights of one shape",
+        );
+      if (bias)
+        expect(w2 !== undefined && w2.shape.length === 2, "expert bias must be [experts, hidden]");
       return [{ dtype: x!.dtype, shape: [x!.shape[0]!, expert!.shape[1]!, w1!.shape[1]!] }];
     },
     cost: ([x, e, w1], [h], { gated }) => {
       const macs = numel(e!) * w1![1]! * w1![2]! * (gated ? 2 : 1);
-      return { macs, flops: 2 * macs + 8 * numel(h!), bytes: bytesOf(x!, h!) + bytesOf(e!) + 4 * macs / numel(e!) };
+      return {
+        macs,
+        flops: 2 * macs + 8 * numel(h!),
+        bytes: bytesOf(x!, h!) + bytesOf(e!) + (4 * macs) / numel(e!),
+      };
     },
     evaluate: ([x, expert, w1, extra], { act, gated, bias }) => [
       expertUpReference(x!, expert!, w1!, gated ? extra : undefined, bias ? extra : undefined, act),
@@ -419,13 +474,20 @@ export const OPS: OpTable = {
       rank(h!, 3, "expert hidden");
       rank(w2!, 3, "stacked expert output weight");
       sameDim(h!.shape[2]!, w2!.shape[2]!, "expert output weight must take the hidden width");
-      expect(shapeEquals(expert!.shape, gate!.shape), "expert choices and gates must have one shape");
+      expect(
+        shapeEquals(expert!.shape, gate!.shape),
+        "expert choices and gates must have one shape",
+      );
       if (b2) rank(b2, 2, "expert output bias");
       return [{ dtype: h!.dtype, shape: [h!.shape[0]!, h!.shape[1]!, w2!.shape[1]!] }];
     },
     cost: ([h, e, , w2], [y]) => {
       const macs = numel(e!) * w2![1]! * w2![2]!;
-      return { macs, flops: 2 * macs + 2 * numel(y!), bytes: bytesOf(h!, y!) + 4 * macs / numel(e!) };
+      return {
+        macs,
+        flops: 2 * macs + 2 * numel(y!),
+        bytes: bytesOf(h!, y!) + (4 * macs) / numel(e!),
+      };
     },
     evaluate: ([h, expert, gate, w2, b2]) => [expertDownReference(h!, expert!, gate!, w2!, b2)],
   },
@@ -464,7 +526,8 @@ export const OPS: OpTable = {
       ];
     },
     cost: ([e, , p]) => ({ macs: 0, flops: numel(p!), bytes: bytesOf(e!, e!, p!) }),
-    evaluate: ([routed, kept, probs], { experts, heads }) => statsReference(routed!, kept!, probs!, experts, heads),
+    evaluate: ([routed, kept, probs], { experts, heads }) =>
+      statsReference(routed!, kept!, probs!, experts, heads),
   },
 };
 
@@ -504,7 +567,8 @@ function causalAttention(q: RefTensor, k: RefTensor, v: RefTensor, heads: number
       let max = -Infinity;
       for (let j = 0; j <= i; j++) {
         let s = 0;
-        for (let c = 0; c < headDim; c++) s += q.data[i * d + h * headDim + c]! * k.data[j * d + h * headDim + c]!;
+        for (let c = 0; c < headDim; c++)
+          s += q.data[i * d + h * headDim + c]! * k.data[j * d + h * headDim + c]!;
         scores[j] = s * scale;
         max = Math.max(max, scores[j]!);
       }
@@ -544,11 +608,21 @@ function routeReference(logits: RefTensor, topK: number, gating: Gating): RefTen
 }
 
 /** Capacity C = ceil(factor * k * ceil(S / E)); all first choices are placed before any second. */
-export function expertCapacity(rowsRouted: number, topK: number, experts: number, factor: number): number {
+export function expertCapacity(
+  rowsRouted: number,
+  topK: number,
+  experts: number,
+  factor: number,
+): number {
   return Math.ceil(factor * topK * Math.ceil(rowsRouted / experts));
 }
 
-function capacityReference(expert: RefTensor, gate: RefTensor, experts: number, factor: number): RefTensor[] {
+function capacityReference(
+  expert: RefTensor,
+  gate: RefTensor,
+  experts: number,
+  factor: number,
+): RefTensor[] {
   const [n, k] = expert.shape as [number, number];
   const capacity = expertCapacity(n, k, experts, factor);
   const keptExpert = tensor(expert.shape, expert.data.slice());
@@ -615,7 +689,8 @@ function expertDownReference(
       const g = gate.data[r * k + j]!;
       for (let o = 0; o < d; o++) {
         let acc = b2 ? b2.data[e * d + o]! : 0;
-        for (let i = 0; i < f; i++) acc += h.data[(r * k + j) * f + i]! * w2.data[(e * d + o) * f + i]!;
+        for (let i = 0; i < f; i++)
+          acc += h.data[(r * k + j) * f + i]! * w2.data[(e * d + o) * f + i]!;
         y.data[(r * k + j) * d + o] = g * acc;
       }
     }
@@ -623,7 +698,13 @@ function expertDownReference(
   return y;
 }
 
-function statsReference(routed: RefTensor, kept: RefTensor, probs: RefTensor, experts: number, heads: number): RefTensor[] {
+function statsReference(
+  routed: RefTensor,
+  kept: RefTensor,
+  probs: RefTensor,
+  experts: number,
+  heads: number,
+): RefTensor[] {
   const [n, k] = kept.shape as [number, number];
   const counts = tensor([heads, experts]);
   const top1 = tensor([experts]);

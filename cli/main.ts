@@ -1,0 +1,264 @@
+// The `moec` command line: one table of commands, each with its help text and options.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { compileToIR, type FrontEndResult } from "../compiler/index.js";
+import { compareCosts, fmt, modelCost, weightList, type ModelCost } from "../compiler/costs.js";
+import { printGraph, printGraphDot } from "../compiler/ir/print.js";
+import { printAst } from "../grammar/printAst.js";
+import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
+import { nodeHost } from "./host.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
+
+type Options = ParseArgsConfig["options"];
+type Parsed = {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+};
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly details: string;
+  readonly options: Options;
+  run(args: Parsed, io: Io): Promise<number> | number;
+}
+
+const modelOptions: Options = {
+  model: { type: "string" },
+  set: { type: "string", multiple: true },
+};
+
+const MODEL_HELP = `  --model NAME      the model (or layer) to build; default: the last \`model\` in the file
+  --set NAME=VALUE  override a hyper-parameter of that model (repeatable)`;
+
+/** Runs the front end and prints its diagnostics; returns undefined when there were errors. */
+export function frontEnd(file: string, args: Parsed, io: Io): FrontEndResult {
+  const result = compileToIR(file, nodeHost, {
+    model: args.values.model as string | undefined,
+    overrides: (args.values.set as string[] | undefined) ?? [],
+  });
+  for (const d of sortDiagnostics(result.diagnostics))
+    io.err(formatDiagnostic(d, result.program.texts) + "\n");
+  return result;
+}
+
+/** A graph, or a message saying why there is none (errors were printed already). */
+function hasGraph(
+  file: string,
+  result: FrontEndResult,
+  io: Io,
+): result is FrontEndResult & { graph: object } {
+  if (result.graph) return true;
+  if (!result.diagnostics.some((d) => d.severity === "error")) {
+    io.err(`${file}: defines no model; pass --model NAME to pick a layer\n`);
+  }
+  return false;
+}
+
+const check: Command = {
+  summary: "check .moe files and report every problem",
+  usage: "moec check FILE... [--model NAME] [--set NAME=VALUE]...",
+  details: `Parses, resolves and checks each file and lowers its model to IR. Prints diagnostics as
+file.moe:LINE:COL: error: message, with the source line and a caret. Exit 1 on any error.`,
+  options: modelOptions,
+  run(args, io) {
+    if (args.positionals.length === 0) return usage(io, "check needs at least one FILE");
+    let failed = false;
+    for (const file of args.positionals) {
+      const result = frontEnd(file, args, io);
+      const errors = result.diagnostics.some((d) => d.severity === "error");
+      if (errors) failed = true;
+      else if (!result.graph) {
+        const count = result.program.entry.definitions.length;
+        io.out(`${file}: ok (library of ${count} definitions, no model)\n`);
+      } else
+        io.out(
+          `${file}: ok (model ${result.model}, ${weightList(result.graph).length} weight tensors)\n`,
+        );
+    }
+    return failed ? EXIT.errors : EXIT.ok;
+  },
+};
+
+const params: Command = {
+  summary: "parameters and FLOPs per token; with two files, their parity",
+  usage:
+    "moec params FILE [FILE_B] [--model NAME] [--set NAME=VALUE]... [--tokens N] [--tolerance PCT] [--json]",
+  details: `With one file: parameters (total, routers, experts, active per token) and multiply-adds and
+FLOPs per token for every block and the whole model. With --json: every weight's dotted name,
+shape and dtype, and the cost figures.
+With two files: the parity comparison. Two models are at parity when their multiply-adds per
+token (router logits excluded, as in the papers) are identical and their parameters (routers
+excluded) differ by at most --tolerance percent (default 5).
+  --tokens N        sequence length T at which per-token costs are measured (default 1;
+                    only attention depends on it)`,
+  options: {
+    ...modelOptions,
+    json: { type: "boolean" },
+    tokens: { type: "string" },
+    tolerance: { type: "string" },
+  },
+  run(args, io) {
+    const files = args.positionals;
+    if (files.length < 1 || files.length > 2)
+      return usage(io, "params takes one FILE, or two to compare");
+    const tokens = positiveInt(args.values.tokens as string | undefined, 1);
+    const tolerance = Number((args.values.tolerance as string | undefined) ?? "5") / 100;
+    if (tokens === undefined || !(tolerance >= 0))
+      return usage(io, "--tokens must be a positive integer and --tolerance a percentage");
+    const costs: ModelCost[] = [];
+    const results: FrontEndResult[] = [];
+    for (const file of files) {
+      const result = frontEnd(file, args, io);
+      if (!hasGraph(file, result, io)) return EXIT.errors;
+      results.push(result);
+      costs.push(modelCost(result.graph, tokens));
+    }
+    if (costs.length === 2) {
+      const report = compareCosts(costs[0]!, costs[1]!, tolerance);
+      if (args.values.json)
+        io.out(
+          JSON.stringify({ a: costs[0], b: costs[1], atParity: report.atParity }, null, 2) + "\n",
+        );
+      else io.out(`A = ${files[0]}\nB = ${files[1]}\n\n${report.lines.join("\n")}\n`);
+      return EXIT.ok;
+    }
+    const [cost] = costs;
+    const graph = results[0]!.graph!;
+    if (args.values.json) {
+      const hyper = Object.fromEntries(results[0]!.hyperParams);
+      io.out(
+        JSON.stringify(
+          { model: cost!.name, hyperParameters: hyper, weights: weightList(graph), cost },
+          null,
+          2,
+        ) + "\n",
+      );
+      return EXIT.ok;
+    }
+    io.out(formatCost(cost!));
+    return EXIT.ok;
+  },
+};
+
+function formatCost(c: ModelCost): string {
+  const lines = [
+    `model ${c.name} (costs per token at T = ${c.tokens})`,
+    "",
+    `${"block".padEnd(24)} ${"params".padStart(14)} ${"active".padStart(14)} ${"mult-adds".padStart(14)} ${"FLOPs".padStart(14)}`,
+  ];
+  for (const b of c.blocks) {
+    lines.push(
+      `${b.name.padEnd(24)} ${fmt(b.params).padStart(14)} ${fmt(b.activeParams).padStart(14)} ${fmt(b.macsPerToken).padStart(14)} ${fmt(b.flopsPerToken).padStart(14)}`,
+    );
+  }
+  lines.push(
+    `${"total".padEnd(24)} ${fmt(c.params).padStart(14)} ${fmt(c.activeParams).padStart(14)} ${fmt(c.macsPerToken).padStart(14)} ${fmt(c.flopsPerToken).padStart(14)}`,
+  );
+  lines.push("");
+  lines.push(
+    `parameters: ${fmt(c.params)} total, ${fmt(c.expertParams)} in experts, ${fmt(c.routerParams)} in routers`,
+  );
+  lines.push(`router multiply-adds per token: ${fmt(c.routerMacsPerToken)}`);
+  lines.push(
+    "active parameters count, per expert bank, min(experts, top_k x sub-tokens per token) experts",
+  );
+  return lines.join("\n") + "\n";
+}
+
+const graph: Command = {
+  summary: "print a stage of the compiler: the AST or the IR",
+  usage:
+    "moec graph FILE [--stage ast|ir] [--format text|dot] [--model NAME] [--set NAME=VALUE]...",
+  details: `  --stage ast       the syntax tree of FILE
+  --stage ir        the lowered IR (default)
+  --format dot      Graphviz instead of text (IR stages)`,
+  options: { ...modelOptions, stage: { type: "string" }, format: { type: "string" } },
+  run(args, io) {
+    const [file] = args.positionals;
+    if (!file || args.positionals.length > 1) return usage(io, "graph takes one FILE");
+    const stage = (args.values.stage as string | undefined) ?? "ir";
+    const format = (args.values.format as string | undefined) ?? "text";
+    if (!["ast", "ir"].includes(stage)) return usage(io, `unknown stage '${stage}' (ast, ir)`);
+    if (!["text", "dot"].includes(format))
+      return usage(io, `unknown format '${format}' (text, dot)`);
+    const result = frontEnd(file, args, io);
+    if (stage === "ast") {
+      const ast = result.program.files.get(file);
+      if (!ast) return EXIT.errors;
+      io.out(printAst(ast));
+      return result.diagnostics.some((d) => d.severity === "error") ? EXIT.errors : EXIT.ok;
+    }
+    if (!hasGraph(file, result, io)) return EXIT.errors;
+    io.out(format === "dot" ? printGraphDot(result.graph) : printGraph(result.graph));
+    return EXIT.ok;
+  },
+};
+
+export const COMMANDS: Record<string, Command> = { check, params, graph };
+
+function usage(io: Io, message: string): number {
+  io.err(`moec: ${message}\nRun 'moec --help' for usage.\n`);
+  return EXIT.usage;
+}
+
+export function positiveInt(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  return /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `moec: compile .moe Mixture-of-Experts specs to WebGPU
+
+Usage: moec COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join("\n")}
+
+Run 'moec COMMAND --help' for a command's options.
+Exit codes: 0 clean, 1 errors in the input, 2 bad usage.
+`;
+}
+
+function commandHelp(name: string, c: Command): string {
+  const needsModel = Object.hasOwn(c.options ?? {}, "set");
+  return `${c.usage}\n\n${c.summary}\n\n${c.details}\n${needsModel ? MODEL_HELP + "\n" : ""}`;
+}
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    io.out(mainHelp());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === "--version") {
+    io.out("moec 0.1.0\n");
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usage(io, `unknown command '${name}'`);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(commandHelp(name, command));
+    return EXIT.ok;
+  }
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed;
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  return command.run(parsed, io);
+}
