@@ -1,0 +1,384 @@
+// Reader and writer for the safetensors format (https://github.com/huggingface/safetensors):
+// u64 little-endian header length N, N bytes of JSON header, then the raw tensor data.
+// Browser-safe: no Node imports.
+
+export type Dtype =
+  | "F64"
+  | "F32"
+  | "F16"
+  | "BF16"
+  | "I64"
+  | "I32"
+  | "I16"
+  | "I8"
+  | "U64"
+  | "U32"
+  | "U16"
+  | "U8"
+  | "BOOL";
+
+export const ITEM_SIZE: Readonly<Record<Dtype, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+};
+
+export interface Tensor {
+  dtype: Dtype;
+  shape: number[];
+  /** A view into the file's bytes (not copied, possibly unaligned). */
+  data: Uint8Array;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+  /** Harmless oddities, e.g. data bytes that no tensor covers. */
+  warnings: string[];
+}
+
+export type WeightsProblem =
+  | "file-too-short"
+  | "header-too-large"
+  | "header-beyond-file"
+  | "header-not-json"
+  | "header-not-object"
+  | "bad-entry"
+  | "unknown-dtype"
+  | "bad-shape"
+  | "bad-offsets"
+  | "offsets-reversed"
+  | "size-mismatch"
+  | "overlap"
+  | "out-of-range"
+  | "truncated"
+  | "bad-metadata"
+  | "bad-tensor"
+  | "unsupported-dtype";
+
+/** A problem with a weights file or tensor; `tensor` names it when there is one. */
+export class WeightsError extends Error {
+  constructor(
+    readonly problem: WeightsProblem,
+    message: string,
+    readonly source: string,
+    readonly tensor?: string,
+  ) {
+    super(`${source}: ${tensor === undefined ? "" : `tensor '${tensor}': `}${message}`);
+    this.name = "WeightsError";
+  }
+}
+
+/** Same limit as the reference implementation. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function parseSafetensors(bytes: Uint8Array, source = "weights"): SafetensorsFile {
+  const fail = (problem: WeightsProblem, message: string, tensor?: string): never => {
+    throw new WeightsError(problem, message, source, tensor);
+  };
+  if (bytes.length < 8) fail("file-too-short", `file is ${bytes.length} bytes, need at least 8`);
+
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  if (headerLength > MAX_HEADER_BYTES) {
+    fail("header-too-large", `header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
+  }
+  if (headerLength > bytes.length - 8) {
+    fail("header-beyond-file", `header length ${headerLength} runs past the end of the file`);
+  }
+
+  let header: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(
+      bytes.subarray(8, 8 + headerLength),
+    );
+    header = JSON.parse(text);
+  } catch (err) {
+    fail("header-not-json", `header is not valid UTF-8 JSON (${(err as Error).message})`);
+  }
+  if (!isPlainObject(header)) fail("header-not-object", "header is not a JSON object");
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
+
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (!isPlainObject(entry)) fail("bad-metadata", "__metadata__ must be an object");
+      for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof value !== "string") {
+          fail("bad-metadata", `__metadata__ value for '${key}' is not a string`);
+        }
+      }
+      // fromEntries defines keys such as "__proto__" as plain properties.
+      metadata = Object.fromEntries(Object.entries(entry as Record<string, string>));
+      continue;
+    }
+    if (!isPlainObject(entry)) fail("bad-entry", "entry is not an object", name);
+    const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+    if (typeof dtype !== "string" || !Object.hasOwn(ITEM_SIZE, dtype)) {
+      fail("unknown-dtype", `unknown dtype ${JSON.stringify(dtype)}`, name);
+    }
+    if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
+      fail("bad-shape", `shape ${JSON.stringify(shape)} is not a list of non-negative ints`, name);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInt)) {
+      fail("bad-offsets", `data_offsets ${JSON.stringify(offsets)} is not [begin, end]`, name);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (end < begin) fail("offsets-reversed", `data_offsets [${begin}, ${end}] end < begin`, name);
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    const expected = numel * ITEM_SIZE[dtype as Dtype];
+    if (end - begin !== expected) {
+      fail(
+        "size-mismatch",
+        `data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but ${dtype} ` +
+          `[${(shape as number[]).join(", ")}] needs ${expected}`,
+        name,
+      );
+    }
+    entries.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
+  }
+
+  // Overlaps and gaps, in file order. Empty tensors occupy no bytes.
+  const ordered = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
+  const warnings: string[] = [];
+  let covered = 0;
+  let previous: string | undefined;
+  for (const e of ordered) {
+    if (e.begin < covered) {
+      fail("overlap", `data_offsets [${e.begin}, ${e.end}] overlap tensor '${previous}'`, e.name);
+    }
+    if (e.begin > covered) warnings.push(`data bytes [${covered}, ${e.begin}) belong to no tensor`);
+    covered = e.end;
+    previous = e.name;
+  }
+
+  if (covered > dataLength) {
+    // A consistent header (no gaps) with too little data means the file was cut short.
+    const last = ordered[ordered.length - 1]!;
+    if (warnings.length === 0) {
+      fail(
+        "truncated",
+        `file is truncated: the data region has ${dataLength} bytes, the header needs ${covered}`,
+        last.name,
+      );
+    }
+    const bad = ordered.find((e) => e.end > dataLength)!;
+    fail(
+      "out-of-range",
+      `data_offsets [${bad.begin}, ${bad.end}] run past the ${dataLength}-byte data region`,
+      bad.name,
+    );
+  }
+  if (covered < dataLength) {
+    warnings.push(`data bytes [${covered}, ${dataLength}) belong to no tensor`);
+  }
+
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) {
+    const data = bytes.subarray(dataStart + e.begin, dataStart + e.end);
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata, warnings };
+}
+
+/** Decodes a float or integer tensor to float32 (little-endian, any alignment). */
+export function toFloat32(tensor: Tensor, name = "tensor"): Float32Array {
+  if (tensor.dtype === "F32" && LITTLE_ENDIAN && tensor.data.byteOffset % 4 === 0) {
+    const { buffer, byteOffset, byteLength } = tensor.data;
+    return new Float32Array(buffer, byteOffset, byteLength / 4).slice();
+  }
+  return Float32Array.from(toFloat64(tensor, name));
+}
+
+/** Decodes a float or integer tensor to float64 (little-endian, any alignment). */
+export function toFloat64(tensor: Tensor, name = "tensor"): Float64Array {
+  const { dtype, data } = tensor;
+  const size = ITEM_SIZE[dtype];
+  const n = Math.floor(data.byteLength / size);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Float64Array(n);
+  const read = READERS[dtype];
+  if (!read) throw new WeightsError("unsupported-dtype", `cannot convert ${dtype} to float`, name);
+  for (let i = 0; i < n; i++) out[i] = read(view, i * size);
+  return out;
+}
+
+type Reader = (view: DataView, offset: number) => number;
+const READERS: Partial<Record<Dtype, Reader>> = {
+  F64: (v, o) => v.getFloat64(o, true),
+  F32: (v, o) => v.getFloat32(o, true),
+  F16: (v, o) => f16BitsToFloat32(v.getUint16(o, true)),
+  BF16: (v, o) => bf16BitsToFloat32(v.getUint16(o, true)),
+  // One rounding: the high word times 2^32 is exact.
+  I64: (v, o) => v.getUint32(o, true) + v.getInt32(o + 4, true) * 2 ** 32,
+  U64: (v, o) => v.getUint32(o, true) + v.getUint32(o + 4, true) * 2 ** 32,
+  I32: (v, o) => v.getInt32(o, true),
+  U32: (v, o) => v.getUint32(o, true),
+  I16: (v, o) => v.getInt16(o, true),
+  U16: (v, o) => v.getUint16(o, true),
+  I8: (v, o) => v.getInt8(o),
+  U8: (v, o) => v.getUint8(o),
+  BOOL: (v, o) => (v.getUint8(o) ? 1 : 0),
+};
+
+type TypedArray =
+  | Float64Array
+  | Float32Array
+  | Uint32Array
+  | Int32Array
+  | Uint16Array
+  | Int16Array
+  | Uint8Array
+  | Int8Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export interface TensorToWrite {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  /**
+   * The raw little-endian elements (e.g. Uint16Array of bits for F16/BF16). As a convenience,
+   * a Float32Array or Float64Array is converted for the float dtypes F16, BF16, F32, F64.
+   */
+  data: TypedArray;
+}
+
+/** Writes tensors sorted by name, contiguous, header padded with spaces to 8 bytes. */
+export function writeSafetensors(
+  tensors: readonly TensorToWrite[],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  if (!LITTLE_ENDIAN) throw new Error("writeSafetensors: big-endian hosts are not supported");
+  const fail = (problem: WeightsProblem, message: string, tensor: string): never => {
+    throw new WeightsError(problem, message, "writeSafetensors", tensor);
+  };
+  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // No prototype, so names like "__proto__" or "constructor" are plain keys.
+  const header: Record<string, unknown> = Object.create(null);
+  if (metadata) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of sorted) {
+    if (t.name === "__metadata__" || Object.hasOwn(header, t.name)) {
+      fail("bad-tensor", "duplicate or reserved tensor name", t.name);
+    }
+    if (!Object.hasOwn(ITEM_SIZE, t.dtype))
+      fail("unknown-dtype", `unknown dtype ${t.dtype}`, t.name);
+    if (!t.shape.every(isNonNegativeInt)) fail("bad-shape", `bad shape [${t.shape}]`, t.name);
+    const bytes = encodeTensorData(t);
+    const expected = t.shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[t.dtype];
+    if (bytes.byteLength !== expected) {
+      fail(
+        "size-mismatch",
+        `data has ${bytes.byteLength} bytes, ${t.dtype} [${t.shape}] needs ${expected}`,
+        t.name,
+      );
+    }
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] };
+    chunks.push(bytes);
+    offset += expected;
+  }
+
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, padded % 2 ** 32, true);
+  view.setUint32(4, Math.floor(padded / 2 ** 32), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  let at = 8 + padded;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+function encodeTensorData({ dtype, data }: TensorToWrite): Uint8Array {
+  if (data instanceof Float32Array || data instanceof Float64Array) {
+    if (dtype === "F16") return asBytes(Uint16Array.from(data, float32ToF16Bits));
+    if (dtype === "BF16") return asBytes(Uint16Array.from(data, float32ToBf16Bits));
+    if (dtype === "F32" && data instanceof Float64Array) return asBytes(Float32Array.from(data));
+    if (dtype === "F64" && data instanceof Float32Array) return asBytes(Float64Array.from(data));
+  }
+  return asBytes(data);
+}
+
+function asBytes(data: TypedArray): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isNonNegativeInt(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+// ---- half-precision helpers ----
+
+/** IEEE binary16 bits for `value`, rounded to nearest even (from the exact double). */
+export function float32ToF16Bits(value: number): number {
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const a = Math.abs(value);
+  // 65520 is halfway between 65504 (max finite) and 65536; ties go to even, i.e. infinity.
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal; 1024 = min normal
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a)
+    e--; // log2 can be off by one ulp near powers of two
+  else if (2 ** (e + 1) <= a) e++;
+  // The mantissa may round up to 2048, which carries into the exponent as it should.
+  return sign | (((e + 15) << 10) + roundHalfEven(a * 2 ** (10 - e)) - 1024);
+}
+
+export function f16BitsToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1024 + mantissa) * 2 ** (exponent - 25);
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** bfloat16 bits (the top half of float32), rounded to nearest even from float32. */
+export function float32ToBf16Bits(value: number): number {
+  if (Number.isNaN(value)) return 0x7fc0;
+  f32[0] = value;
+  const bits = u32[0]!;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function bf16BitsToFloat32(bits: number): number {
+  u32[0] = (bits & 0xffff) << 16;
+  return f32[0]!;
+}
+
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff !== 0.5) return diff < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
