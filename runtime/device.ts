@@ -55,6 +55,8 @@ export interface MoecDevice {
   describeAdapter(): string;
 }
 
+const MAX_RECORDED_ERRORS = 1000;
+
 export class NoAdapterError extends Error {
   constructor(message: string) {
     super(message);
@@ -66,14 +68,19 @@ export async function requestMoecDevice(
   gpu: GPU,
   opts: MoecDeviceOptions = {},
 ): Promise<MoecDevice> {
-  const adapter = await gpu.requestAdapter({
-    powerPreference: opts.powerPreference ?? "high-performance",
-  });
-  if (!adapter) throw new NoAdapterError("WebGPU is available but no adapter was found.");
+  const getAdapter = async (): Promise<GPUAdapter> => {
+    const found = await gpu.requestAdapter({
+      powerPreference: opts.powerPreference ?? "high-performance",
+    });
+    if (!found) throw new NoAdapterError("WebGPU is available but no adapter was found.");
+    return found;
+  };
+  let adapter = await getAdapter();
 
+  const offeredFeatures = adapter.features;
   const features = opts.defaultsOnly
     ? []
-    : [...WANTED_FEATURES, ...(opts.optionalFeatures ?? [])].filter((f) => adapter.features.has(f));
+    : [...WANTED_FEATURES, ...(opts.optionalFeatures ?? [])].filter((f) => offeredFeatures.has(f));
   const requiredLimits: Record<string, number> = {};
   if (!opts.defaultsOnly) {
     const offered = adapter.limits as unknown as Record<string, number | undefined>;
@@ -92,8 +99,10 @@ export async function requestMoecDevice(
       requiredLimits,
     });
   } catch (err) {
-    // Some implementations refuse limits they advertised; fall back to the defaults.
+    // Some implementations refuse limits they advertised; fall back to the defaults, on a fresh
+    // adapter because a failed request may have consumed this one.
     if (opts.defaultsOnly) throw err;
+    adapter = await getAdapter();
     device = await adapter.requestDevice({ label: opts.label ?? "moec" });
   }
 
@@ -116,9 +125,13 @@ export async function requestMoecDevice(
     describeAdapter: () => describeAdapter(adapterInfo, result.features, device.limits),
   };
 
+  // Capped so that an error in a hot loop cannot eat memory.
+  const record = (entry: DeviceErrorRecord) => {
+    if (result.errors.length < MAX_RECORDED_ERRORS) result.errors.push(entry);
+  };
   void device.lost.then((lostInfo) => {
     result.lost = lostInfo;
-    result.errors.push({
+    record({
       kind: "lost",
       message: `device lost (${lostInfo.reason}): ${lostInfo.message}`,
     });
@@ -126,7 +139,7 @@ export async function requestMoecDevice(
   // addEventListener rather than onuncapturederror, so callers can still set their own handler.
   device.addEventListener("uncapturederror", (event) => {
     const error = (event as GPUUncapturedErrorEvent).error;
-    result.errors.push({ kind: errorKind(error), message: error.message });
+    record({ kind: errorKind(error), message: error.message });
   });
   return result;
 }

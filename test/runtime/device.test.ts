@@ -27,6 +27,14 @@ describe("createNodeDevice", () => {
     expect(moec.describeAdapter()).toContain(adapterInfo.vendor);
   });
 
+  it("can ask for WebGPU defaults only", async () => {
+    const plain = await createNodeDevice({ defaultsOnly: true });
+    expect(plain.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    expect(plain.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    expect(plain.features.has("shader-f16")).toBe(false);
+    plain.device.destroy();
+  });
+
   it("runs a compute kernel that doubles a buffer", async () => {
     const { device } = moec;
     const n = 1000;
