@@ -5,6 +5,9 @@ import { compareCosts, fmt, modelCost, weightList, type ModelCost } from "../com
 import { printGraph, printGraphDot } from "../compiler/ir/print.js";
 import { printAst } from "../grammar/printAst.js";
 import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
+import { PIPELINE, STAGE_NAMES, runPipeline } from "../compiler/passes/index.js";
+import type { Graph } from "../compiler/ir/graph.js";
+import { symbolsOf } from "../compiler/ir/types.js";
 import { nodeHost } from "./host.js";
 
 export interface Io {
@@ -172,21 +175,35 @@ function formatCost(c: ModelCost): string {
 }
 
 const graph: Command = {
-  summary: "print a stage of the compiler: the AST or the IR",
+  summary: "print a stage of the compiler: the AST, the lowered IR, or the IR after any pass",
   usage:
-    "moec graph FILE [--stage ast|ir] [--format text|dot] [--model NAME] [--set NAME=VALUE]...",
+    "moec graph FILE [--stage STAGE] [--format text|dot] [--tokens N] [--model NAME] [--set NAME=VALUE]...",
   details: `  --stage ast       the syntax tree of FILE
-  --stage ir        the lowered IR (default)
-  --format dot      Graphviz instead of text (IR stages)`,
-  options: { ...modelOptions, stage: { type: "string" }, format: { type: "string" } },
+  --stage ir        the lowered IR (default; also called 'lowered')
+  --stage PASS      the IR after that pass of the -O2 pipeline, one of:
+${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).join("\n")}
+  --format dot      Graphviz instead of text (IR stages)
+  --tokens N        bind T = N at the specialize pass (default: T stays symbolic)`,
+  options: {
+    ...modelOptions,
+    stage: { type: "string" },
+    format: { type: "string" },
+    tokens: { type: "string" },
+  },
   run(args, io) {
     const [file] = args.positionals;
     if (!file || args.positionals.length > 1) return usage(io, "graph takes one FILE");
     const stage = (args.values.stage as string | undefined) ?? "ir";
     const format = (args.values.format as string | undefined) ?? "text";
-    if (!["ast", "ir"].includes(stage)) return usage(io, `unknown stage '${stage}' (ast, ir)`);
+    const stages = ["ast", "ir", ...STAGE_NAMES];
+    if (!stages.includes(stage))
+      return usage(io, `unknown stage '${stage}' (${stages.join(", ")})`);
     if (!["text", "dot"].includes(format))
       return usage(io, `unknown format '${format}' (text, dot)`);
+    const tokensText = args.values.tokens as string | undefined;
+    const tokens = tokensText === undefined ? undefined : positiveInt(tokensText, 1);
+    if (tokensText !== undefined && tokens === undefined)
+      return usage(io, "--tokens must be a positive integer");
     const result = frontEnd(file, args, io);
     if (stage === "ast") {
       const ast = result.program.files.get(file);
@@ -195,10 +212,22 @@ const graph: Command = {
       return result.diagnostics.some((d) => d.severity === "error") ? EXIT.errors : EXIT.ok;
     }
     if (!hasGraph(file, result, io)) return EXIT.errors;
-    io.out(format === "dot" ? printGraphDot(result.graph) : printGraph(result.graph));
+    let shown: Graph = result.graph;
+    if (stage !== "ir" && stage !== "lowered") {
+      const bindings = tokens === undefined ? {} : symbolBindings(result.graph, tokens);
+      shown = runPipeline(result.graph, { level: 2, bindings }).stages.get(stage)!;
+    }
+    io.out(format === "dot" ? printGraphDot(shown) : printGraph(shown));
     return EXIT.ok;
   },
 };
+
+/** Binds every symbolic dim of the graph (T) to `tokens`. */
+export function symbolBindings(graph: Graph, tokens: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of graph.values) for (const s of symbolsOf(v.type.shape)) out[s] = tokens;
+  return out;
+}
 
 export const COMMANDS: Record<string, Command> = { check, params, graph };
 

@@ -41,6 +41,33 @@ export interface OpAttrs {
   expert_down: { readonly bias: boolean };
   combine: Record<string, never>;
   route_stats: { readonly experts: number; readonly heads: number };
+
+  // Fused ops, made by the optimiser's passes (compiler/passes); never by lowering.
+  /** A linear layer with its elementwise epilogue: act(x·Wᵀ + b) + residual. */
+  linear_epilogue: {
+    readonly bias: boolean;
+    readonly act: Activation | "none";
+    readonly residual: boolean;
+  };
+  /** A gated (SwiGLU-style) pair of linears in one pass over x: act(x·Wgᵀ) ⊙ (x·Wuᵀ). */
+  linear_glu: { readonly act: Activation };
+  /** Router logits, softmax, top-k and gates in one pass; the split into sub-tokens is a view. */
+  moe_route: { readonly topK: number; readonly gating: Gating };
+  /**
+   * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, and
+   * the routing statistics. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
+   * expert by expert (choice-major, then row, inside a segment), then the dropped ones; the kept
+   * expert of each assignment (-1 = dropped); then the route_stats outputs.
+   */
+  moe_permute: { readonly experts: number; readonly factor: number; readonly heads: number };
+  /** Grouped GEMM over the expert segments, gathering input rows by index: H = act(x W1ᵀ + b1). */
+  moe_grouped_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  /** Grouped GEMM 2: slots[a] = gate[a] · (H W2ᵀ + b2), written back to assignment a. */
+  moe_grouped_down: { readonly bias: boolean };
+  /** The combine read while loading the consumer: join_h(Σ_j slots) · Wᵀ + b. */
+  combine_linear: { readonly heads: number; readonly bias: boolean };
+  /** The combine fused into the residual add: residual + join_h(Σ_j slots). */
+  combine_add: { readonly heads: number };
 }
 
 export type OpName = keyof OpAttrs;
@@ -528,6 +555,176 @@ export const OPS: OpTable = {
     cost: ([e, , p]) => ({ macs: 0, flops: numel(p!), bytes: bytesOf(e!, e!, p!) }),
     evaluate: ([routed, kept, probs], { experts, heads }) =>
       statsReference(routed!, kept!, probs!, experts, heads),
+  },
+
+  linear_epilogue: {
+    arity: [2, 4],
+    infer: (inputs, { bias, residual }) => {
+      const [x, w] = inputs;
+      const [y] = OPS.linear.infer(bias ? inputs.slice(0, 3) : [x!, w!], {});
+      if (residual) {
+        const r = inputs[bias ? 3 : 2];
+        expect(
+          r !== undefined && shapeEquals(r.shape, y!.shape),
+          "residual must match the linear output",
+        );
+      }
+      return [y!];
+    },
+    cost: (ins, outs, { bias, act, residual }) => {
+      const base = OPS.linear.cost(bias ? ins.slice(0, 3) : ins.slice(0, 2), outs, {});
+      const extra = (act === "none" ? 0 : 8) + (residual ? 1 : 0);
+      return { ...base, flops: base.flops + extra * numel(outs[0]!) };
+    },
+    evaluate: (inputs, { bias, act, residual }) => {
+      let [y] = OPS.linear.evaluate!(bias ? inputs.slice(0, 3) : inputs.slice(0, 2), {});
+      if (act !== "none") y = tensor(y!.shape, y!.data.map(ACTIVATION_FUNCTIONS[act]));
+      if (residual) {
+        const r = inputs[bias ? 3 : 2]!;
+        y = tensor(
+          y!.shape,
+          y!.data.map((v, i) => v + r.data[i]!),
+        );
+      }
+      return [y!];
+    },
+  },
+
+  linear_glu: {
+    arity: [3, 3],
+    infer: ([x, wg, wu]) => {
+      expect(shapeEquals(wg!.shape, wu!.shape), "gate and up weights must have one shape");
+      return OPS.linear.infer([x!, wg!], {});
+    },
+    cost: ([x, wg], outs) => {
+      const macs = 2 * rows(x!) * wg![0]! * wg![1]!;
+      return {
+        macs,
+        flops: 2 * macs + 9 * numel(outs[0]!),
+        bytes: bytesOf(x!, wg!, wg!, outs[0]!),
+      };
+    },
+    evaluate: ([x, wg, wu], { act }) => {
+      const [g] = OPS.linear.evaluate!([x!, wg!], {});
+      const [u] = OPS.linear.evaluate!([x!, wu!], {});
+      const fn = ACTIVATION_FUNCTIONS[act];
+      return [
+        tensor(
+          g!.shape,
+          g!.data.map((v, i) => fn(v) * u!.data[i]!),
+        ),
+      ];
+    },
+  },
+
+  moe_route: {
+    arity: [2, 2],
+    infer: ([x, w], attrs) => OPS.route.infer(OPS.linear.infer([x!, w!], {}), attrs),
+    cost: ([x, w], outs, attrs) => {
+      const logits = [x![0]!, w![0]!];
+      const a = OPS.linear.cost([x!, w!], [logits], {});
+      const b = OPS.route.cost([logits], outs, attrs);
+      return { macs: a.macs, flops: a.flops + b.flops, bytes: bytesOf(x!, w!, ...outs) };
+    },
+    evaluate: ([x, w], attrs) => OPS.route.evaluate!(OPS.linear.evaluate!([x!, w!], {}), attrs),
+  },
+
+  moe_permute: {
+    arity: [3, 3],
+    infer: ([expert, gate, probs], { experts, heads }) => {
+      expect(
+        expert!.dtype === "i32" && shapeEquals(expert!.shape, gate!.shape),
+        "moe_permute takes expert ids and gates",
+      );
+      const [n, k] = expert!.shape as [Dim, number];
+      return [
+        { dtype: "i32", shape: [experts + 1] },
+        { dtype: "i32", shape: [scaleDim(n, k)] },
+        expert!,
+        ...OPS.route_stats.infer([expert!, expert!, probs!], { experts, heads }),
+      ];
+    },
+    cost: ([e, , p]) => ({ macs: 0, flops: numel(p!), bytes: bytesOf(e!, e!, p!) }),
+    evaluate: ([expert, gate, probs], { experts, factor, heads }) => {
+      const [kept] = factor > 0 ? capacityReference(expert!, gate!, experts, factor) : [expert!];
+      const [n, k] = expert!.shape as [number, number];
+      const offsets = tensor([experts + 1]);
+      const order = tensor([n * k]);
+      let next = 0;
+      for (let e = 0; e < experts; e++) {
+        offsets.data[e] = next;
+        for (let j = 0; j < k; j++)
+          for (let r = 0; r < n; r++)
+            if (kept!.data[r * k + j] === e) order.data[next++] = r * k + j;
+      }
+      offsets.data[experts] = next;
+      for (let a = 0; a < n * k; a++) if (kept!.data[a]! < 0) order.data[next++] = a;
+      return [offsets, order, kept!, ...statsReference(expert!, kept!, probs!, experts, heads)];
+    },
+  },
+
+  moe_grouped_up: {
+    arity: [5, 6],
+    infer: ([x, expert, order, , w1, extra], attrs) => {
+      void order;
+      return OPS.expert_up.infer([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs);
+    },
+    cost: ([x, e, , , w1, extra], outs, attrs) =>
+      OPS.expert_up.cost([x!, e!, w1!, ...(extra ? [extra] : [])], outs, attrs),
+    evaluate: ([x, expert, order, offsets, w1, extra], attrs) => {
+      const h = OPS.expert_up.evaluate!([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs)[0]!;
+      void order;
+      void offsets;
+      return [h];
+    },
+  },
+
+  moe_grouped_down: {
+    arity: [6, 7],
+    infer: ([h, expert, , , gate, w2, b2], attrs) =>
+      OPS.expert_down.infer([h!, expert!, gate!, w2!, ...(b2 ? [b2] : [])], attrs),
+    cost: ([h, e, , , g, w2, b2], outs, attrs) =>
+      OPS.expert_down.cost([h!, e!, g!, w2!, ...(b2 ? [b2] : [])], outs, attrs),
+    evaluate: ([h, expert, , , gate, w2, b2], attrs) =>
+      OPS.expert_down.evaluate!([h!, expert!, gate!, w2!, ...(b2 ? [b2] : [])], attrs),
+  },
+
+  combine_linear: {
+    arity: [2, 3],
+    infer: ([slots, w, b], { heads }) => {
+      const [combined] = OPS.combine.infer([slots!], {});
+      const [joined] = heads > 1 ? OPS.join.infer([combined!], { heads }) : [combined!];
+      return OPS.linear.infer([joined!, w!, ...(b ? [b] : [])], {});
+    },
+    cost: ([slots, w, b], outs) => {
+      const [n, k, d] = slots! as [number, number, number];
+      const base = OPS.linear.cost([[outs[0]![0]!, w![1]!], w!, ...(b ? [b] : [])], outs, {});
+      return { ...base, flops: base.flops + n * k * d, bytes: base.bytes + bytesOf(slots!) };
+    },
+    evaluate: ([slots, w, b], { heads }) => {
+      const [combined] = OPS.combine.evaluate!([slots!], {});
+      const [joined] = heads > 1 ? OPS.join.evaluate!([combined!], { heads }) : [combined!];
+      return OPS.linear.evaluate!([joined!, w!, ...(b ? [b] : [])], {});
+    },
+  },
+
+  combine_add: {
+    arity: [2, 2],
+    infer: ([slots, residual], { heads }) => {
+      const [combined] = OPS.combine.infer([slots!], {});
+      const [joined] = heads > 1 ? OPS.join.infer([combined!], { heads }) : [combined!];
+      return OPS.add.infer([joined!, residual!], {});
+    },
+    cost: ([slots, r], outs) => ({
+      macs: 0,
+      flops: numel(slots!),
+      bytes: bytesOf(slots!, r!, outs[0]!),
+    }),
+    evaluate: ([slots, residual], { heads }) => {
+      const [combined] = OPS.combine.evaluate!([slots!], {});
+      const [joined] = heads > 1 ? OPS.join.evaluate!([combined!], { heads }) : [combined!];
+      return OPS.add.evaluate!([joined!, residual!], {});
+    },
   },
 };
 

@@ -1,0 +1,88 @@
+// Rotary positions and causal multi-head attention.
+import type { Node } from "../../ir/graph.js";
+import { dimSize, mulSize } from "../size.js";
+import { f32Literal as f, u32Literal as u } from "../wgsl.js";
+import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
+import { reduceAngleFunction, splitF32 } from "./math.js";
+
+/**
+ * One invocation per rotated pair (position, head, i). The inverse frequencies are compile-time
+ * constants computed in float64; each is split hi + lo so that pos * hi is exact (pos < 4096) and
+ * the angle reaches sin/cos reduced to [-pi, pi] with about f32 accuracy.
+ */
+export function emitRope(node: Node<"rope">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { heads, base } = node.attrs;
+  const [t, width] = w.type(node.inputs[0]!).shape;
+  const d = staticDim(width, "rope width");
+  const headDim = d / heads;
+  const half = headDim / 2;
+  const x = w.input("x", node.inputs[0]!);
+  const y = w.output("y", node.outputs[0]!);
+  const parts = Array.from({ length: half }, (_, i) => splitF32(Math.pow(base, (-2 * i) / headDim)));
+  const table = (k: 0 | 1) => `array<f32, ${half}>(${parts.map((p) => f(p[k])).join(", ")})`;
+  w.b.declare(`const INV_FREQ_HI = ${table(0)};`);
+  w.b.declare(`const INV_FREQ_LO = ${table(1)};`);
+  const reduce = reduceAngleFunction(w.b);
+  w.perItem(mulSize(dimSize(t!), d / 2), (i) => {
+    w.b.line(`let pos = ${i} / ${u(d / 2)};`);
+    w.b.line(`let h = (${i} % ${u(d / 2)}) / ${u(half)};`);
+    w.b.line(`let k = ${i} % ${u(half)};`);
+    w.b.line("let p = f32(pos);");
+    w.b.line(`let angle = ${reduce}(p * INV_FREQ_HI[k], p * INV_FREQ_LO[k]);`);
+    w.b.line("let c = cos(angle);");
+    w.b.line("let s = sin(angle);");
+    w.b.line(`let a = pos * ${u(d)} + h * ${u(headDim)} + k;`);
+    w.b.line(`let x1 = ${x}[a];`);
+    w.b.line(`let x2 = ${x}[a + ${u(half)}];`);
+    w.b.line(`${y}[a] = x1 * c - x2 * s;`);
+    w.b.line(`${y}[a + ${u(half)}] = x2 * c + x1 * s;`);
+  });
+  return w.finish("rope");
+}
+
+/**
+ * One invocation per (row, head): a max pass over the visible scores, then exp-weighted sums of
+ * v accumulated in the output row and divided by the sum at the end (the reference's order).
+ */
+export function emitAttention(node: Node<"attention">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { heads } = node.attrs;
+  const [t, width] = w.type(node.inputs[0]!).shape;
+  const d = staticDim(width, "attention width");
+  const hd = d / heads;
+  const q = w.input("q", node.inputs[0]!);
+  const k = w.input("k", node.inputs[1]!);
+  const v = w.input("v", node.inputs[2]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.b.helper("score", () => {
+    w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
+      w.b.line(`var s = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
+        w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
+      });
+      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
+    });
+  });
+  w.perItem(mulSize(dimSize(t!), heads), (i) => {
+    w.b.line(`let row = ${i} / ${u(heads)};`);
+    w.b.line(`let head = (${i} % ${u(heads)}) * ${u(hd)};`);
+    w.b.line(`let qo = row * ${u(d)} + head;`);
+    w.b.line("var m = score(qo, head);");
+    w.b.block("for (var j = 1u; j <= row; j++)", () => {
+      w.b.line(`m = max(m, score(qo, j * ${u(d)} + head));`);
+    });
+    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => w.b.line(`${y}[qo + c] = ${f(0)};`));
+    w.b.line(`var sum = ${f(0)};`);
+    w.b.block("for (var j = 0u; j <= row; j++)", () => {
+      w.b.line(`let ko = j * ${u(d)} + head;`);
+      w.b.line("let p = exp(score(qo, ko) - m);");
+      w.b.line("sum += p;");
+      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
+        w.b.line(`${y}[qo + c] += p * ${v}[ko + c];`);
+      });
+    });
+    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => w.b.line(`${y}[qo + c] = ${y}[qo + c] / sum;`));
+  });
+  return w.finish("attention");
+}

@@ -1,0 +1,129 @@
+// What every kernel emitter shares: its context, its result, and KernelWriter, which declares
+// bindings in the fixed order inputs -> outputs -> uniform and emits the thread-per-item prologue.
+import type { Graph, Node } from "../../ir/graph.js";
+import type { OpName } from "../../ir/ops.js";
+import type { Dim, TensorType } from "../../ir/types.js";
+import type { DeviceProfile } from "../profile.js";
+import { type SizeExpr, shapeSize } from "../size.js";
+import { type BuiltShader, type WgslScalar, WgslBuilder, sizeToWgsl, u32Literal } from "../wgsl.js";
+
+export interface EmitContext {
+  readonly graph: Graph;
+  readonly profile: DeviceProfile;
+  /** The fields of the plan's uniform struct, in order (runtime dims and derived scalars). */
+  readonly paramFields: readonly string[];
+  /** The uniform field of a runtime scalar that belongs to one node (e.g. a capacity C). */
+  readonly nodeParam: (node: number) => string;
+}
+
+/** How many workgroups a kernel needs: ceil(items / perWorkgroup), split 2-D when too many. */
+export interface Dispatch {
+  readonly items: SizeExpr;
+  readonly perWorkgroup: number;
+}
+
+export interface EmittedKernel {
+  /** Short description for the kernel name, e.g. "linear". */
+  readonly label: string;
+  readonly shader: BuiltShader;
+  /** Which IR value each storage binding holds; the uniform binding is `paramsBinding`. */
+  readonly operands: readonly { readonly binding: number; readonly value: number }[];
+  readonly paramsBinding: number;
+  readonly dispatch: Dispatch;
+}
+
+export type KernelEmitter<K extends OpName> = (node: Node<K>, ctx: EmitContext) => EmittedKernel;
+
+export class CodegenError extends Error {}
+
+export const PARAMS = "params";
+const ELEMENTWISE_WORKGROUP = 64;
+
+export class KernelWriter {
+  readonly b: WgslBuilder;
+  readonly #ctx: EmitContext;
+  readonly #operands: { binding: number; value: number }[] = [];
+  #paramsBinding = -1;
+  #dispatch: Dispatch | undefined;
+
+  constructor(ctx: EmitContext) {
+    this.#ctx = ctx;
+    this.b = new WgslBuilder(ctx.profile);
+  }
+
+  type(value: number): TensorType {
+    return this.#ctx.graph.values[value]!.type;
+  }
+
+  input(name: string, value: number): string {
+    return this.#bind(name, value, "read");
+  }
+
+  output(name: string, value: number): string {
+    return this.#bind(name, value, "read_write");
+  }
+
+  /** A WGSL u32 expression for the element count of dims (runtime dims come from the uniform). */
+  size(dims: readonly Dim[]): string {
+    return sizeToWgsl(shapeSize(dims), PARAMS);
+  }
+
+  /** The uniform field of a node-specific runtime scalar. */
+  nodeParam(node: number): string {
+    return `${PARAMS}.${this.#ctx.nodeParam(node)}`;
+  }
+
+  /**
+   * The entry point for one invocation per item: `i` is the item index, items beyond the
+   * count return at once. Workgroups may be laid out 2-D (num_workgroups.x per row).
+   */
+  perItem(items: SizeExpr, body: (i: string) => void, workgroupSize = ELEMENTWISE_WORKGROUP): void {
+    this.#declareParams();
+    this.#dispatch = { items, perWorkgroup: workgroupSize };
+    const params =
+      "@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, " +
+      "@builtin(local_invocation_index) lid: u32";
+    this.b.entryPoint(workgroupSize, params, () => {
+      this.b.line(`let i = (wid.y * nwg.x + wid.x) * ${u32Literal(workgroupSize)} + lid;`);
+      this.b.line(`if (i >= ${sizeToWgsl(items, PARAMS)}) { return; }`);
+      body("i");
+    });
+  }
+
+  finish(label: string): EmittedKernel {
+    if (!this.#dispatch) throw new CodegenError(`kernel ${label} has no entry point`);
+    return {
+      label,
+      shader: this.b.build(),
+      operands: this.#operands,
+      paramsBinding: this.#paramsBinding,
+      dispatch: this.#dispatch,
+    };
+  }
+
+  #declareParams(): void {
+    this.#paramsBinding = this.#operands.length;
+    this.b.uniform(PARAMS, "Params", this.#ctx.paramFields);
+  }
+
+  #bind(name: string, value: number, access: "read" | "read_write"): string {
+    const elem = wgslElement(this.type(value));
+    this.b.storage(name, elem, access);
+    this.#operands.push({ binding: this.#operands.length, value });
+    return name;
+  }
+}
+
+export function wgslElement(t: TensorType): WgslScalar {
+  if (t.dtype === "f16") {
+    // f16 storage needs f32 accumulation rewrites in every kernel; -O0 keeps to f32 for now.
+    throw new CodegenError("f16 tensors are not supported by the -O0 code generator yet");
+  }
+  return t.dtype;
+}
+
+/** A dim that must be known at compile time (weight shapes, feature widths). */
+export function staticDim(d: Dim | undefined, what: string): number {
+  if (typeof d !== "number") throw new CodegenError(`${what} must be a compile-time size`);
+  return d;
+}

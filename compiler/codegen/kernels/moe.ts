@@ -1,0 +1,242 @@
+// The unfused MoE kernels: router, capacity, experts (gathering rows by expert id), combine and
+// routing statistics. Straightforward by design: they are the -O0 baseline and a second oracle.
+import type { Node } from "../../ir/graph.js";
+import { constantSize, dimSize, shapeSize } from "../size.js";
+import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
+import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
+import { activationFunction } from "./math.js";
+
+/**
+ * One invocation per row: softmax over the experts, then k selection passes; a strict `>` over
+ * ascending expert ids makes ties go to the lower index. Gates are the chosen probabilities,
+ * renormalised over the k for "renorm" and "softmax_topk" (the same thing).
+ */
+export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { topK, gating } = node.attrs;
+  const [n, ew] = w.type(node.inputs[0]!).shape;
+  const e = staticDim(ew, "expert count");
+  const logits = w.input("logits", node.inputs[0]!);
+  const [expert, gate, probs] = ["expert", "gate", "probs"].map((name, k) =>
+    w.output(name, node.outputs[k]!),
+  );
+  w.perItem(dimSize(n!), (r) => {
+    w.b.line(`let base = ${r} * ${u(e)};`);
+    w.b.line(`let out = ${r} * ${u(topK)};`);
+    w.b.line(`var m = ${logits}[base];`);
+    w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () => w.b.line(`m = max(m, ${logits}[base + c]);`));
+    w.b.line(`var sum = ${f(0)};`);
+    w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+      w.b.line(`let p = exp(${logits}[base + c] - m);`);
+      w.b.line(`${probs}[base + c] = p;`);
+      w.b.line("sum += p;");
+    });
+    w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+      w.b.line(`${probs}[base + c] = ${probs}[base + c] / sum;`);
+    });
+    w.b.line(`var kept = ${f(0)};`);
+    w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
+      w.b.line(`var best = ${i32(-1)};`);
+      w.b.line(`var best_p = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+        w.b.line("var taken = false;");
+        w.b.block("for (var jj = 0u; jj < j; jj++)", () => {
+          w.b.line(`taken = taken || ${expert}[out + jj] == i32(c);`);
+        });
+        w.b.line(`let p = ${probs}[base + c];`);
+        w.b.block(`if (!taken && (best < ${i32(0)} || p > best_p))`, () => {
+          w.b.line("best = i32(c);");
+          w.b.line("best_p = p;");
+        });
+      });
+      w.b.line(`${expert}[out + j] = best;`);
+      w.b.line(`${gate}[out + j] = best_p;`);
+      w.b.line("kept += best_p;");
+    });
+    if (gating !== "softmax") {
+      w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
+        w.b.line(`${gate}[out + j] = ${gate}[out + j] / kept;`);
+      });
+    }
+  });
+  return w.finish("route");
+}
+
+/**
+ * One invocation walks every assignment in the official order (all first choices, earlier rows
+ * first, then all second choices...) and keeps the first C of each expert; C comes from the
+ * uniform, computed on the host with expertCapacity.
+ */
+export function emitCapacity(node: Node<"capacity">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [n, kw] = w.type(node.inputs[0]!).shape;
+  const k = staticDim(kw, "top_k");
+  const expert = w.input("expert", node.inputs[0]!);
+  const gate = w.input("gate", node.inputs[1]!);
+  const keptExpert = w.output("kept_expert", node.outputs[0]!);
+  const keptGate = w.output("kept_gate", node.outputs[1]!);
+  const rows = w.size([n!]);
+  w.perItem(
+    constantSize(1),
+    () => {
+      w.b.line(`var load: array<u32, ${node.attrs.experts}>;`);
+      w.b.line(`let capacity = ${w.nodeParam(node.id)};`);
+      w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
+        w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
+          w.b.line(`let a = r * ${u(k)} + j;`);
+          w.b.line(`let e = ${expert}[a];`);
+          w.b.block(`if (e >= ${i32(0)} && load[e] < capacity)`, () => {
+            w.b.line("load[e] += 1u;");
+            w.b.line(`${keptExpert}[a] = e;`);
+            w.b.line(`${keptGate}[a] = ${gate}[a];`);
+          });
+          w.b.block("else", () => {
+            w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
+            w.b.line(`${keptGate}[a] = ${f(0)};`);
+          });
+        });
+      });
+    },
+    1,
+  );
+  return w.finish("capacity");
+}
+
+/**
+ * h[r, j, o] = act(x[r]·W1[e]ᵀ + b1[e]) (⊙ x[r]·Wup[e]ᵀ when gated) with e = expert[r, j];
+ * one invocation per output element; a dropped assignment (e = -1) gives zeros.
+ */
+export function emitExpertUp(node: Node<"expert_up">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { act, gated, bias } = node.attrs;
+  const [xv, ev, w1v, extra] = node.inputs;
+  const [, hidden, width] = w.type(w1v!).shape.map((d) => staticDim(d, "expert weight dims"));
+  const x = w.input("x", xv!);
+  const expert = w.input("expert", ev!);
+  const w1 = w.input("w1", w1v!);
+  const wUp = gated ? w.input("w_up", extra!) : undefined;
+  const b1 = bias ? w.input("b1", extra!) : undefined;
+  const h = w.output("h", node.outputs[0]!);
+  const fn = activationFunction(w.b, act);
+  const [F, D] = [u(hidden!), u(width!)];
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`let slot = ${i} / ${F};`);
+    w.b.line(`let o = ${i} % ${F};`);
+    w.b.line(`let e = ${expert}[slot];`);
+    w.b.block(`if (e < ${i32(0)})`, () => {
+      w.b.line(`${h}[${i}] = ${f(0)};`);
+      w.b.line("return;");
+    });
+    w.b.line(`let row = (slot / ${u(staticDim(w.type(ev!).shape[1], "top_k"))}) * ${D};`);
+    w.b.line(`let wrow = (u32(e) * ${F} + o) * ${D};`);
+    w.b.line(`var a = ${b1 ? `${b1}[u32(e) * ${F} + o]` : f(0)};`);
+    if (wUp) w.b.line(`var up = ${f(0)};`);
+    w.b.block(`for (var k = 0u; k < ${D}; k++)`, () => {
+      w.b.line(`let xk = ${x}[row + k];`);
+      w.b.line(`a += xk * ${w1}[wrow + k];`);
+      if (wUp) w.b.line(`up += xk * ${wUp}[wrow + k];`);
+    });
+    w.b.line(`${h}[${i}] = ${fn}(a)${wUp ? " * up" : ""};`);
+  });
+  return w.finish(`expert_up_${act}${gated ? "_gated" : ""}`);
+}
+
+/** y[r, j, o] = gate[r, j] · (h[r, j]·W2[e]ᵀ + b2[e]); zeros for a dropped assignment. */
+export function emitExpertDown(node: Node<"expert_down">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [hv, ev, gv, w2v, b2v] = node.inputs;
+  const [, out, hidden] = w.type(w2v!).shape.map((d) => staticDim(d, "expert weight dims"));
+  const h = w.input("h", hv!);
+  const expert = w.input("expert", ev!);
+  const gate = w.input("gate", gv!);
+  const w2 = w.input("w2", w2v!);
+  const b2 = node.attrs.bias ? w.input("b2", b2v!) : undefined;
+  const y = w.output("y", node.outputs[0]!);
+  const [O, F] = [u(out!), u(hidden!)];
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`let slot = ${i} / ${O};`);
+    w.b.line(`let o = ${i} % ${O};`);
+    w.b.line(`let e = ${expert}[slot];`);
+    w.b.block(`if (e < ${i32(0)})`, () => {
+      w.b.line(`${y}[${i}] = ${f(0)};`);
+      w.b.line("return;");
+    });
+    w.b.line(`let wrow = (u32(e) * ${O} + o) * ${F};`);
+    w.b.line(`var acc = ${b2 ? `${b2}[u32(e) * ${O} + o]` : f(0)};`);
+    w.b.block(`for (var k = 0u; k < ${F}; k++)`, () => {
+      w.b.line(`acc += ${h}[slot * ${F} + k] * ${w2}[wrow + k];`);
+    });
+    w.b.line(`${y}[${i}] = ${gate}[slot] * acc;`);
+  });
+  return w.finish("expert_down");
+}
+
+/** y[r, c] = Σ_j slots[r, j, c], summed in j order (deterministic, no atomics). */
+export function emitCombine(node: Node<"combine">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [, kw, dw] = w.type(node.inputs[0]!).shape;
+  const [k, d] = [staticDim(kw, "top_k"), staticDim(dw, "combine width")];
+  const slots = w.input("slots", node.inputs[0]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`let base = (${i} / ${u(d)}) * ${u(k * d)} + ${i} % ${u(d)};`);
+    w.b.line(`var acc = ${f(0)};`);
+    w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
+      w.b.line(`acc += ${slots}[base + j * ${u(d)}];`);
+    });
+    w.b.line(`${y}[${i}] = acc;`);
+  });
+  return w.finish("combine");
+}
+
+/**
+ * Invocations 0..E-1 each own one expert (per-head counts of kept assignments, top-1 count of
+ * the routed choices, probability sum in row order); invocations E..E+H-1 count each head's
+ * dropped assignments. No atomics: every output has one writer, so results are deterministic.
+ */
+export function emitRouteStats(node: Node<"route_stats">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { experts, heads } = node.attrs;
+  const [n, kw] = w.type(node.inputs[1]!).shape;
+  const k = staticDim(kw, "top_k");
+  const routed = w.input("routed", node.inputs[0]!);
+  const kept = w.input("kept", node.inputs[1]!);
+  const probs = w.input("probs", node.inputs[2]!);
+  const [counts, top1, probSum, dropped] = ["counts", "top1", "prob_sum", "dropped"].map(
+    (name, j) => w.output(name, node.outputs[j]!),
+  );
+  const rows = w.size([n!]);
+  const [E, H, K] = [u(experts), u(heads), u(k)];
+  w.perItem(constantSize(experts + heads), (i) => {
+    w.b.block(`if (${i} < ${E})`, () => {
+      w.b.line(`let e = i32(${i});`);
+      w.b.block(`for (var h = 0u; h < ${H}; h++)`, () => {
+        w.b.line(`var c = ${i32(0)};`);
+        w.b.block(`for (var r = h; r < ${rows}; r += ${H})`, () => {
+          w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+            w.b.line(`c += select(${i32(0)}, ${i32(1)}, ${kept}[r * ${K} + j] == e);`);
+          });
+        });
+        w.b.line(`${counts}[h * ${E} + ${i}] = c;`);
+      });
+      w.b.line(`var top = ${i32(0)};`);
+      w.b.line(`var p = ${f(0)};`);
+      w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
+        w.b.line(`top += select(${i32(0)}, ${i32(1)}, ${routed}[r * ${K}] == e);`);
+        w.b.line(`p += ${probs}[r * ${E} + ${i}];`);
+      });
+      w.b.line(`${top1}[${i}] = top;`);
+      w.b.line(`${probSum}[${i}] = p;`);
+      w.b.line("return;");
+    });
+    w.b.line(`let h = ${i} - ${E};`);
+    w.b.line(`var c = ${i32(0)};`);
+    w.b.block(`for (var r = h; r < ${rows}; r += ${H})`, () => {
+      w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+        w.b.line(`c += select(${i32(0)}, ${i32(1)}, ${kept}[r * ${K} + j] < ${i32(0)});`);
+      });
+    });
+    w.b.line(`${dropped}[h] = c;`);
+  });
+  return w.finish("route_stats");
+}
