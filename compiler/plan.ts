@@ -168,10 +168,11 @@ export function buildPlan(
   const emitted: { node: Node; kernel: EmittedKernel }[] = [];
   for (const node of graph.nodes) {
     if (isNoKernel(node.op) || OPS[node.op].view) continue;
-    const emit = (options.kernels?.[node.op] ?? (UNFUSED_KERNELS as Partial<KernelTable<KernelOp>>)[node.op]) as
-      | ((n: Node, c: EmitContext) => EmittedKernel)
-      | undefined;
-    if (!emit) throw new PlanError(`no kernel for op '${node.op}' (node ${node.id}, ${node.scope})`);
+    const emit = (options.kernels?.[node.op] ??
+      (UNFUSED_KERNELS as Partial<KernelTable<KernelOp>>)[node.op]) as
+      ((n: Node, c: EmitContext) => EmittedKernel) | undefined;
+    if (!emit)
+      throw new PlanError(`no kernel for op '${node.op}' (node ${node.id}, ${node.scope})`);
     emitted.push({ node, kernel: emit(node, ctx) });
   }
 
@@ -264,7 +265,8 @@ function isNoKernel(op: OpName): op is NoKernelOp {
 function boundSymbols(graph: Graph): string[] {
   const bound: string[] = [];
   for (const i of graph.inputs) {
-    for (const s of symbolsOf(graph.values[i.value]!.type.shape)) if (!bound.includes(s)) bound.push(s);
+    for (const s of symbolsOf(graph.values[i.value]!.type.shape))
+      if (!bound.includes(s)) bound.push(s);
   }
   for (const v of graph.values) {
     for (const s of symbolsOf(v.type.shape)) {
@@ -277,7 +279,11 @@ function boundSymbols(graph: Graph): string[] {
 }
 
 function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
-  const params: PlanParam[] = symbols.map((s) => ({ field: symbolField(s), kind: "symbol", symbol: s }));
+  const params: PlanParam[] = symbols.map((s) => ({
+    field: symbolField(s),
+    kind: "symbol",
+    symbol: s,
+  }));
   for (const node of graph.nodes) {
     if (node.op !== "capacity") continue;
     const { experts, factor } = (node as Node<"capacity">).attrs;
@@ -350,7 +356,9 @@ function planMemory(
 
   // Uniform structs are sized in multiples of 16 bytes.
   const paramBytes = constantSize(16 * Math.max(1, Math.ceil(paramCount / 4)));
-  const buffers: PlanBuffer[] = [{ id: PARAMS_BUFFER, kind: "params", name: "params", bytes: paramBytes }];
+  const buffers: PlanBuffer[] = [
+    { id: PARAMS_BUFFER, kind: "params", name: "params", bytes: paramBytes },
+  ];
   const bufferOfRoot = new Map<number, number>();
   const bytesOf = (v: number): SizeExpr => {
     const t = graph.values[v]!.type;
@@ -375,7 +383,12 @@ function planMemory(
   }
   for (const input of graph.inputs) {
     bufferOfRoot.set(input.value, buffers.length);
-    buffers.push({ id: buffers.length, kind: "input", name: input.name, bytes: bytesOf(input.value) });
+    buffers.push({
+      id: buffers.length,
+      kind: "input",
+      name: input.name,
+      bytes: bytesOf(input.value),
+    });
   }
 
   // Greedy interval allocation in order of first write; prefer the smallest fitting free buffer.
@@ -392,10 +405,10 @@ function planMemory(
   for (const r of roots) {
     const bytes = bytesOf(r);
     const start = first.get(r)!;
-    const free = reuse
-      ? slots.filter((s) => s.last < start && sameSymbols(s.bytes, bytes))
-      : [];
-    const fitting = free.filter((s) => s.bytes.coef >= bytes.coef).sort((a, b) => a.bytes.coef - b.bytes.coef);
+    const free = reuse ? slots.filter((s) => s.last < start && sameSymbols(s.bytes, bytes)) : [];
+    const fitting = free
+      .filter((s) => s.bytes.coef >= bytes.coef)
+      .sort((a, b) => a.bytes.coef - b.bytes.coef);
     const slot = fitting[0] ?? free.sort((a, b) => b.bytes.coef - a.bytes.coef)[0];
     const stop = last.get(r) ?? start;
     if (slot) {
@@ -403,12 +416,26 @@ function planMemory(
       slot.values.push(r);
       slot.last = stop;
     } else {
-      slots.push({ id: buffers.length + slots.length, bytes, values: [r], first: start, last: stop });
+      slots.push({
+        id: buffers.length + slots.length,
+        bytes,
+        values: [r],
+        first: start,
+        last: stop,
+      });
     }
     bufferOfRoot.set(r, (slot ?? slots[slots.length - 1]!).id);
   }
   for (const s of slots) {
-    buffers.push({ id: s.id, kind: "activation", name: `a${s.id}`, bytes: s.bytes, values: s.values, first: s.first, last: s.last });
+    buffers.push({
+      id: s.id,
+      kind: "activation",
+      name: `a${s.id}`,
+      bytes: s.bytes,
+      values: s.values,
+      first: s.first,
+      last: s.last,
+    });
   }
 
   const bufferOf = (v: number): number => {
@@ -435,15 +462,20 @@ export function printPlan(plan: Plan): string {
   const buf = (id: number) => `b${id}`;
   lines.push(`plan ${plan.name} (${plan.format}, profile ${plan.profile.name})`);
   lines.push(
-    `params: ${plan.params
-      .map((p) =>
-        p.kind === "symbol"
-          ? `${p.field} = ${p.symbol}`
-          : `${p.field} = capacity(rows=${formatSize(p.rows)}, top_k=${p.topK}, experts=${p.experts}, factor=${p.factor})`,
-      )
-      .join(", ") || "none"}`,
+    `params: ${
+      plan.params
+        .map((p) =>
+          p.kind === "symbol"
+            ? `${p.field} = ${p.symbol}`
+            : `${p.field} = capacity(rows=${formatSize(p.rows)}, top_k=${p.topK}, experts=${p.experts}, factor=${p.factor})`,
+        )
+        .join(", ") || "none"
+    }`,
   );
-  for (const [what, list] of [["input", plan.inputs], ["output", plan.outputs]] as const) {
+  for (const [what, list] of [
+    ["input", plan.inputs],
+    ["output", plan.outputs],
+  ] as const) {
     for (const t of list) {
       const limit = t.idLimit === undefined ? "" : ` ids < ${t.idLimit}`;
       lines.push(`${what} ${t.name}: ${t.dtype}${shape(t.shape)} in ${buf(t.buffer)}${limit}`);
@@ -453,11 +485,14 @@ export function printPlan(plan: Plan): string {
   for (const b of plan.buffers) {
     const size = `${formatSize(b.bytes)} B`;
     if (b.kind === "params") lines.push(`  ${buf(b.id)} params (${plan.params.length} x u32)`);
-    else if (b.kind === "weight") lines.push(`  ${buf(b.id)} weight ${b.name} ${b.dtype}[${b.shape.join(", ")}] ${size}`);
+    else if (b.kind === "weight")
+      lines.push(`  ${buf(b.id)} weight ${b.name} ${b.dtype}[${b.shape.join(", ")}] ${size}`);
     else if (b.kind === "input") lines.push(`  ${buf(b.id)} input ${b.name} ${size}`);
     else {
       const live = `k${b.first}..${b.last === plan.kernels.length ? "end" : `k${b.last}`}`;
-      lines.push(`  ${buf(b.id)} activation ${size} ${live} holds ${b.values.map((v) => `%${v}`).join(" ")}`);
+      lines.push(
+        `  ${buf(b.id)} activation ${size} ${live} holds ${b.values.map((v) => `%${v}`).join(" ")}`,
+      );
     }
   }
   lines.push("kernels:");
@@ -465,13 +500,17 @@ export function printPlan(plan: Plan): string {
     const s = plan.shaders[k.shader]!;
     const binds = k.bindings.map((b) => `${b.binding}=${buf(b.buffer)}`).join(" ");
     const groups = `ceil(${formatSize(k.dispatch.items)}/${k.dispatch.perWorkgroup})`;
-    lines.push(`  ${k.name} nodes=${k.nodes.map((n) => `#${n}`).join(",")} shader=s${k.shader} wg=${s.workgroupSize[0]} groups=${groups} ${binds}`);
+    lines.push(
+      `  ${k.name} nodes=${k.nodes.map((n) => `#${n}`).join(",")} shader=s${k.shader} wg=${s.workgroupSize[0]} groups=${groups} ${binds}`,
+    );
   }
   lines.push("shaders:");
   plan.shaders.forEach((s, i) => {
     const layout = s.layout.map((e) => `${e.binding}:${e.type}`).join(" ");
     const users = plan.kernels.filter((k) => k.shader === i).length;
-    lines.push(`  s${i} ${s.wgsl.split("\n").length - 1} lines, used by ${users}, layout ${layout}`);
+    lines.push(
+      `  s${i} ${s.wgsl.split("\n").length - 1} lines, used by ${users}, layout ${layout}`,
+    );
   });
   for (const r of plan.routing) {
     lines.push(

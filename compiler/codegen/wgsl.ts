@@ -57,7 +57,8 @@ export class WgslBuilder {
     const binding = this.#bindings.length;
     this.#declarations.push(`struct ${structName} {`);
     // An empty struct is not valid WGSL; a model without symbols still gets one field.
-    for (const f of fields.length > 0 ? fields : ["unused"]) this.#declarations.push(`  ${f}: u32,`);
+    for (const f of fields.length > 0 ? fields : ["unused"])
+      this.#declarations.push(`  ${f}: u32,`);
     this.#declarations.push("}");
     this.#declarations.push(`@group(0) @binding(${binding}) var<uniform> ${name}: ${structName};`);
     this.#bindings.push({ binding, name, kind: "uniform" });

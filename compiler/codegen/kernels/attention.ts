@@ -19,7 +19,9 @@ export function emitRope(node: Node<"rope">, ctx: EmitContext): EmittedKernel {
   const half = headDim / 2;
   const x = w.input("x", node.inputs[0]!);
   const y = w.output("y", node.outputs[0]!);
-  const parts = Array.from({ length: half }, (_, i) => splitF32(Math.pow(base, (-2 * i) / headDim)));
+  const parts = Array.from({ length: half }, (_, i) =>
+    splitF32(Math.pow(base, (-2 * i) / headDim)),
+  );
   const table = (k: 0 | 1) => `array<f32, ${half}>(${parts.map((p) => f(p[k])).join(", ")})`;
   w.b.declare(`const INV_FREQ_HI = ${table(0)};`);
   w.b.declare(`const INV_FREQ_LO = ${table(1)};`);
@@ -82,7 +84,9 @@ export function emitAttention(node: Node<"attention">, ctx: EmitContext): Emitte
         w.b.line(`${y}[qo + c] += p * ${v}[ko + c];`);
       });
     });
-    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => w.b.line(`${y}[qo + c] = ${y}[qo + c] / sum;`));
+    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () =>
+      w.b.line(`${y}[qo + c] = ${y}[qo + c] / sum;`),
+    );
   });
   return w.finish("attention");
 }

@@ -45,7 +45,9 @@ export function activationFunction(b: WgslBuilder, act: Activation): string {
           break;
         case "gelu_tanh":
           b.line(`let u = ${f(Math.sqrt(2 / Math.PI))} * (x + ${f(0.044715)} * x * x * x);`);
-          b.line("// tanh saturates to +-1 in f32 well before 10; clamping avoids inf/inf inside tanh.");
+          b.line(
+            "// tanh saturates to +-1 in f32 well before 10; clamping avoids inf/inf inside tanh.",
+          );
           b.line(`return ${f(0.5)} * x * (${f(1)} + tanh(clamp(u, ${f(-10)}, ${f(10)})));`);
           break;
         case "silu":
@@ -73,7 +75,9 @@ export function reduceAngleFunction(b: WgslBuilder): string {
   return b.helper("reduce_angle", () => {
     b.block("fn reduce_angle(hi: f32, lo: f32) -> f32", () => {
       b.line(`let n = round((hi + lo) * ${f(1 / (2 * Math.PI))});`);
-      b.line(`return ((hi - n * ${f(TWO_PI_A)}) - n * ${f(TWO_PI_B)}) + (lo - n * ${f(TWO_PI_C)});`);
+      b.line(
+        `return ((hi - n * ${f(TWO_PI_A)}) - n * ${f(TWO_PI_B)}) + (lo - n * ${f(TWO_PI_C)});`,
+      );
     });
   });
 }

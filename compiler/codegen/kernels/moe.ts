@@ -24,7 +24,9 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
     w.b.line(`let base = ${r} * ${u(e)};`);
     w.b.line(`let out = ${r} * ${u(topK)};`);
     w.b.line(`var m = ${logits}[base];`);
-    w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () => w.b.line(`m = max(m, ${logits}[base + c]);`));
+    w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () =>
+      w.b.line(`m = max(m, ${logits}[base + c]);`),
+    );
     w.b.line(`var sum = ${f(0)};`);
     w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
       w.b.line(`let p = exp(${logits}[base + c] - m);`);
