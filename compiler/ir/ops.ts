@@ -56,7 +56,8 @@ export interface OpAttrs {
   /**
    * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, and
    * the routing statistics. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
-   * expert by expert (choice-major, then row, inside a segment), then the dropped ones; the kept
+   * expert by expert (choice-major, then row, inside a segment), then the dropped ones in the
+   * same order; the kept
    * expert of each assignment (-1 = dropped); then the route_stats outputs.
    */
   moe_permute: { readonly experts: number; readonly factor: number; readonly heads: number };
@@ -658,7 +659,13 @@ export const OPS: OpTable = {
             if (kept!.data[r * k + j] === e) order.data[next++] = r * k + j;
       }
       offsets.data[experts] = next;
-      for (let a = 0; a < n * k; a++) if (kept!.data[a]! < 0) order.data[next++] = a;
+      // Dropped assignments follow, grouped by the expert that could not take them.
+      for (let e = 0; e < experts; e++)
+        for (let j = 0; j < k; j++)
+          for (let r = 0; r < n; r++) {
+            const a = r * k + j;
+            if (expert!.data[a] === e && kept!.data[a]! < 0) order.data[next++] = a;
+          }
       return [offsets, order, kept!, ...statsReference(expert!, kept!, probs!, experts, heads)];
     },
   },
