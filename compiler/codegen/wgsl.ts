@@ -83,6 +83,27 @@ export class WgslBuilder {
     return name;
   }
 
+  /** A `//` comment line in the body. */
+  comment(text: string): void {
+    this.line(`// ${text}`);
+  }
+
+  /**
+   * An f32 value: an exact literal, or for NaN and infinities a call of a helper that bitcasts
+   * their bits at run time (WGSL const-evaluation rejects non-finite values, even via bitcast).
+   */
+  f32(x: number): string {
+    const f = Math.fround(x);
+    if (Number.isFinite(f)) return f32Literal(f);
+    this.helper("f32_from_bits", () => {
+      this.block("fn f32_from_bits(bits: u32) -> f32", () =>
+        this.line("return bitcast<f32>(bits);"),
+      );
+    });
+    const bits = Number.isNaN(f) ? 0x7fc00000 : f > 0 ? 0x7f800000 : 0xff800000;
+    return `f32_from_bits(0x${bits.toString(16)}u)`;
+  }
+
   line(text: string): void {
     this.#lines.push(text === "" ? "" : "  ".repeat(this.#indent) + text);
   }
@@ -140,20 +161,13 @@ export class WgslBuilder {
 // ---------------------------------------------------------------------------------------------
 // Literals: exact, and safe to paste next to any operator (negatives are parenthesized).
 
-const F32_SPECIAL_BITS: ReadonlyMap<number, string> = new Map([
-  [Infinity, "0x7f800000u"],
-  [-Infinity, "0xff800000u"],
-]);
-
 /**
  * The shortest decimal that rounds back to the same f32 as `x` (x is first rounded to f32).
- * NaN and infinities, which WGSL cannot spell, go through bitcast.
+ * Finite values only: NaN and infinities need WgslBuilder.f32.
  */
 export function f32Literal(x: number): string {
   const f = Math.fround(x);
-  if (Number.isNaN(f)) return "bitcast<f32>(0x7fc00000u)";
-  const special = F32_SPECIAL_BITS.get(f);
-  if (special) return `bitcast<f32>(${special})`;
+  if (!Number.isFinite(f)) throw new WgslError(`${x} has no WGSL literal; use WgslBuilder.f32`);
   if (Object.is(f, -0)) return "(-0.0f)";
   let text = "";
   for (let digits = 1; digits <= 9; digits++) {

@@ -4,7 +4,7 @@ import type { Graph, Node } from "../../ir/graph.js";
 import type { OpName } from "../../ir/ops.js";
 import type { Dim, TensorType } from "../../ir/types.js";
 import type { DeviceProfile } from "../profile.js";
-import { type SizeExpr, shapeSize } from "../size.js";
+import { type SizeExpr, constantSize, shapeSize } from "../size.js";
 import { type BuiltShader, type WgslScalar, WgslBuilder, sizeToWgsl, u32Literal } from "../wgsl.js";
 
 export interface EmitContext {
@@ -88,6 +88,15 @@ export class KernelWriter {
       this.b.line(`if (i >= ${sizeToWgsl(items, PARAMS)}) { return; }`);
       body("i");
     });
+  }
+
+  /** The entry point for exactly one workgroup; `lid` is the local invocation index. */
+  singleWorkgroup(workgroupSize: number, body: (lid: string) => void): void {
+    this.#declareParams();
+    this.#dispatch = { items: constantSize(1), perWorkgroup: 1 };
+    this.b.entryPoint(workgroupSize, "@builtin(local_invocation_index) lid: u32", () =>
+      body("lid"),
+    );
   }
 
   finish(label: string): EmittedKernel {

@@ -37,7 +37,7 @@ export function emitEmbedding(node: Node<"embedding">, ctx: EmitContext): Emitte
   w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
     w.b.line(`let id = ${ids}[${i} / ${u(dim!)}];`);
     w.b.block(`if (id < ${i32Literal(0)} || id >= ${i32Literal(vocab!)})`, () => {
-      w.b.line(`${y}[${i}] = ${f(NaN)};`);
+      w.b.line(`${y}[${i}] = ${w.b.f32(NaN)};`);
       w.b.line("return;");
     });
     w.b.line(`${y}[${i}] = ${table}[u32(id) * ${u(dim!)} + ${i} % ${u(dim!)}];`);

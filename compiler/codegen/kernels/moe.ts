@@ -78,29 +78,26 @@ export function emitCapacity(node: Node<"capacity">, ctx: EmitContext): EmittedK
   const keptExpert = w.output("kept_expert", node.outputs[0]!);
   const keptGate = w.output("kept_gate", node.outputs[1]!);
   const rows = w.size([n!]);
-  w.perItem(
-    constantSize(1),
-    () => {
-      w.b.line(`var load: array<u32, ${node.attrs.experts}>;`);
-      w.b.line(`let capacity = ${w.nodeParam(node.id)};`);
-      w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
-        w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
-          w.b.line(`let a = r * ${u(k)} + j;`);
-          w.b.line(`let e = ${expert}[a];`);
-          w.b.block(`if (e >= ${i32(0)} && load[e] < capacity)`, () => {
-            w.b.line("load[e] += 1u;");
-            w.b.line(`${keptExpert}[a] = e;`);
-            w.b.line(`${keptGate}[a] = ${gate}[a];`);
-          });
-          w.b.block("else", () => {
-            w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
-            w.b.line(`${keptGate}[a] = ${f(0)};`);
-          });
+  // One invocation: the official order is sequential by definition; -O2 parallelises it.
+  w.singleWorkgroup(1, () => {
+    w.b.line(`var load: array<u32, ${node.attrs.experts}>;`);
+    w.b.line(`let capacity = ${w.nodeParam(node.id)};`);
+    w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
+      w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
+        w.b.line(`let a = r * ${u(k)} + j;`);
+        w.b.line(`let e = ${expert}[a];`);
+        w.b.block(`if (e >= ${i32(0)} && load[e] < capacity)`, () => {
+          w.b.line("load[e] += 1u;");
+          w.b.line(`${keptExpert}[a] = e;`);
+          w.b.line(`${keptGate}[a] = ${gate}[a];`);
+        });
+        w.b.block("else", () => {
+          w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
+          w.b.line(`${keptGate}[a] = ${f(0)};`);
         });
       });
-    },
-    1,
-  );
+    });
+  });
   return w.finish("capacity");
 }
 
