@@ -49,7 +49,10 @@ export interface SessionOptions {
 }
 
 export interface RunOptions {
-  /** Fill every activation buffer with NaN bits first, so unwritten elements show (tests). */
+  /**
+   * Fill each kernel's output buffers with NaN bits right before it runs, so elements it fails to
+   * write show up even where a buffer is reused (tests; slower: one compute pass per kernel).
+   */
   readonly poison?: boolean;
   /** IR value ids to read back besides the outputs. */
   readonly values?: readonly number[];
@@ -94,6 +97,7 @@ export class Session {
   readonly #buffers: (GPUBuffer | undefined)[];
   readonly #bindGroups: (GPUBindGroup | undefined)[];
   #queue: Promise<unknown> = Promise.resolve();
+  #poisonBuffer: GPUBuffer | undefined;
   #lost: GPUDeviceLostInfo | undefined;
 
   private constructor(
@@ -169,6 +173,7 @@ export class Session {
 
   destroy(): void {
     for (const b of this.#buffers) b?.destroy();
+    this.#poisonBuffer?.destroy();
     this.#buffers.fill(undefined);
   }
 
@@ -185,7 +190,7 @@ export class Session {
       const t = inputs.get(input.name)!;
       write(device, this.#buffers[input.buffer]!, t.data);
     }
-    if (options.poison) this.#poison();
+    const poison = options.poison ? this.#poisonSource() : undefined;
 
     // Read-back regions, packed into one staging buffer.
     const regions: { buffer: number; bytes: number; offset: number }[] = [];
@@ -220,12 +225,18 @@ export class Session {
       const filters: GPUErrorFilter[] = ["internal", "out-of-memory", "validation"];
       for (const f of filters) device.pushErrorScope(f);
       const encoder = device.createCommandEncoder({ label: plan.name });
-      const pass = encoder.beginComputePass({ label: plan.name });
+      let pass = encoder.beginComputePass({ label: plan.name });
       plan.kernels.forEach((k, i) => {
+        if (poison) {
+          pass.end();
+          for (const b of this.#writtenBuffers(i))
+            encoder.copyBufferToBuffer(poison, 0, b, 0, b.size);
+          pass = encoder.beginComputePass({ label: k.name });
+        }
         pass.setPipeline(this.#compiled[k.shader]!.pipeline);
         pass.setBindGroup(0, this.#bindGroup(i));
         const [x, y] = this.#workgroups(i, dims);
-        pass.dispatchWorkgroups(x, y);
+        if (x > 0) pass.dispatchWorkgroups(x, y);
       });
       pass.end();
       for (const r of regions)
@@ -354,12 +365,32 @@ export class Session {
     return [x, y];
   }
 
-  #poison(): void {
-    for (const b of this.plan.buffers) {
-      if (b.kind !== "activation") continue;
-      const buffer = this.#buffers[b.id]!;
-      write(this.#device, buffer, new Uint32Array(buffer.size / 4).fill(POISON_BITS));
+  /** A buffer of NaN bits as large as the largest activation buffer (grown on demand). */
+  #poisonSource(): GPUBuffer {
+    const size = Math.max(4, ...this.#writtenBuffersOfAll().map((b) => b.size));
+    if (!this.#poisonBuffer || this.#poisonBuffer.size < size) {
+      this.#poisonBuffer?.destroy();
+      this.#poisonBuffer = this.#device.createBuffer({
+        label: "poison",
+        size,
+        usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      write(this.#device, this.#poisonBuffer, new Uint32Array(size / 4).fill(POISON_BITS));
     }
+    return this.#poisonBuffer;
+  }
+
+  /** The buffers kernel i writes (its read-write storage bindings). */
+  #writtenBuffers(kernel: number): GPUBuffer[] {
+    const k = this.plan.kernels[kernel]!;
+    const layout = this.plan.shaders[k.shader]!.layout;
+    return k.bindings
+      .filter((b) => layout.find((e) => e.binding === b.binding)?.type === "storage")
+      .map((b) => this.#buffers[b.buffer]!);
+  }
+
+  #writtenBuffersOfAll(): GPUBuffer[] {
+    return this.plan.kernels.flatMap((_, i) => this.#writtenBuffers(i));
   }
 
   /** Finds the kernel behind a run error by validating each dispatch alone (nothing is submitted). */
