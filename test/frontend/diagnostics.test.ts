@@ -157,6 +157,27 @@ const KNOWN_POOR: Record<string, Poor> = {
       expect(errors(r).every((e) => e.line === 3)).toBe(true);
     },
   },
+  self_reference: {
+    why: "'width = width + dim' gives \"unknown name 'width'\" on a line that defines 'width'",
+    expected: (r) => {
+      expect(r.code).toBe(1);
+      expect(errors(r)[0]?.message).toMatch(/itself|before/);
+    },
+  },
+  join_not_divisible: {
+    why: "the join shape error prints a symbolic row count as '[object Object]'",
+    expected: (r) => {
+      expect(r.code).toBe(1);
+      expect(errors(r)[0]?.message).not.toMatch(/object/);
+    },
+  },
+  float_overflow: {
+    why: "1e300 * 1e300 evaluates to Infinity and is accepted as a capacity factor (exit 0)",
+    expected: (r) => {
+      expect(r.code).toBe(1);
+      expect(errors(r)[0]).toMatchObject({ line: 3, col: 47 });
+    },
+  },
   use_before_define: {
     why: "'width' used before its definition gives \"unknown name 'width'\" with no hint that it is defined below",
     expected: (r) => {
