@@ -161,6 +161,8 @@ export class WgslBuilder {
 // ---------------------------------------------------------------------------------------------
 // Literals: exact, and safe to paste next to any operator (negatives are parenthesized).
 
+const F32_MAX = 3.4028234663852886e38;
+
 /**
  * The shortest decimal that rounds back to the same f32 as `x` (x is first rounded to f32).
  * Finite values only: NaN and infinities need WgslBuilder.f32.
@@ -169,10 +171,16 @@ export function f32Literal(x: number): string {
   const f = Math.fround(x);
   if (!Number.isFinite(f)) throw new WgslError(`${x} has no WGSL literal; use WgslBuilder.f32`);
   if (Object.is(f, -0)) return "(-0.0f)";
-  let text = "";
+  // Shortest digits first; 17 digits give the double itself, which is the f32 value exactly.
+  // The text must not exceed the f32 range before rounding: Tint rejects 3.4028235e38f.
+  let text = f.toPrecision(17);
   for (let digits = 1; digits <= 9; digits++) {
-    text = f.toPrecision(digits);
-    if (Math.fround(Number(text)) === f) break;
+    const candidate = f.toPrecision(digits);
+    const value = Number(candidate);
+    if (Math.fround(value) === f && Math.abs(value) <= F32_MAX) {
+      text = candidate;
+      break;
+    }
   }
   // toPrecision may give "12" or "1e+21": WGSL needs a '.' or an exponent, and no '+'.
   text = text.replace("e+", "e");

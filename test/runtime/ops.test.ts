@@ -295,6 +295,24 @@ describe("-O0 kernels vs the float64 reference", () => {
   });
   afterAll(() => moec?.device.destroy());
 
+  it("splits dispatches beyond 65535 workgroups into 2-D", async () => {
+    // add over [T, 1024] with T = 4200: 4.3M invocations, 67200 workgroups of 64.
+    const tokens = 4200;
+    const add = CASES.find((x) => x.op === "add")!;
+    const wide = { ...add, operands: add.operands.map((o) => ({ ...o, shape: [T, 1024] })) };
+    const plan = buildPlan(singleOpGraph(wide));
+    const groups = Math.ceil((tokens * 1024) / plan.kernels[0]!.dispatch.perWorkgroup);
+    expect(groups).toBeGreaterThan(moec.device.limits.maxComputeWorkgroupsPerDimension);
+    const inputs = new Map(wide.operands.map((o) => [o.name, operandData(o, tokens, 3)]));
+    const session = await Session.create(moec.device, plan, new Map());
+    const y = (await session.run(inputs, { poison: true })).outputs.get("out0")!.data;
+    const [a, b] = [inputs.get("a")!.data, inputs.get("b")!.data];
+    let mismatches = 0;
+    for (let i = 0; i < y.length; i++) if (y[i] !== Math.fround(a[i]! + b[i]!)) mismatches++;
+    expect(mismatches).toBe(0);
+    session.destroy();
+  });
+
   for (const c of CASES) {
     it(c.title, async () => {
       const graph = singleOpGraph(c);
