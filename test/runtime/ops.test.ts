@@ -288,7 +288,7 @@ function operandData(o: Operand, tokens: number, seed: number): TensorData {
   return { shape, data };
 }
 
-describe("-O0 kernels vs the float64 reference", () => {
+describe("-O0 kernels vs the float64 reference", { timeout: 30_000 }, () => {
   let moec: MoecDevice;
   beforeAll(async () => {
     moec = await createNodeDevice();

@@ -17,7 +17,7 @@ const lm = loadGraph("models/lm_smoe.moe", [
   "moe_ffn=8",
 ]);
 
-describe("Session", () => {
+describe("Session", { timeout: 30_000 }, () => {
   let moec: MoecDevice;
   let plan: Plan;
   let weights: Map<string, Float32Array>;
