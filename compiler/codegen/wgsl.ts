@@ -117,6 +117,19 @@ export class WgslBuilder {
     this.line("}");
   }
 
+  /** `if (cond) { ... } else { ... }`. */
+  ifElse(cond: string, then: () => void, otherwise: () => void): void {
+    this.line(`if (${cond}) {`);
+    this.#indent++;
+    then();
+    this.#indent--;
+    this.line("} else {");
+    this.#indent++;
+    otherwise();
+    this.#indent--;
+    this.line("}");
+  }
+
   /** The compute entry point `main`; records the workgroup size for the plan. */
   entryPoint(workgroupSize: number, params: string, body: () => void): void {
     if (workgroupSize > this.#profile.maxComputeInvocationsPerWorkgroup) {

@@ -86,15 +86,18 @@ export function emitCapacity(node: Node<"capacity">, ctx: EmitContext): EmittedK
       w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
         w.b.line(`let a = r * ${u(k)} + j;`);
         w.b.line(`let e = ${expert}[a];`);
-        w.b.block(`if (e >= ${i32(0)} && load[e] < capacity)`, () => {
-          w.b.line("load[e] += 1u;");
-          w.b.line(`${keptExpert}[a] = e;`);
-          w.b.line(`${keptGate}[a] = ${gate}[a];`);
-        });
-        w.b.block("else", () => {
-          w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
-          w.b.line(`${keptGate}[a] = ${f(0)};`);
-        });
+        w.b.ifElse(
+          `e >= ${i32(0)} && load[e] < capacity`,
+          () => {
+            w.b.line("load[e] += 1u;");
+            w.b.line(`${keptExpert}[a] = e;`);
+            w.b.line(`${keptGate}[a] = ${gate}[a];`);
+          },
+          () => {
+            w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
+            w.b.line(`${keptGate}[a] = ${f(0)};`);
+          },
+        );
       });
     });
   });
