@@ -249,6 +249,8 @@ export class Session {
       try {
         await staging.mapAsync(GPUMapMode.READ);
       } catch (err) {
+        // A lost device rejects the map; give its `lost` promise a turn to say why.
+        await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 0))]);
         this.#checkAlive();
         throw new MoecRunError(`reading results of ${plan.name} failed: ${(err as Error).message}`);
       }
