@@ -265,13 +265,21 @@ describe("mutated shipped models", () => {
       },
     );
 
-  it("token deletions, insertions, swaps and duplications never throw", () => {
-    fc.assert(property(tokenMutation), runs(300));
-  }, 60_000 * SCALE);
+  it(
+    "token deletions, insertions, swaps and duplications never throw",
+    () => {
+      fc.assert(property(tokenMutation), runs(300));
+    },
+    60_000 * SCALE,
+  );
 
-  it("character deletions, insertions and swaps never throw", () => {
-    fc.assert(property(charMutation), runs(300));
-  }, 60_000 * SCALE);
+  it(
+    "character deletions, insertions and swaps never throw",
+    () => {
+      fc.assert(property(charMutation), runs(300));
+    },
+    60_000 * SCALE,
+  );
 
   it("most mutations do break the model (the properties above test error paths)", () => {
     expect(outcome.runs).toBeGreaterThan(0);
@@ -292,56 +300,62 @@ describe("mutated shipped models", () => {
 });
 
 describe("random token soup", () => {
-  it("sequences of language tokens never throw", () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...VOCAB), fc.constantFrom(" ", "\n", "")), {
-          maxLength: 200,
-        }),
-        (parts) => {
-          const text = parts.map(([t, ws]) => t + ws).join("");
-          frontEndSurvives(new Map([...SHIPPED, ["soup.moe", text]]), "soup.moe");
-        },
-      ),
-      runs(200),
-    );
-  }, 60_000 * SCALE);
+  it(
+    "sequences of language tokens never throw",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.constantFrom(...VOCAB), fc.constantFrom(" ", "\n", "")), {
+            maxLength: 200,
+          }),
+          (parts) => {
+            const text = parts.map(([t, ws]) => t + ws).join("");
+            frontEndSurvives(new Map([...SHIPPED, ["soup.moe", text]]), "soup.moe");
+          },
+        ),
+        runs(200),
+      );
+    },
+    60_000 * SCALE,
+  );
 
-  it("definitions with shuffled members never throw", () => {
-    // Plausible programs: a model whose body is a random list of well-formed members.
-    const member = fc.constantFrom(
-      "proj = Linear(dim, dim)",
-      "proj = Linear(dim, 2 * dim)",
-      "router = Router(dim, experts, top_k)",
-      "bank = Experts(experts, dim, 4 * dim)",
-      "moe = SMoE(dim, experts, top_k)",
-      "mh = MHMoE(dim, 2, experts, top_k, 32)",
-      "fg = FineGrainedMoE(dim, experts, top_k, 64)",
-      "blocks = repeat 2 as i { Block(dim, 2, moe = i % 2 == 1) }",
-      "norm = RMSNorm(dim)",
-      "attn = Attention(dim, 2)",
-      "require dim % 2 == 0",
-      'require top_k <= experts, "top_k too large"',
-      "sub = dim / 2",
-    );
-    const statement = fc.constantFrom(
-      "y = proj(x)",
-      "y = moe(x)",
-      "y = bank(x, router(x))",
-      "y = join(split(x, 2), 2)",
-      "y = x + proj(x)",
-      "y = blocks(x)",
-      "y = mh(fg(x))",
-      "y = attn(norm(x))",
-      "x = y",
-    );
-    fc.assert(
-      fc.property(
-        fc.array(member, { maxLength: 8 }),
-        fc.array(statement, { maxLength: 6 }),
-        fc.constantFrom("x", "y", "proj(x)", "x, x"),
-        (members, statements, ret) => {
-          const text = `import "std/transformer.moe"
+  it(
+    "definitions with shuffled members never throw",
+    () => {
+      // Plausible programs: a model whose body is a random list of well-formed members.
+      const member = fc.constantFrom(
+        "proj = Linear(dim, dim)",
+        "proj = Linear(dim, 2 * dim)",
+        "router = Router(dim, experts, top_k)",
+        "bank = Experts(experts, dim, 4 * dim)",
+        "moe = SMoE(dim, experts, top_k)",
+        "mh = MHMoE(dim, 2, experts, top_k, 32)",
+        "fg = FineGrainedMoE(dim, experts, top_k, 64)",
+        "blocks = repeat 2 as i { Block(dim, 2, moe = i % 2 == 1) }",
+        "norm = RMSNorm(dim)",
+        "attn = Attention(dim, 2)",
+        "require dim % 2 == 0",
+        'require top_k <= experts, "top_k too large"',
+        "sub = dim / 2",
+      );
+      const statement = fc.constantFrom(
+        "y = proj(x)",
+        "y = moe(x)",
+        "y = bank(x, router(x))",
+        "y = join(split(x, 2), 2)",
+        "y = x + proj(x)",
+        "y = blocks(x)",
+        "y = mh(fg(x))",
+        "y = attn(norm(x))",
+        "x = y",
+      );
+      fc.assert(
+        fc.property(
+          fc.array(member, { maxLength: 8 }),
+          fc.array(statement, { maxLength: 6 }),
+          fc.constantFrom("x", "y", "proj(x)", "x, x"),
+          (members, statements, ret) => {
+            const text = `import "std/transformer.moe"
 model M(dim: int = 16, experts: int = 4, top_k: int = 2) {
   ${members.join("\n  ")}
 
@@ -351,12 +365,14 @@ model M(dim: int = 16, experts: int = 4, top_k: int = 2) {
   }
 }
 `;
-          frontEndSurvives(new Map([...SHIPPED, ["m.moe", text]]), "m.moe");
-        },
-      ),
-      runs(200),
-    );
-  }, 60_000 * SCALE);
+            frontEndSurvives(new Map([...SHIPPED, ["m.moe", text]]), "m.moe");
+          },
+        ),
+        runs(200),
+      );
+    },
+    60_000 * SCALE,
+  );
 });
 
 describe("absurd sizes", () => {
@@ -372,24 +388,28 @@ describe("absurd sizes", () => {
     expect(intParams.length).toBeGreaterThan(20);
   });
 
-  it("any int hyper-parameter of any model set to 10^9, 10^12 or 2^53 - 1 is rejected fast", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...intParams),
-        fc.constantFrom(1e9, 1e12, Number.MAX_SAFE_INTEGER),
-        ([entry, name], value) => {
-          const r = frontEndSurvives(new Map(SHIPPED), entry, {
-            overrides: [`${name}=${value}`],
-          });
-          expect(
-            r.diagnostics.some((d) => d.severity === "error"),
-            `${entry} --set ${name}=${value} was accepted`,
-          ).toBe(true);
-        },
-      ),
-      runs(150),
-    );
-  }, 60_000 * SCALE);
+  it(
+    "any int hyper-parameter of any model set to 10^9, 10^12 or 2^53 - 1 is rejected fast",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...intParams),
+          fc.constantFrom(1e9, 1e12, Number.MAX_SAFE_INTEGER),
+          ([entry, name], value) => {
+            const r = frontEndSurvives(new Map(SHIPPED), entry, {
+              overrides: [`${name}=${value}`],
+            });
+            expect(
+              r.diagnostics.some((d) => d.severity === "error"),
+              `${entry} --set ${name}=${value} was accepted`,
+            ).toBe(true);
+          },
+        ),
+        runs(150),
+      );
+    },
+    60_000 * SCALE,
+  );
 
   it("repeat 10^9 and a dimension of 10^12 written in the source are rejected fast", () => {
     const lm = SHIPPED.get("models/lm_smoe.moe")!;
@@ -410,24 +430,34 @@ describe("absurd sizes", () => {
     }
   });
 
-  it("absurd integers in place of any integer literal never throw or hang", () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...MODELS, "models/std/moe.moe", "models/std/transformer.moe"),
-        fc.nat(),
-        fc.constantFrom("1000000000", "1000000000000", "9007199254740991", "9007199254740993", "0"),
-        (victim, index, value) => {
-          const text = SHIPPED.get(victim)!;
-          const ints = [...text.matchAll(/(?<![\w.])\d+(?![\w.])/g)];
-          if (ints.length === 0) return;
-          const m = ints[index % ints.length]!;
-          const mutated = text.slice(0, m.index) + value + text.slice(m.index + m[0].length);
-          const files = new Map([...SHIPPED, [victim, mutated]]);
-          const entry = victim.startsWith("models/std/") ? "models/lm_mh_moe.moe" : victim;
-          frontEndSurvives(files, entry);
-        },
-      ),
-      runs(150),
-    );
-  }, 60_000 * SCALE);
+  it(
+    "absurd integers in place of any integer literal never throw or hang",
+    () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...MODELS, "models/std/moe.moe", "models/std/transformer.moe"),
+          fc.nat(),
+          fc.constantFrom(
+            "1000000000",
+            "1000000000000",
+            "9007199254740991",
+            "9007199254740993",
+            "0",
+          ),
+          (victim, index, value) => {
+            const text = SHIPPED.get(victim)!;
+            const ints = [...text.matchAll(/(?<![\w.])\d+(?![\w.])/g)];
+            if (ints.length === 0) return;
+            const m = ints[index % ints.length]!;
+            const mutated = text.slice(0, m.index) + value + text.slice(m.index + m[0].length);
+            const files = new Map([...SHIPPED, [victim, mutated]]);
+            const entry = victim.startsWith("models/std/") ? "models/lm_mh_moe.moe" : victim;
+            frontEndSurvives(files, entry);
+          },
+        ),
+        runs(150),
+      );
+    },
+    60_000 * SCALE,
+  );
 });
