@@ -51,7 +51,8 @@ export interface CallContext {
     routed: number,
     kept: number,
     probs: number,
-    rowsPerToken: number,
+    /** Rows routed: T, or T·h after a split into sub-tokens. */
+    rows: Dim,
   ): void;
 }
 
@@ -308,15 +309,10 @@ const Router: BuiltinLayer = {
         ? (ctx.op("capacity", [routed, gate], { experts, factor }) as [number, number])
         : [routed, gate];
     const routing: Routing = { expert, gate: keptGate, experts, topK, path: ctx.path };
-    ctx.routingSite(routing, routed, expert, probs, rowsPerToken(ctx.builder.type(x).shape[0]!));
+    ctx.routingSite(routing, routed, expert, probs, ctx.builder.type(x).shape[0]!);
     return { kind: "routing", routing };
   },
 };
-
-/** Sub-tokens per token: the coefficient of the symbolic row count (T·h rows after a split). */
-function rowsPerToken(rows: Dim): number {
-  return typeof rows === "number" ? 1 : rows.coef;
-}
 
 const Experts: BuiltinLayer = {
   name: "Experts",

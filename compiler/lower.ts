@@ -858,7 +858,9 @@ class Elaborator {
           args: argsView(instance.args),
           weight: (suffix) => instance.weights.get(suffix)!,
           op: (op, opInputs, attrs) => elaborator.addNode(op, opInputs, attrs, instance.path, span),
-          routingSite: (routing, routed, kept, probs, rowsPerToken) => {
+          routingSite: (routing, routed, kept, probs, rows) => {
+            // Sub-tokens per token: the coefficient of the symbolic row count (T·h after a split).
+            const rowsPerToken = typeof rows === "number" ? 1 : rows.coef;
             const [counts, top1, probSum, dropped] = elaborator.addNode(
               "route_stats",
               [routed, kept, probs],
@@ -871,6 +873,7 @@ class Elaborator {
               experts: routing.experts,
               topK: routing.topK,
               heads: rowsPerToken,
+              rows,
               counts,
               top1,
               probSum,

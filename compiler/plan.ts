@@ -240,13 +240,12 @@ export function buildPlan(
     shaders,
     kernels,
     routing: graph.routing.map((site) => {
-      const stats = graph.nodes[graph.values[site.counts]!.node]!;
       return {
         scope: site.scope,
         experts: site.experts,
         topK: site.topK,
         heads: site.heads,
-        rows: dimSize(graph.values[stats.inputs[1]!]!.type.shape[0]!),
+        rows: dimSize(site.rows),
         counts: memory.bufferOf(site.counts),
         top1: memory.bufferOf(site.top1),
         probSum: memory.bufferOf(site.probSum),
@@ -285,8 +284,10 @@ function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
     symbol: s,
   }));
   for (const node of graph.nodes) {
-    if (node.op !== "capacity") continue;
-    const { experts, factor } = (node as Node<"capacity">).attrs;
+    // Capacity limits depend on the routed rows, known only at run time.
+    if (node.op !== "capacity" && node.op !== "moe_permute") continue;
+    const { experts, factor } = (node as Node<"capacity" | "moe_permute">).attrs;
+    if (factor <= 0) continue;
     const [rows, k] = graph.values[node.inputs[0]!]!.type.shape;
     params.push({
       field: `cap_${node.id}`,

@@ -1,7 +1,7 @@
 // The IR graph: SSA values produced by nodes in topological order. Plain data, JSON-friendly.
 import type { Span } from "../../grammar/ast.js";
 import { OPS, type OpAttrs, type OpName } from "./ops.js";
-import type { TensorType } from "./types.js";
+import type { Dim, TensorType } from "./types.js";
 
 export interface Value {
   readonly id: number;
@@ -29,6 +29,8 @@ export interface RoutingSite {
   readonly topK: number;
   /** Sub-tokens per token (MH-MoE heads); 1 for SMoE and fine-grained MoE. */
   readonly heads: number;
+  /** Rows routed: tokens times heads (T·h). */
+  readonly rows: Dim;
   /** Values of the route_stats node: counts [heads, E], top-1 [E], probability sums [E], dropped [heads]. */
   readonly counts: number;
   readonly top1: number;

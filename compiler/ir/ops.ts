@@ -54,13 +54,15 @@ export interface OpAttrs {
   /** Router logits, softmax, top-k and gates in one pass; the split into sub-tokens is a view. */
   moe_route: { readonly topK: number; readonly gating: Gating };
   /**
-   * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, and
-   * the routing statistics. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
+   * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, with
+   * the kept counts. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
    * expert by expert (choice-major, then row, inside a segment), then the dropped ones in the
    * same order; the kept
-   * expert of each assignment (-1 = dropped); then the route_stats outputs.
+   * expert of each assignment (-1 = dropped); counts [heads, E]; dropped [heads].
    */
   moe_permute: { readonly experts: number; readonly factor: number; readonly heads: number };
+  /** The load-balancing statistics of a router: top-1 counts and probability sums per expert. */
+  route_balance: Record<string, never>;
   /** Grouped GEMM over the expert segments, gathering input rows by index: H = act(x W1ᵀ + b1). */
   moe_grouped_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
   /** Grouped GEMM 2: slots[a] = gate[a] · (H W2ᵀ + b2), written back to assignment a. */
@@ -631,23 +633,24 @@ export const OPS: OpTable = {
   },
 
   moe_permute: {
-    arity: [3, 3],
-    infer: ([expert, gate, probs], { experts, heads }) => {
+    arity: [1, 1],
+    infer: ([expert], { experts, heads }) => {
       expect(
-        expert!.dtype === "i32" && shapeEquals(expert!.shape, gate!.shape),
-        "moe_permute takes expert ids and gates",
+        expert!.dtype === "i32" && expert!.shape.length === 2,
+        "moe_permute takes expert ids [rows, k]",
       );
       const [n, k] = expert!.shape as [Dim, number];
       return [
         { dtype: "i32", shape: [experts + 1] },
         { dtype: "i32", shape: [scaleDim(n, k)] },
         expert!,
-        ...OPS.route_stats.infer([expert!, expert!, probs!], { experts, heads }),
+        { dtype: "i32", shape: [heads, experts] },
+        { dtype: "i32", shape: [heads] },
       ];
     },
-    cost: ([e, , p]) => ({ macs: 0, flops: numel(p!), bytes: bytesOf(e!, e!, p!) }),
-    evaluate: ([expert, gate, probs], { experts, factor, heads }) => {
-      const [kept] = factor > 0 ? capacityReference(expert!, gate!, experts, factor) : [expert!];
+    cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
+    evaluate: ([expert], { experts, factor, heads }) => {
+      const [kept] = factor > 0 ? capacityReference(expert!, expert!, experts, factor) : [expert!];
       const [n, k] = expert!.shape as [number, number];
       const offsets = tensor([experts + 1]);
       const order = tensor([n * k]);
@@ -666,7 +669,35 @@ export const OPS: OpTable = {
             const a = r * k + j;
             if (expert!.data[a] === e && kept!.data[a]! < 0) order.data[next++] = a;
           }
-      return [offsets, order, kept!, ...statsReference(expert!, kept!, probs!, experts, heads)];
+      const [counts, , , dropped] = statsReference(
+        expert!,
+        kept!,
+        emptyProbs(n, experts),
+        experts,
+        heads,
+      );
+      return [offsets, order, kept!, counts!, dropped!];
+    },
+  },
+
+  route_balance: {
+    arity: [2, 2],
+    infer: ([expert, probs]) => {
+      const experts = probs!.shape[1]!;
+      expect(
+        typeof experts === "number" && expert!.dtype === "i32",
+        "route_balance takes expert ids and probabilities",
+      );
+      return [
+        { dtype: "i32", shape: [experts] },
+        { dtype: "f32", shape: [experts] },
+      ];
+    },
+    cost: ([e, p]) => ({ macs: 0, flops: numel(p!), bytes: bytesOf(e!, p!) }),
+    evaluate: ([expert, probs]) => {
+      const experts = probs!.shape[1]!;
+      const [, top1, probSum] = statsReference(expert!, expert!, probs!, experts, 1);
+      return [top1!, probSum!];
     },
   },
 
@@ -900,6 +931,10 @@ function expertDownReference(
     }
   }
   return y;
+}
+
+function emptyProbs(rows: number, experts: number): RefTensor {
+  return tensor([rows, experts]);
 }
 
 function statsReference(

@@ -55,14 +55,21 @@ export function fuseMoe(graph: Graph): Graph {
         const experts = site.stats.attrs.experts;
         const factor = site.capacity?.attrs.factor ?? 0;
         const [routed, gate, probs] = site.route.outputs.map((v) => rw.value(v));
-        const [offsets, order, kept, ...stats] = rw.emit(
+        const [offsets, order, kept, counts, dropped] = rw.emit(
           "moe_permute",
-          [routed!, gate!, probs!],
+          [routed!],
           { experts, factor, heads: site.stats.attrs.heads },
           node.scope,
           node.span,
         );
-        node.outputs.forEach((v, i) => rw.alias(v, stats[i]!));
+        const [top1, probSum] = rw.emit(
+          "route_balance",
+          [routed!, probs!],
+          {},
+          node.scope,
+          node.span,
+        );
+        [counts, top1, probSum, dropped].forEach((v, i) => rw.alias(node.outputs[i]!, v!));
         if (site.capacity) {
           rw.alias(site.capacity.outputs[0]!, kept!);
           rw.alias(site.capacity.outputs[1]!, gate!); // dropped assignments are skipped by `kept`

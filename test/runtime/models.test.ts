@@ -5,6 +5,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Graph } from "../../compiler/ir/graph.js";
+import { compileGraph } from "../../compiler/compile.js";
+import type { OptLevel } from "../../compiler/passes/index.js";
 import { type Plan, buildPlan } from "../../compiler/plan.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
@@ -31,7 +33,7 @@ function routeValues(
   graph: Graph,
 ): { expert: number; probs: number; topK: number; experts: number }[] {
   return graph.nodes
-    .filter((n) => n.op === "route")
+    .filter((n) => n.op === "route" || n.op === "moe_route")
     .map((n) => ({
       expert: n.outputs[0]!,
       probs: n.outputs[2]!,
@@ -86,142 +88,156 @@ function compareWithReference(graph: Graph, result: RunResult, ref: ReferenceRes
   return { nearTies };
 }
 
-describe("shipped models on Dawn vs the float64 reference", () => {
-  let moec: MoecDevice;
-  beforeAll(async () => {
-    moec = await createNodeDevice();
+/** The plan of a level, and the graph it runs (the optimised one, whose values it keeps). */
+function compileForTest(lowered: Graph, level: OptLevel): { graph: Graph; plan: Plan } {
+  const { graph, plan } = compileGraph(lowered, {
+    level,
+    keep: (g) => routeValues(g).map((r) => r.expert),
   });
-  afterAll(() => moec?.device.destroy());
+  return { graph, plan };
+}
 
-  for (const m of MODELS) {
-    it(`${m.file} ${m.sets.join(" ")}`, async () => {
-      const graph = loadGraph(m.file, m.sets);
-      const plan = buildPlan(graph, undefined, { keep: routeValues(graph).map((r) => r.expert) });
-      // A page loads plans as JSON: run the round-tripped one.
-      const loaded = JSON.parse(JSON.stringify(plan)) as Plan;
-      const weights = initWeights(graph, 1);
-      const session = await Session.create(moec.device, loaded, weights);
-      const inputs = randomInputs(graph, m.tokens, 5, 64);
-      const values = routeValues(graph).map((r) => r.expert);
-      const first = await session.run(inputs, { poison: true, values });
-      const second = await session.run(inputs, { poison: true, values });
-      for (const [name, t] of first.outputs) {
-        expect(bitsOf(second.outputs.get(name)!), `${name} differs between runs`).toEqual(
-          bitsOf(t),
-        );
-      }
-      expect(second.routing).toEqual(first.routing);
-      const checked = compareWithReference(graph, first, reference(graph, inputs, weights));
-      expect(checked.nearTies).toBe(0);
-      expect(first.routing.length).toBe(graph.routing.length);
-      for (const stats of first.routing) {
-        expect(stats.counts.flat().reduce((a, b) => a + b, 0)).toBe(
-          stats.tokensRouted * stats.topK,
-        );
-      }
-      session.destroy();
-      expect(moec.errors).toEqual([]);
-    }, 60_000); // lavapipe JIT-compiles each new pipeline on first use: slow on a cold cache
-  }
-
-  it("random configurations (fast-check): T=1, odd T, heads=1, top_k=experts, dropping capacity", async () => {
-    const config = fc.record({
-      model: fc.constantFrom("models/smoe.moe", "models/mh_moe.moe"),
-      tokens: fc.integer({ min: 1, max: 70 }),
-      heads: fc.constantFrom(1, 2, 4),
-      experts: fc.integer({ min: 2, max: 6 }),
-      topK: fc.integer({ min: 1, max: 6 }),
-      capacity: fc.constantFrom(0, 0.5, 1, 1.25),
-      gating: fc.constantFrom("softmax", "renorm", "softmax_topk"),
-      act: fc.constantFrom("gelu", "gelu_tanh", "silu", "relu"),
-      gated: fc.boolean(),
-      seed: fc.integer({ min: 0, max: 1000 }),
+describe.each([0, 2] as const)(
+  "shipped models at -O%i on Dawn vs the float64 reference",
+  (level) => {
+    let moec: MoecDevice;
+    beforeAll(async () => {
+      moec = await createNodeDevice();
     });
-    type Config = typeof config extends fc.Arbitrary<infer C> ? C : never;
-    const examples: [Config][] = [
-      [
-        {
-          model: "models/mh_moe.moe",
-          tokens: 1,
-          heads: 1,
-          experts: 3,
-          topK: 3,
-          capacity: 0,
-          gating: "renorm",
-          act: "gelu",
-          gated: false,
-          seed: 1,
-        },
-      ],
-      [
-        {
-          model: "models/smoe.moe",
-          tokens: 37,
-          heads: 1,
-          experts: 4,
-          topK: 2,
-          capacity: 0.5,
-          gating: "softmax",
-          act: "silu",
-          gated: true,
-          seed: 2,
-        },
-      ],
-    ];
-    let nearTies = 0;
-    await fc.assert(
-      fc.asyncProperty(config, async (c) => {
-        const topK = Math.min(c.topK, c.experts);
-        const sets = [
-          "dim=16",
-          "ffn=24",
-          `experts=${c.experts}`,
-          `top_k=${topK}`,
-          `capacity=${c.capacity}`,
-          `gating=${c.gating}`,
-          `act=${c.act}`,
-          `gated=${c.gated}`,
-          ...(c.model.includes("mh_moe") ? [`heads=${c.heads}`, `bias=${!c.gated}`] : []),
-        ];
-        const graph = loadGraph(c.model, sets);
-        const plan = buildPlan(graph, undefined, { keep: routeValues(graph).map((r) => r.expert) });
-        const weights = initWeights(graph, c.seed);
-        const session = await Session.create(moec.device, plan, weights);
-        const inputs = randomInputs(graph, c.tokens, c.seed + 1);
-        const result = await session.run(inputs, {
-          poison: true,
-          values: routeValues(graph).map((r) => r.expert),
-        });
-        session.destroy();
-        nearTies += compareWithReference(graph, result, reference(graph, inputs, weights)).nearTies;
-        if (c.capacity > 0 && c.capacity < 1) {
-          // factor < 1 must drop something whenever more than C assignments exist.
-          const stats = result.routing[0]!;
-          const kept = stats.counts.flat().reduce((a, b) => a + b, 0);
-          expect(kept + stats.dropped.reduce((a, b) => a + b, 0)).toBe(stats.tokensRouted * topK);
-        }
-      }),
-      { numRuns: 8, seed: 20261122, examples },
-    );
-    expect(nearTies).toBeLessThanOrEqual(1);
-    expect(moec.errors).toEqual([]);
-  }, 120_000);
+    afterAll(() => moec?.device.destroy());
 
-  it("every kernel of the full-size shipped models compiles in Dawn without errors", async () => {
-    const seen = new Set<string>();
-    for (const file of SHIPPED) {
-      const plan = buildPlan(loadGraph(file));
-      for (const [i, shader] of plan.shaders.entries()) {
-        if (seen.has(shader.wgsl)) continue;
-        seen.add(shader.wgsl);
-        const module = moec.device.createShaderModule({ code: shader.wgsl });
-        const info = await module.getCompilationInfo();
-        const errors = info.messages
-          .filter((msg) => msg.type === "error")
-          .map((msg) => msg.message);
-        expect(errors, `${file} shader s${i}`).toEqual([]);
-      }
+    for (const m of MODELS) {
+      it(`${m.file} ${m.sets.join(" ")}`, async () => {
+        const { graph, plan } = compileForTest(loadGraph(m.file, m.sets), level);
+        // A page loads plans as JSON: run the round-tripped one.
+        const loaded = JSON.parse(JSON.stringify(plan)) as Plan;
+        const weights = initWeights(graph, 1);
+        const session = await Session.create(moec.device, loaded, weights);
+        const inputs = randomInputs(graph, m.tokens, 5, 64);
+        const values = routeValues(graph).map((r) => r.expert);
+        const first = await session.run(inputs, { poison: true, values });
+        const second = await session.run(inputs, { poison: true, values });
+        for (const [name, t] of first.outputs) {
+          expect(bitsOf(second.outputs.get(name)!), `${name} differs between runs`).toEqual(
+            bitsOf(t),
+          );
+        }
+        expect(second.routing).toEqual(first.routing);
+        const checked = compareWithReference(graph, first, reference(graph, inputs, weights));
+        expect(checked.nearTies).toBe(0);
+        expect(first.routing.length).toBe(graph.routing.length);
+        for (const stats of first.routing) {
+          expect(stats.counts.flat().reduce((a, b) => a + b, 0)).toBe(
+            stats.tokensRouted * stats.topK,
+          );
+        }
+        session.destroy();
+        expect(moec.errors).toEqual([]);
+      }, 60_000); // lavapipe JIT-compiles each new pipeline on first use: slow on a cold cache
     }
-    expect(seen.size).toBeGreaterThan(10);
-  }, 60_000);
-});
+
+    it("random configurations (fast-check): T=1, odd T, heads=1, top_k=experts, dropping capacity", async () => {
+      const config = fc.record({
+        model: fc.constantFrom("models/smoe.moe", "models/mh_moe.moe"),
+        tokens: fc.integer({ min: 1, max: 70 }),
+        heads: fc.constantFrom(1, 2, 4),
+        experts: fc.integer({ min: 2, max: 6 }),
+        topK: fc.integer({ min: 1, max: 6 }),
+        capacity: fc.constantFrom(0, 0.5, 1, 1.25),
+        gating: fc.constantFrom("softmax", "renorm", "softmax_topk"),
+        act: fc.constantFrom("gelu", "gelu_tanh", "silu", "relu"),
+        gated: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 1000 }),
+      });
+      type Config = typeof config extends fc.Arbitrary<infer C> ? C : never;
+      const examples: [Config][] = [
+        [
+          {
+            model: "models/mh_moe.moe",
+            tokens: 1,
+            heads: 1,
+            experts: 3,
+            topK: 3,
+            capacity: 0,
+            gating: "renorm",
+            act: "gelu",
+            gated: false,
+            seed: 1,
+          },
+        ],
+        [
+          {
+            model: "models/smoe.moe",
+            tokens: 37,
+            heads: 1,
+            experts: 4,
+            topK: 2,
+            capacity: 0.5,
+            gating: "softmax",
+            act: "silu",
+            gated: true,
+            seed: 2,
+          },
+        ],
+      ];
+      let nearTies = 0;
+      await fc.assert(
+        fc.asyncProperty(config, async (c) => {
+          const topK = Math.min(c.topK, c.experts);
+          const sets = [
+            "dim=16",
+            "ffn=24",
+            `experts=${c.experts}`,
+            `top_k=${topK}`,
+            `capacity=${c.capacity}`,
+            `gating=${c.gating}`,
+            `act=${c.act}`,
+            `gated=${c.gated}`,
+            ...(c.model.includes("mh_moe") ? [`heads=${c.heads}`, `bias=${!c.gated}`] : []),
+          ];
+          const { graph, plan } = compileForTest(loadGraph(c.model, sets), level);
+          const weights = initWeights(graph, c.seed);
+          const session = await Session.create(moec.device, plan, weights);
+          const inputs = randomInputs(graph, c.tokens, c.seed + 1);
+          const result = await session.run(inputs, {
+            poison: true,
+            values: routeValues(graph).map((r) => r.expert),
+          });
+          session.destroy();
+          nearTies += compareWithReference(
+            graph,
+            result,
+            reference(graph, inputs, weights),
+          ).nearTies;
+          if (c.capacity > 0 && c.capacity < 1) {
+            // factor < 1 must drop something whenever more than C assignments exist.
+            const stats = result.routing[0]!;
+            const kept = stats.counts.flat().reduce((a, b) => a + b, 0);
+            expect(kept + stats.dropped.reduce((a, b) => a + b, 0)).toBe(stats.tokensRouted * topK);
+          }
+        }),
+        { numRuns: 8, seed: 20261122, examples },
+      );
+      expect(nearTies).toBeLessThanOrEqual(1);
+      expect(moec.errors).toEqual([]);
+    }, 120_000);
+
+    it("every kernel of the full-size shipped models compiles in Dawn without errors", async () => {
+      const seen = new Set<string>();
+      for (const file of SHIPPED) {
+        const plan = compileGraph(loadGraph(file), { level }).plan;
+        for (const [i, shader] of plan.shaders.entries()) {
+          if (seen.has(shader.wgsl)) continue;
+          seen.add(shader.wgsl);
+          const module = moec.device.createShaderModule({ code: shader.wgsl });
+          const info = await module.getCompilationInfo();
+          const errors = info.messages
+            .filter((msg) => msg.type === "error")
+            .map((msg) => msg.message);
+          expect(errors, `${file} shader s${i}`).toEqual([]);
+        }
+      }
+      expect(seen.size).toBeGreaterThan(10);
+    }, 60_000);
+  },
+);

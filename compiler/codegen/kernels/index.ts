@@ -33,6 +33,7 @@ export type FusedOp =
   | "linear_glu"
   | "moe_route"
   | "moe_permute"
+  | "route_balance"
   | "moe_grouped_up"
   | "moe_grouped_down"
   | "combine_linear"
