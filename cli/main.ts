@@ -1,67 +1,27 @@
 // The `moec` command line: one table of commands, each with its help text and options.
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { compileToIR, type FrontEndResult } from "../compiler/index.js";
+import { parseArgs } from "node:util";
+import type { FrontEndResult } from "../compiler/index.js";
 import { compareCosts, fmt, modelCost, weightList, type ModelCost } from "../compiler/costs.js";
 import { printGraph, printGraphDot } from "../compiler/ir/print.js";
 import { printAst } from "../grammar/printAst.js";
-import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
 import { PIPELINE, STAGE_NAMES, runPipeline } from "../compiler/passes/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import { symbolsOf } from "../compiler/ir/types.js";
-import { nodeHost } from "./host.js";
+import {
+  type Command,
+  EXIT,
+  type Io,
+  MODEL_HELP,
+  type Parsed,
+  frontEnd,
+  hasGraph,
+  modelOptions,
+  positiveInt,
+  usageError,
+} from "./common.js";
+import { compile, demo, run } from "./run.js";
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
-
-type Options = ParseArgsConfig["options"];
-type Parsed = {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-};
-
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  readonly details: string;
-  readonly options: Options;
-  run(args: Parsed, io: Io): Promise<number> | number;
-}
-
-const modelOptions: Options = {
-  model: { type: "string" },
-  set: { type: "string", multiple: true },
-};
-
-const MODEL_HELP = `  --model NAME      the model (or layer) to build; default: the last \`model\` in the file
-  --set NAME=VALUE  override a hyper-parameter of that model (repeatable)`;
-
-/** Runs the front end and prints its diagnostics; returns undefined when there were errors. */
-export function frontEnd(file: string, args: Parsed, io: Io): FrontEndResult {
-  const result = compileToIR(file, nodeHost, {
-    model: args.values.model as string | undefined,
-    overrides: (args.values.set as string[] | undefined) ?? [],
-  });
-  for (const d of sortDiagnostics(result.diagnostics))
-    io.err(formatDiagnostic(d, result.program.texts) + "\n");
-  return result;
-}
-
-/** A graph, or a message saying why there is none (errors were printed already). */
-function hasGraph(
-  file: string,
-  result: FrontEndResult,
-  io: Io,
-): result is FrontEndResult & { graph: object } {
-  if (result.graph) return true;
-  if (!result.diagnostics.some((d) => d.severity === "error")) {
-    io.err(`${file}: defines no model; pass --model NAME to pick a layer\n`);
-  }
-  return false;
-}
+export { EXIT, type Io } from "./common.js";
 
 const check: Command = {
   summary: "check .moe files and report every problem",
@@ -70,7 +30,7 @@ const check: Command = {
 file.moe:LINE:COL: error: message, with the source line and a caret. Exit 1 on any error.`,
   options: modelOptions,
   run(args, io) {
-    if (args.positionals.length === 0) return usage(io, "check needs at least one FILE");
+    if (args.positionals.length === 0) return usageError(io, "check needs at least one FILE");
     let failed = false;
     for (const file of args.positionals) {
       const result = frontEnd(file, args, io);
@@ -109,11 +69,11 @@ excluded) differ by at most --tolerance percent (default 5).
   run(args, io) {
     const files = args.positionals;
     if (files.length < 1 || files.length > 2)
-      return usage(io, "params takes one FILE, or two to compare");
+      return usageError(io, "params takes one FILE, or two to compare");
     const tokens = positiveInt(args.values.tokens as string | undefined, 1);
     const tolerance = Number((args.values.tolerance as string | undefined) ?? "5") / 100;
     if (tokens === undefined || !(tolerance >= 0))
-      return usage(io, "--tokens must be a positive integer and --tolerance a percentage");
+      return usageError(io, "--tokens must be a positive integer and --tolerance a percentage");
     const costs: ModelCost[] = [];
     const results: FrontEndResult[] = [];
     for (const file of files) {
@@ -192,18 +152,18 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
   },
   run(args, io) {
     const [file] = args.positionals;
-    if (!file || args.positionals.length > 1) return usage(io, "graph takes one FILE");
+    if (!file || args.positionals.length > 1) return usageError(io, "graph takes one FILE");
     const stage = (args.values.stage as string | undefined) ?? "ir";
     const format = (args.values.format as string | undefined) ?? "text";
     const stages = ["ast", "ir", ...STAGE_NAMES];
     if (!stages.includes(stage))
-      return usage(io, `unknown stage '${stage}' (${stages.join(", ")})`);
+      return usageError(io, `unknown stage '${stage}' (${stages.join(", ")})`);
     if (!["text", "dot"].includes(format))
-      return usage(io, `unknown format '${format}' (text, dot)`);
+      return usageError(io, `unknown format '${format}' (text, dot)`);
     const tokensText = args.values.tokens as string | undefined;
     const tokens = tokensText === undefined ? undefined : positiveInt(tokensText, 1);
     if (tokensText !== undefined && tokens === undefined)
-      return usage(io, "--tokens must be a positive integer");
+      return usageError(io, "--tokens must be a positive integer");
     const result = frontEnd(file, args, io);
     if (stage === "ast") {
       const ast = result.program.files.get(file);
@@ -229,17 +189,7 @@ export function symbolBindings(graph: Graph, tokens: number): Record<string, num
   return out;
 }
 
-export const COMMANDS: Record<string, Command> = { check, params, graph };
-
-function usage(io: Io, message: string): number {
-  io.err(`moec: ${message}\nRun 'moec --help' for usage.\n`);
-  return EXIT.usage;
-}
-
-export function positiveInt(text: string | undefined, fallback: number): number | undefined {
-  if (text === undefined) return fallback;
-  return /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
-}
+export const COMMANDS: Record<string, Command> = { check, params, graph, compile, run, demo };
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -273,7 +223,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   const command = COMMANDS[name];
-  if (!command) return usage(io, `unknown command '${name}'`);
+  if (!command) return usageError(io, `unknown command '${name}'`);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.out(commandHelp(name, command));
     return EXIT.ok;
@@ -287,7 +237,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       strict: true,
     }) as Parsed;
   } catch (e) {
-    return usage(io, (e as Error).message);
+    return usageError(io, (e as Error).message);
   }
   return command.run(parsed, io);
 }

@@ -1,0 +1,68 @@
+// What every command shares: I/O, exit codes, the command shape, the front-end call.
+import type { ParseArgsConfig } from "node:util";
+import { compileToIR, type FrontEndResult } from "../compiler/index.js";
+import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
+import { nodeHost } from "./host.js";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
+
+export type Options = ParseArgsConfig["options"];
+export type Parsed = {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+};
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly details: string;
+  readonly options: Options;
+  run(args: Parsed, io: Io): Promise<number> | number;
+}
+
+export const modelOptions: Options = {
+  model: { type: "string" },
+  set: { type: "string", multiple: true },
+};
+
+export const MODEL_HELP = `  --model NAME      the model (or layer) to build; default: the last \`model\` in the file
+  --set NAME=VALUE  override a hyper-parameter of that model (repeatable)`;
+
+/** Runs the front end and prints its diagnostics; returns undefined when there were errors. */
+export function frontEnd(file: string, args: Parsed, io: Io): FrontEndResult {
+  const result = compileToIR(file, nodeHost, {
+    model: args.values.model as string | undefined,
+    overrides: (args.values.set as string[] | undefined) ?? [],
+  });
+  for (const d of sortDiagnostics(result.diagnostics))
+    io.err(formatDiagnostic(d, result.program.texts) + "\n");
+  return result;
+}
+
+/** A graph, or a message saying why there is none (errors were printed already). */
+export function hasGraph(
+  file: string,
+  result: FrontEndResult,
+  io: Io,
+): result is FrontEndResult & { graph: object } {
+  if (result.graph) return true;
+  if (!result.diagnostics.some((d) => d.severity === "error")) {
+    io.err(`${file}: defines no model; pass --model NAME to pick a layer\n`);
+  }
+  return false;
+}
+
+export function usageError(io: Io, message: string): number {
+  io.err(`moec: ${message}\nRun 'moec --help' for usage.\n`);
+  return EXIT.usage;
+}
+
+export function positiveInt(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  return /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
+}

@@ -1,0 +1,366 @@
+// The commands that reach the GPU or write artefacts: compile, run and the demo (the main job).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { profileOfDevice } from "../compiler/codegen/profile.js";
+import { compileGraph } from "../compiler/compile.js";
+import { fmt, modelCost } from "../compiler/costs.js";
+import type { Graph } from "../compiler/ir/graph.js";
+import type { OptLevel } from "../compiler/passes/index.js";
+import { printPlan } from "../compiler/plan.js";
+import type { MoecDevice } from "../runtime/device.js";
+import { createNodeDevice } from "../runtime/node/dawn.js";
+import { randomTensor } from "../runtime/random.js";
+import {
+  type Tensor,
+  WeightsError,
+  parseSafetensors,
+  toFloat32,
+  toFloat64,
+  writeSafetensors,
+} from "../runtime/safetensors.js";
+import { MoecRunError, type RoutingStats, Session, type TensorData } from "../runtime/session.js";
+import { initWeights } from "../runtime/weights.js";
+import { EXIT, type Command, type Io, frontEnd, positiveInt, usageError } from "./common.js";
+import { MODELS_DIR } from "./host.js";
+
+const levelOption = { O: { type: "string", short: "O" } } as const;
+
+function optLevel(args: { values: Record<string, unknown> }): OptLevel | undefined {
+  const o = (args.values.O as string | undefined) ?? "2";
+  return o === "0" ? 0 : o === "2" ? 2 : undefined;
+}
+
+const modelOptions = {
+  model: { type: "string" },
+  set: { type: "string", multiple: true },
+} as const;
+
+export const compile: Command = {
+  summary: "write the WGSL kernels and the execution plan of a model",
+  usage: "moec compile FILE -o DIR [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
+  details: `Writes DIR/plan.json (the serialisable plan a page or 'moec run' can load), DIR/plan.txt
+(the same, readable) and DIR/kernels/NN_NAME.wgsl, one file per distinct shader.
+  -o DIR            output folder (created)
+  -O0               one straightforward kernel per IR op (the baseline)
+  -O2               the optimised, fused pipeline (default)`,
+  options: { ...modelOptions, ...levelOption, out: { type: "string", short: "o" } },
+  run(args, io) {
+    const [file] = args.positionals;
+    const out = args.values.out as string | undefined;
+    const level = optLevel(args);
+    if (!file || args.positionals.length > 1 || !out)
+      return usageError(io, "compile takes one FILE and -o DIR");
+    if (level === undefined) return usageError(io, "-O takes 0 or 2");
+    const result = frontEnd(file, args, io);
+    if (!result.graph) return EXIT.errors;
+    const { plan } = compileGraph(result.graph, { level });
+    mkdirSync(path.join(out, "kernels"), { recursive: true });
+    writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 1) + "\n");
+    writeFileSync(path.join(out, "plan.txt"), printPlan(plan));
+    plan.shaders.forEach((shader, i) => {
+      const user = plan.kernels.find((k) => k.shader === i)!;
+      writeFileSync(path.join(out, "kernels", `${user.name}.wgsl`), shader.wgsl);
+    });
+    io.out(
+      `${out}: plan.json, plan.txt and ${plan.shaders.length} kernels for ${plan.kernels.length} dispatches (-O${level})\n`,
+    );
+    return EXIT.ok;
+  },
+};
+
+export const run: Command = {
+  summary: "run a model on WebGPU with safetensors inputs and weights",
+  usage:
+    "moec run FILE --input X.safetensors [--weights W.safetensors | --seed N] [--output Y.safetensors] [--stats S.json] [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
+  details: `Inputs and outputs are named by the model's forward inputs and outputs (e.g. x, y, ids, logits).
+  --input FILE      safetensors with one tensor per model input (F32/F16/BF16 for float inputs,
+                    I32/I64 for token ids)
+  --weights FILE    safetensors with every weight by its dotted name (see 'moec params --json');
+                    F32, F16 or BF16; extra tensors are reported as warnings
+  --seed N          seeded random weights instead (default 0 when --weights is absent)
+  --output FILE     write the outputs as F32/I32 safetensors
+  --stats FILE      write the routing statistics as JSON (layout in the README)
+  -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
+  options: {
+    ...modelOptions,
+    ...levelOption,
+    input: { type: "string" },
+    weights: { type: "string" },
+    seed: { type: "string" },
+    output: { type: "string" },
+    stats: { type: "string" },
+  },
+  async run(args, io) {
+    const [file] = args.positionals;
+    const level = optLevel(args);
+    const inputFile = args.values.input as string | undefined;
+    const weightsFile = args.values.weights as string | undefined;
+    const seedText = args.values.seed as string | undefined;
+    if (!file || args.positionals.length > 1) return usageError(io, "run takes one FILE");
+    if (!inputFile) return usageError(io, "run needs --input X.safetensors");
+    if (level === undefined) return usageError(io, "-O takes 0 or 2");
+    if (weightsFile && seedText !== undefined)
+      return usageError(io, "give --weights or --seed, not both");
+    const seed = seedText === undefined ? 0 : Number(seedText);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      return usageError(io, "--seed must be a non-negative integer");
+
+    const result = frontEnd(file, args, io);
+    if (!result.graph) return EXIT.errors;
+    const graph = result.graph;
+    try {
+      const inputs = readInputs(graph, inputFile);
+      const weights = weightsFile ? readWeights(weightsFile, io) : initWeights(graph, seed);
+      const moec = await createNodeDevice();
+      const { plan } = compileGraph(graph, { level, profile: profileOfDevice(moec) });
+      const session = await Session.create(moec.device, plan, weights, {
+        warn: (m) => io.err(`warning: ${m}\n`),
+      });
+      const started = performance.now();
+      const out = await session.run(inputs);
+      const elapsed = performance.now() - started;
+      io.out(`adapter: ${moec.describeAdapter()}\n`);
+      for (const [name, t] of out.outputs) io.out(`${summarise(name, t)}\n`);
+      for (const stats of out.routing) io.out(`\n${formatRouting(stats)}\n`);
+      io.out(
+        `\nrun: ${elapsed.toFixed(1)} ms (-O${level}, first run, including pipeline warm-up)\n`,
+      );
+      if (args.values.output) writeOutputs(args.values.output as string, out.outputs);
+      if (args.values.stats) {
+        const tokens = inputs.values().next().value?.shape[0] ?? 0;
+        writeFileSync(
+          args.values.stats as string,
+          JSON.stringify(
+            statsJson(result.model ?? graph.name, moec, tokens, out.routing),
+            null,
+            2,
+          ) + "\n",
+        );
+      }
+      session.destroy();
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof WeightsError || e instanceof MoecRunError || e instanceof InputError) {
+        io.err(`moec: ${e.message}\n`);
+        return EXIT.errors;
+      }
+      throw e;
+    }
+  },
+};
+
+class InputError extends Error {}
+
+function readFile(file: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new InputError(
+      `cannot read ${what} file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
+/** Model inputs by name from a safetensors file, converted to the declared dtype. */
+function readInputs(graph: Graph, file: string): Map<string, TensorData> {
+  const parsed = parseSafetensors(readFile(file, "input"), file);
+  const inputs = new Map<string, TensorData>();
+  for (const input of graph.inputs) {
+    const t = parsed.tensors.get(input.name);
+    const want = graph.values[input.value]!.type.dtype;
+    if (!t)
+      throw new InputError(
+        `${file}: no tensor named '${input.name}' (the model's inputs: ${graph.inputs.map((i) => i.name).join(", ")})`,
+      );
+    inputs.set(input.name, {
+      shape: t.shape,
+      data: want === "i32" ? toInt32(t, input.name, file) : toFloat32(t, input.name),
+    });
+  }
+  for (const name of parsed.tensors.keys()) {
+    if (!graph.inputs.some((i) => i.name === name))
+      throw new InputError(`${file}: '${name}' is not an input of the model`);
+  }
+  return inputs;
+}
+
+function toInt32(t: Tensor, name: string, file: string): Int32Array {
+  if (t.dtype !== "I32" && t.dtype !== "I64")
+    throw new InputError(`${file}: '${name}' must be I32 or I64 token ids, got ${t.dtype}`);
+  const values = toFloat64(t, name);
+  return Int32Array.from(values, (v) => {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+      throw new InputError(`${file}: '${name}' holds ${v}, not an i32 token id`);
+    return v;
+  });
+}
+
+function readWeights(file: string, io: Io): Map<string, { shape: number[]; data: Float32Array }> {
+  const parsed = parseSafetensors(readFile(file, "weights"), file);
+  for (const w of parsed.warnings) io.err(`warning: ${file}: ${w}\n`);
+  return new Map(
+    [...parsed.tensors].map(([name, t]) => [name, { shape: t.shape, data: toFloat32(t, name) }]),
+  );
+}
+
+function writeOutputs(file: string, outputs: ReadonlyMap<string, TensorData>): void {
+  const tensors = [...outputs].map(([name, t]) => ({
+    name,
+    dtype: (t.data instanceof Int32Array ? "I32" : "F32") as "I32" | "F32",
+    shape: [...t.shape],
+    data: t.data,
+  }));
+  writeFileSync(file, writeSafetensors(tensors));
+}
+
+function summarise(name: string, t: TensorData): string {
+  let sum = 0;
+  let sq = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of t.data) {
+    sum += v;
+    sq += v * v;
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  const n = t.data.length;
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+  const head = Array.from(t.data.subarray(0, 4), (v) => v.toPrecision(5)).join(", ");
+  return `${name}: [${t.shape.join(", ")}]  mean ${mean.toPrecision(4)}  std ${std.toPrecision(4)}  min ${min.toPrecision(4)}  max ${max.toPrecision(4)}  first [${head}, ...]`;
+}
+
+const COUNTED =
+  "counted: kept (sub-)token assignments per expert over this batch, after any capacity limit; " +
+  "an expert is active if it received at least one; per head = sub-token position j of each token";
+
+/** A routing site as a readable table: load per expert (per head for MH-MoE) and summary. */
+export function formatRouting(s: RoutingStats): string {
+  const total = s.counts.flat().reduce((a, b) => a + b, 0);
+  const perExpert = Array.from({ length: s.experts }, (_, e) =>
+    s.counts.reduce((acc, row) => acc + row[e]!, 0),
+  );
+  const mean = total / s.experts;
+  const cv =
+    mean > 0
+      ? Math.sqrt(perExpert.reduce((acc, c) => acc + (c - mean) ** 2, 0) / s.experts) / mean
+      : 0;
+  const dropped = s.dropped.reduce((a, b) => a + b, 0);
+  const lines = [
+    `${s.scope}: ${s.tokensRouted / s.heads} tokens x ${s.heads} head${s.heads > 1 ? "s" : ""} = ${s.tokensRouted} routed rows, top-${s.topK} of ${s.experts} experts`,
+  ];
+  const perLine = 16;
+  const rows: [string, readonly number[]][] =
+    s.heads > 1 ? s.counts.map((r, h) => [`head ${h}`, r]) : [];
+  rows.push(["load", perExpert]);
+  for (let start = 0; start < s.experts; start += perLine) {
+    const ids = Array.from({ length: Math.min(perLine, s.experts - start) }, (_, i) => start + i);
+    lines.push(`  ${"expert".padEnd(8)}${ids.map((e) => String(e).padStart(6)).join("")}`);
+    for (const [label, r] of rows)
+      lines.push(`  ${label.padEnd(8)}${ids.map((e) => String(r[e]).padStart(6)).join("")}`);
+  }
+  const perHead = s.heads > 1 ? ` (per head: ${s.activeExpertsPerHead.join(", ")})` : "";
+  lines.push(
+    `  active experts ${s.activeExperts}/${s.experts} (${((100 * s.activeExperts) / s.experts).toFixed(1)}%)${perHead}; ` +
+      `load CV ${cv.toFixed(3)}; max/mean ${(mean > 0 ? Math.max(...perExpert) / mean : 0).toFixed(2)}; ` +
+      `dropped ${dropped}; aux loss ${s.auxLoss.toFixed(4)}`,
+  );
+  lines.push(`  ${COUNTED}`);
+  return lines.join("\n");
+}
+
+/** The documented layout of `--stats` (README, "Routing statistics"). */
+function statsJson(
+  model: string,
+  moec: MoecDevice,
+  tokens: number,
+  routing: readonly RoutingStats[],
+) {
+  return {
+    model,
+    adapter: moec.describeAdapter(),
+    tokens,
+    counted: COUNTED,
+    layers: routing.map((s) => ({
+      scope: s.scope,
+      experts: s.experts,
+      heads: s.heads,
+      topK: s.topK,
+      rowsRouted: s.tokensRouted,
+      countsPerHead: s.counts,
+      countsPerExpert: Array.from({ length: s.experts }, (_, e) =>
+        s.counts.reduce((acc, row) => acc + row[e]!, 0),
+      ),
+      droppedPerHead: s.dropped,
+      activeExperts: s.activeExperts,
+      activeExpertsPerHead: s.activeExpertsPerHead,
+      activeFraction: s.activeExperts / s.experts,
+      top1PerExpert: s.top1,
+      meanProbability: s.probSum.map((p) => p / s.tokensRouted),
+      auxLoss: s.auxLoss,
+    })),
+  };
+}
+
+/** The models of the main job: the shipped SMoE and MH-MoE-at-parity layers at their defaults. */
+const DEMO_MODELS = ["smoe.moe", "mh_moe_parity.moe"];
+
+export const demo: Command = {
+  summary: "the main job: run the shipped SMoE and MH-MoE models on WebGPU and report",
+  usage: "moec demo [--tokens N] [--seed N] [-O0|-O2]",
+  details: `Compiles models/smoe.moe and models/mh_moe_parity.moe at their defaults (d = 768, the
+2411.16205 configurations), runs each on the WebGPU adapter Dawn finds with seeded random weights
+and inputs, and prints the adapter, costs, an output summary, the routing statistics and the time.
+  --tokens N        tokens per batch (default 128)
+  --seed N          weight and input seed (default 0)`,
+  options: { ...levelOption, tokens: { type: "string" }, seed: { type: "string" } },
+  async run(args, io) {
+    const tokens = positiveInt(args.values.tokens as string | undefined, 128);
+    const seed = Number((args.values.seed as string | undefined) ?? "0");
+    const level = optLevel(args);
+    if (tokens === undefined || !Number.isSafeInteger(seed) || level === undefined)
+      return usageError(io, "bad --tokens, --seed or -O");
+    const moec = await createNodeDevice();
+    io.out(
+      `moec demo: ${tokens} tokens, seed ${seed}, -O${level}\nadapter: ${moec.describeAdapter()}\n`,
+    );
+    const profile = profileOfDevice(moec);
+    for (const name of DEMO_MODELS) {
+      const file = path.relative(process.cwd(), path.join(MODELS_DIR, name)) || name;
+      const result = frontEnd(file, { values: {}, positionals: [] }, io);
+      if (!result.graph) return EXIT.errors;
+      const cost = modelCost(result.graph);
+      const t0 = performance.now();
+      const { plan } = compileGraph(result.graph, { level, profile });
+      const weights = initWeights(result.graph, seed);
+      const session = await Session.create(moec.device, plan, weights);
+      const t1 = performance.now();
+      const input = result.graph.inputs[0]!;
+      const width = result.graph.values[input.value]!.type.shape[1] as number;
+      const x = { shape: [tokens, width], data: randomTensor([tokens, width], seed + 1) };
+      const first = await session.run(new Map([[input.name, x]]));
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const s = performance.now();
+        await session.run(new Map([[input.name, x]]));
+        times.push(performance.now() - s);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[1]!;
+      const gflops = (2 * cost.macsPerToken * tokens) / (median * 1e6);
+      io.out(`\n== ${file} (${result.model}) ==\n`);
+      io.out(
+        `${fmt(cost.params)} parameters, ${fmt(cost.macsPerToken)} multiply-adds per token; ${plan.kernels.length} kernels\n`,
+      );
+      for (const [n, t] of first.outputs) io.out(`${summarise(n, t)}\n`);
+      for (const stats of first.routing) io.out(`${formatRouting(stats)}\n`);
+      io.out(
+        `time: compile + upload ${(t1 - t0).toFixed(0)} ms; run median ${median.toFixed(1)} ms of 3 (${gflops.toFixed(2)} GFLOP/s useful)\n`,
+      );
+      session.destroy();
+    }
+    return EXIT.ok;
+  },
+};
