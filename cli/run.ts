@@ -41,7 +41,7 @@ export const compile: Command = {
   usage: "moec compile FILE -o DIR [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
   details: `Writes DIR/plan.json (the serialisable plan a page or 'moec run' can load), DIR/plan.txt
 (the same, readable) and DIR/kernels/NN_NAME.wgsl, one file per distinct shader.
-  -o DIR            output folder (created)
+  -o, --out DIR     output folder (created)
   -O0               one straightforward kernel per IR op (the baseline)
   -O2               the optimised, fused pipeline (default)`,
   options: { ...modelOptions, ...levelOption, out: { type: "string", short: "o" } },
