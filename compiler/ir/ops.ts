@@ -5,6 +5,7 @@ import {
   type TensorType,
   dimEquals,
   divideDim,
+  formatDim,
   formatType,
   scaleDim,
   shapeEquals,
@@ -213,7 +214,7 @@ export const OPS: OpTable = {
       sameDim(
         last(x!.shape),
         w!.shape[1]!,
-        `linear expects inputs of width ${String(w!.shape[1])}, got ${formatType(x!)}`,
+        `linear expects inputs of width ${formatDim(w!.shape[1]!)}, got ${formatType(x!)}`,
       );
       if (b) sameDim(b.shape[0]!, w!.shape[0]!, "linear bias length must equal out features");
       return [{ dtype: x!.dtype, shape: [...x!.shape.slice(0, -1), w!.shape[0]!] }];
@@ -364,7 +365,7 @@ export const OPS: OpTable = {
       const headDim = divideDim(last(x!.shape), heads);
       expect(
         headDim !== undefined && typeof headDim === "number" && headDim % 2 === 0,
-        `rotary embedding needs an even head width; width ${String(last(x!.shape))} over ${heads} heads`,
+        `rotary embedding needs an even head width; width ${formatDim(last(x!.shape))} over ${heads} heads`,
       );
       return [x!];
     },
@@ -407,7 +408,10 @@ export const OPS: OpTable = {
     infer: ([x], { heads }) => {
       rank(x!, 2, "split input");
       const width = divideDim(x!.shape[1]!, heads);
-      expect(width !== undefined, `cannot split width ${String(x!.shape[1])} into ${heads} heads`);
+      expect(
+        width !== undefined,
+        `cannot split width ${formatDim(x!.shape[1]!)} into ${heads} heads`,
+      );
       return [{ dtype: x!.dtype, shape: [scaleDim(x!.shape[0]!, heads), width] }];
     },
     cost: () => ({ macs: 0, flops: 0, bytes: 0 }),
@@ -423,7 +427,7 @@ export const OPS: OpTable = {
       const n = divideDim(x!.shape[0]!, heads);
       expect(
         n !== undefined,
-        `cannot join ${String(x!.shape[0])} sub-tokens into rows of ${heads}`,
+        `cannot join ${formatDim(x!.shape[0]!)} sub-tokens into rows of ${heads}`,
       );
       return [{ dtype: x!.dtype, shape: [n, scaleDim(x!.shape[1]!, heads)] }];
     },
@@ -438,7 +442,7 @@ export const OPS: OpTable = {
       const experts = logits!.shape[1]!;
       expect(
         typeof experts === "number" && topK >= 1 && topK <= experts,
-        `top_k must be between 1 and the number of experts (${String(experts)}), got ${topK}`,
+        `top_k must be between 1 and the number of experts (${formatDim(experts)}), got ${topK}`,
       );
       const n = logits!.shape[0]!;
       return [
@@ -474,7 +478,7 @@ export const OPS: OpTable = {
       sameDim(
         x!.shape[1]!,
         w1!.shape[2]!,
-        `experts expect inputs of width ${String(w1!.shape[2])}, got ${formatType(x!)}`,
+        `experts expect inputs of width ${formatDim(w1!.shape[2]!)}, got ${formatType(x!)}`,
       );
       if (gated)
         expect(

@@ -164,13 +164,6 @@ const KNOWN_POOR: Record<string, Poor> = {
       expect(errors(r)[0]?.message).toMatch(/itself|before/);
     },
   },
-  join_not_divisible: {
-    why: "the join shape error prints a symbolic row count as '[object Object]'",
-    expected: (r) => {
-      expect(r.code).toBe(1);
-      expect(errors(r)[0]?.message).not.toMatch(/object/);
-    },
-  },
   float_overflow: {
     why: "1e300 * 1e300 evaluates to Infinity and is accepted as a capacity factor (exit 0)",
     expected: (r) => {
