@@ -474,6 +474,10 @@ class Elaborator {
         }
         return { kind: "int", value: expr.value };
       case "Float":
+        if (!Number.isFinite(expr.value)) {
+          this.bag.error(expr.span, `float ${expr.text} is too large`);
+          return { kind: "error" };
+        }
         return { kind: "float", value: expr.value };
       case "Bool":
         return { kind: "bool", value: expr.value };
@@ -569,6 +573,8 @@ class Elaborator {
       const bothInt = l.kind === "int" && r.kind === "int";
       const num = (x: number): Value => {
         if (bothInt && !Number.isSafeInteger(x)) return fail(`integer overflow in '${expr.op}'`);
+        if (!Number.isFinite(x))
+          return fail(`float overflow in '${expr.op}': ${a} ${expr.op} ${b} is not a finite number`);
         return { kind: bothInt ? "int" : "float", value: x };
       };
       switch (expr.op) {
@@ -730,6 +736,9 @@ class Elaborator {
           expr,
           env,
         );
+      case "act":
+        // `silu(x)`: an activation (a built-in name or an `act` hyper-parameter) applied in forward.
+        return this.callFunction(callee.value, args, expr, env);
       case "instance":
         return this.callInstance(callee.instance, args, expr.span);
       case "stack": {

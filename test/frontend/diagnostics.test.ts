@@ -164,13 +164,6 @@ const KNOWN_POOR: Record<string, Poor> = {
       expect(errors(r)[0]?.message).toMatch(/itself|before/);
     },
   },
-  float_overflow: {
-    why: "1e300 * 1e300 evaluates to Infinity and is accepted as a capacity factor (exit 0)",
-    expected: (r) => {
-      expect(r.code).toBe(1);
-      expect(errors(r)[0]).toMatchObject({ line: 3, col: 47 });
-    },
-  },
   use_before_define: {
     why: "'width' used before its definition gives \"unknown name 'width'\" with no hint that it is defined below",
     expected: (r) => {
@@ -269,7 +262,7 @@ describe("bad specs: every case fails cleanly", () => {
 });
 
 describe("valid specs that are rejected", () => {
-  it.fails("activations (gelu, silu, relu) can be applied to tensors in forward", () => {
+  it("activations (gelu, silu, relu) can be applied to tensors in forward", () => {
     const source = `model M(dim: int = 8) {
   proj = Linear(dim, dim)
 
@@ -279,7 +272,6 @@ describe("valid specs that are rejected", () => {
 }
 `;
     const r = compileToIR("m.moe", memoryHost({ "m.moe": source }));
-    // Now: "activation silu is not callable" (lookup gives an `act` value, not a function).
     expect(r.diagnostics).toEqual([]);
     expect(r.graph).toBeDefined();
   });
