@@ -8,12 +8,9 @@ cd "$(dirname "$0")/.."
 stamp=node_modules/.package-lock.json
 if [ -f "$stamp" ] && [ "$stamp" -nt package.json ] && { [ ! -f package-lock.json ] || [ "$stamp" -nt package-lock.json ]; }; then
   echo "setup: node_modules is up to date"
-elif [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund || {
-    echo "setup: npm ci failed (lock file out of sync?); falling back to npm install" >&2
-    npm install --no-audit --no-fund
-  }
 else
+  # npm install (not npm ci): npm 11 drops other platforms' optional packages from the lock
+  # file, which makes `npm ci` refuse it; install still follows the locked versions.
   npm install --no-audit --no-fund
 fi
 
