@@ -7,8 +7,8 @@ import { compileGraph } from "../compiler/compile.js";
 import { fmt, modelCost } from "../compiler/costs.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import type { OptLevel } from "../compiler/passes/index.js";
-import { printPlan } from "../compiler/plan.js";
-import type { MoecDevice } from "../runtime/device.js";
+import { PlanError, printPlan } from "../compiler/plan.js";
+import { type MoecDevice, NoAdapterError } from "../runtime/device.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { randomTensor } from "../runtime/random.js";
 import {
@@ -21,7 +21,15 @@ import {
 } from "../runtime/safetensors.js";
 import { MoecRunError, type RoutingStats, Session, type TensorData } from "../runtime/session.js";
 import { initWeights } from "../runtime/weights.js";
-import { EXIT, type Command, type Io, frontEnd, positiveInt, usageError } from "./common.js";
+import {
+  EXIT,
+  type Command,
+  type Io,
+  type Parsed,
+  frontEnd,
+  positiveInt,
+  usageError,
+} from "./common.js";
 import { MODELS_DIR } from "./host.js";
 
 const levelOption = { O: { type: "string", short: "O" } } as const;
@@ -54,7 +62,14 @@ export const compile: Command = {
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
     const result = frontEnd(file, args, io);
     if (!result.graph) return EXIT.errors;
-    const { plan } = compileGraph(result.graph, { level });
+    let plan;
+    try {
+      plan = compileGraph(result.graph, { level }).plan;
+    } catch (e) {
+      if (!isUserFacing(e)) throw e;
+      io.err(`moec: ${e.message}\n`);
+      return EXIT.errors;
+    }
     mkdirSync(path.join(out, "kernels"), { recursive: true });
     writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 1) + "\n");
     writeFileSync(path.join(out, "plan.txt"), printPlan(plan));
@@ -141,7 +156,7 @@ export const run: Command = {
       session.destroy();
       return EXIT.ok;
     } catch (e) {
-      if (e instanceof WeightsError || e instanceof MoecRunError || e instanceof InputError) {
+      if (isUserFacing(e)) {
         io.err(`moec: ${e.message}\n`);
         return EXIT.errors;
       }
@@ -151,6 +166,17 @@ export const run: Command = {
 };
 
 class InputError extends Error {}
+
+/** Errors that describe the user's input or machine (not our bugs): printed without a trace. */
+function isUserFacing(e: unknown): e is Error {
+  return (
+    e instanceof WeightsError ||
+    e instanceof MoecRunError ||
+    e instanceof InputError ||
+    e instanceof PlanError ||
+    e instanceof NoAdapterError
+  );
+}
 
 function readFile(file: string, what: string): Uint8Array {
   try {
@@ -317,50 +343,60 @@ and inputs, and prints the adapter, costs, an output summary, the routing statis
   --seed N          weight and input seed (default 0)`,
   options: { ...levelOption, tokens: { type: "string" }, seed: { type: "string" } },
   async run(args, io) {
-    const tokens = positiveInt(args.values.tokens as string | undefined, 128);
-    const seed = Number((args.values.seed as string | undefined) ?? "0");
-    const level = optLevel(args);
-    if (tokens === undefined || !Number.isSafeInteger(seed) || level === undefined)
-      return usageError(io, "bad --tokens, --seed or -O");
-    const moec = await createNodeDevice();
-    io.out(
-      `moec demo: ${tokens} tokens, seed ${seed}, -O${level}\nadapter: ${moec.describeAdapter()}\n`,
-    );
-    const profile = profileOfDevice(moec);
-    for (const name of DEMO_MODELS) {
-      const file = path.relative(process.cwd(), path.join(MODELS_DIR, name)) || name;
-      const result = frontEnd(file, { values: {}, positionals: [] }, io);
-      if (!result.graph) return EXIT.errors;
-      const cost = modelCost(result.graph);
-      const t0 = performance.now();
-      const { plan } = compileGraph(result.graph, { level, profile });
-      const weights = initWeights(result.graph, seed);
-      const session = await Session.create(moec.device, plan, weights);
-      const t1 = performance.now();
-      const input = result.graph.inputs[0]!;
-      const width = result.graph.values[input.value]!.type.shape[1] as number;
-      const x = { shape: [tokens, width], data: randomTensor([tokens, width], seed + 1) };
-      const first = await session.run(new Map([[input.name, x]]));
-      const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const s = performance.now();
-        await session.run(new Map([[input.name, x]]));
-        times.push(performance.now() - s);
-      }
-      times.sort((a, b) => a - b);
-      const median = times[1]!;
-      const gflops = (2 * cost.macsPerToken * tokens) / (median * 1e6);
-      io.out(`\n== ${file} (${result.model}) ==\n`);
-      io.out(
-        `${fmt(cost.params)} parameters, ${fmt(cost.macsPerToken)} multiply-adds per token; ${plan.kernels.length} kernels\n`,
-      );
-      for (const [n, t] of first.outputs) io.out(`${summarise(n, t)}\n`);
-      for (const stats of first.routing) io.out(`${formatRouting(stats)}\n`);
-      io.out(
-        `time: compile + upload ${(t1 - t0).toFixed(0)} ms; run median ${median.toFixed(1)} ms of 3 (${gflops.toFixed(2)} GFLOP/s useful)\n`,
-      );
-      session.destroy();
+    try {
+      return await runDemo(args, io);
+    } catch (e) {
+      if (!isUserFacing(e)) throw e;
+      io.err(`moec: ${e.message}\n`);
+      return EXIT.errors;
     }
-    return EXIT.ok;
   },
 };
+
+async function runDemo(args: Parsed, io: Io): Promise<number> {
+  const tokens = positiveInt(args.values.tokens as string | undefined, 128);
+  const seed = Number((args.values.seed as string | undefined) ?? "0");
+  const level = optLevel(args);
+  if (tokens === undefined || !Number.isSafeInteger(seed) || level === undefined)
+    return usageError(io, "bad --tokens, --seed or -O");
+  const moec = await createNodeDevice();
+  io.out(
+    `moec demo: ${tokens} tokens, seed ${seed}, -O${level}\nadapter: ${moec.describeAdapter()}\n`,
+  );
+  const profile = profileOfDevice(moec);
+  for (const name of DEMO_MODELS) {
+    const file = path.relative(process.cwd(), path.join(MODELS_DIR, name)) || name;
+    const result = frontEnd(file, { values: {}, positionals: [] }, io);
+    if (!result.graph) return EXIT.errors;
+    const cost = modelCost(result.graph);
+    const t0 = performance.now();
+    const { plan } = compileGraph(result.graph, { level, profile });
+    const weights = initWeights(result.graph, seed);
+    const session = await Session.create(moec.device, plan, weights);
+    const t1 = performance.now();
+    const input = result.graph.inputs[0]!;
+    const width = result.graph.values[input.value]!.type.shape[1] as number;
+    const x = { shape: [tokens, width], data: randomTensor([tokens, width], seed + 1) };
+    const first = await session.run(new Map([[input.name, x]]));
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = performance.now();
+      await session.run(new Map([[input.name, x]]));
+      times.push(performance.now() - s);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[1]!;
+    const gflops = (2 * cost.macsPerToken * tokens) / (median * 1e6);
+    io.out(`\n== ${file} (${result.model}) ==\n`);
+    io.out(
+      `${fmt(cost.params)} parameters, ${fmt(cost.macsPerToken)} multiply-adds per token; ${plan.kernels.length} kernels\n`,
+    );
+    for (const [n, t] of first.outputs) io.out(`${summarise(n, t)}\n`);
+    for (const stats of first.routing) io.out(`${formatRouting(stats)}\n`);
+    io.out(
+      `time: compile + upload ${(t1 - t0).toFixed(0)} ms; run median ${median.toFixed(1)} ms of 3 (${gflops.toFixed(2)} GFLOP/s useful)\n`,
+    );
+    session.destroy();
+  }
+  return EXIT.ok;
+}
