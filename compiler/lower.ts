@@ -3,6 +3,7 @@
 // the IR graph. Every problem becomes a located diagnostic; nothing here throws at the user.
 import type {
   Argument,
+  Binding,
   Definition,
   Expr,
   Forward,
@@ -91,6 +92,7 @@ export function lowerProgram(program: LoadedProgram, options: LowerOptions = {})
   } else {
     chosen = models[models.length - 1];
   }
+  checkDeclarations(program, bag);
   warnUnused(program, bag);
   // A library of layers has nothing to build until a model or --model picks one.
   if (!chosen) return { hyperParams, diagnostics: bag.items };
@@ -252,6 +254,7 @@ class Elaborator {
     if (!given) return undefined;
     for (const p of def.params) {
       let value = given.get(p.name.name);
+      const fromDefault = value === undefined && p.default !== undefined;
       if (value === undefined && p.default) value = this.evalParamDefault(p, env);
       if (value === undefined) {
         this.bag.error(span, `missing argument '${p.name.name}' of '${def.name.name}'`, [
@@ -260,27 +263,62 @@ class Elaborator {
         value = { kind: "error" };
       }
       const typed = coerce(value, p.type);
-      if (!typed) {
+      if (!typed && fromDefault) {
         this.bag.error(
-          span,
+          p.default!.span,
+          `the default of '${p.name.name}' must be ${p.type}, got ${describe(value)}`,
+          [{ message: `'${p.name.name}' is declared ${p.type} here`, span: p.typeSpan }],
+        );
+      } else if (!typed) {
+        this.bag.error(
+          argSpanOf(args, def.params, p.name.name) ?? span,
           `argument '${p.name.name}' of '${def.name.name}' must be ${p.type}, got ${describe(value)}`,
+          [{ message: `'${p.name.name}' is declared ${p.type} here`, span: p.typeSpan }],
         );
       }
       env.vars.set(p.name.name, typed ?? { kind: "error" });
+    }
+    for (const m of def.members) {
+      if (m.kind === "Binding" && !env.vars.has(m.name.name) && !env.pending.has(m.name.name))
+        env.pending.set(m.name.name, m.name);
     }
     this.#stack.push(def);
     try {
       for (const member of def.members) {
         if (member.kind === "Binding") {
-          if (env.vars.has(member.name.name)) {
+          const name = member.name.name;
+          if (env.vars.has(name)) {
+            const param = def.params.find((p) => p.name.name === name);
+            const first =
+              param?.name ??
+              def.members.find((m): m is Binding => m.kind === "Binding" && m.name.name === name)
+                ?.name;
             this.bag.error(
               member.name.span,
-              `'${member.name.name}' is already defined in '${def.name.name}'`,
+              param
+                ? `'${name}' is already a hyper-parameter of '${def.name.name}'`
+                : `'${name}' is already defined in '${def.name.name}'`,
+              first && first !== member.name
+                ? [
+                    {
+                      message: param
+                        ? `'${name}' is declared here`
+                        : `'${name}' is first defined here`,
+                      span: first.span,
+                    },
+                  ]
+                : undefined,
             );
+            // Uses of the name below mean one of two things; neither is worth reporting again.
+            env.vars.set(name, { kind: "error" });
             continue;
           }
-          const childPath = joinPath(path, member.name.name);
-          env.vars.set(member.name.name, this.evalExpr(member.value, env, "body", childPath));
+          const childPath = joinPath(path, name);
+          env.defining = name;
+          const value = this.evalExpr(member.value, env, "body", childPath);
+          env.defining = undefined;
+          env.pending.delete(name);
+          env.vars.set(name, value);
         } else if (member.kind === "Requirement") {
           const cond = this.evalExpr(member.condition, env, "body");
           if (cond.kind === "bool" && !cond.value) {
@@ -521,6 +559,19 @@ class Elaborator {
   lookup(id: Identifier, env: Env): Value {
     const local = env.lookup(id.name);
     if (local) return local;
+    for (let e: Env | undefined = env; e; e = e.parent) {
+      if (e.defining === id.name) {
+        this.bag.error(id.span, `'${id.name}' is defined in terms of itself`);
+        return { kind: "error" };
+      }
+      const later = e.pending.get(id.name);
+      if (later) {
+        this.bag.error(id.span, `'${id.name}' is used before it is defined`, [
+          { message: `'${id.name}' is defined here`, span: later.span },
+        ]);
+        return { kind: "error" };
+      }
+    }
     const def = this.program.scopes.get(env.file)?.get(id.name);
     if (def)
       return {
@@ -574,7 +625,9 @@ class Elaborator {
       const num = (x: number): Value => {
         if (bothInt && !Number.isSafeInteger(x)) return fail(`integer overflow in '${expr.op}'`);
         if (!Number.isFinite(x))
-          return fail(`float overflow in '${expr.op}': ${a} ${expr.op} ${b} is not a finite number`);
+          return fail(
+            `float overflow in '${expr.op}': ${a} ${expr.op} ${b} is not a finite number`,
+          );
         return { kind: bothInt ? "int" : "float", value: x };
       };
       switch (expr.op) {
@@ -935,8 +988,21 @@ class Elaborator {
       env.vars.set(decl.name.name, arg);
     }
     for (const stmt of forward.body) {
+      if (
+        stmt.kind === "Assign" &&
+        !env.vars.has(stmt.name.name) &&
+        !env.pending.has(stmt.name.name)
+      )
+        env.pending.set(stmt.name.name, stmt.name);
+    }
+    for (const stmt of forward.body) {
       if (stmt.kind === "Assign") {
-        env.vars.set(stmt.name.name, this.evalExpr(stmt.value, env, "forward"));
+        const name = stmt.name.name;
+        env.defining = env.vars.has(name) ? undefined : name;
+        const value = this.evalExpr(stmt.value, env, "forward");
+        env.defining = undefined;
+        env.pending.delete(name);
+        env.vars.set(name, value);
         continue;
       }
       if (stmt.values.length !== forward.outputs.length) {
@@ -1102,6 +1168,20 @@ function argSpan(
   return positional[index]?.value.span;
 }
 
+/** The argument bound to a user definition's hyper-parameter, if it was written in a call. */
+function argSpanOf(
+  args: Map<string, Value> | readonly Argument[],
+  params: readonly HyperParam[],
+  name: string,
+): Span | undefined {
+  if (args instanceof Map) return undefined;
+  return argSpan(
+    args,
+    params.map((p) => ({ name: p.name.name })),
+    name,
+  );
+}
+
 function joinPath(prefix: string, name: string): string {
   return prefix ? `${prefix}.${name}` : name;
 }
@@ -1167,6 +1247,62 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
+}
+
+/**
+ * Checks on the text of every loaded file: names declared twice in one parameter list or forward
+ * signature, and definitions that shadow a built-in.
+ */
+function checkDeclarations(program: LoadedProgram, bag: DiagnosticBag): void {
+  const once = (names: readonly Identifier[], what: string, owner: string): void => {
+    const first = new Map<string, Identifier>();
+    for (const id of names) {
+      const previous = first.get(id.name);
+      if (previous) {
+        bag.error(id.span, `${what} '${id.name}' of '${owner}' is declared twice`, [
+          { message: `first declaration of '${id.name}'`, span: previous.span },
+        ]);
+      } else first.set(id.name, id);
+    }
+  };
+  for (const file of program.files.values()) {
+    for (const def of file.definitions) {
+      const owner = def.name.name;
+      once(
+        def.params.map((p) => p.name),
+        "hyper-parameter",
+        owner,
+      );
+      for (const m of def.members) {
+        if (m.kind !== "Forward") continue;
+        once(
+          m.inputs.map((i) => i.name),
+          "forward input",
+          owner,
+        );
+        // An unnamed output is called `y` (its name's span is its type's); only written names count.
+        once(
+          m.outputs
+            .filter((o) => o.name.span.startOffset !== o.type.span.startOffset)
+            .map((o) => o.name),
+          "forward output",
+          owner,
+        );
+      }
+      const builtin = BUILTIN_LAYERS.has(owner)
+        ? `the built-in layer ${owner}`
+        : (ACTIVATIONS as readonly string[]).includes(owner)
+          ? `the activation ${owner}`
+          : owner === "split" || owner === "join"
+            ? `the built-in function ${owner}`
+            : undefined;
+      if (builtin)
+        bag.warning(
+          def.name.span,
+          `'${owner}' shadows ${builtin}: in files that see this definition, '${owner}' means this ${def.role}`,
+        );
+    }
+  }
 }
 
 /** Warns about hyper-parameters and bindings a definition never uses (checked on the text). */

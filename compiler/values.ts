@@ -1,5 +1,5 @@
 // Values of the elaborator: compile-time constants, layer instances, and forward-time tensors.
-import type { Definition, HyperType } from "../grammar/ast.js";
+import type { Definition, HyperType, Identifier } from "../grammar/ast.js";
 import type { Activation } from "./ir/ops.js";
 import type { BuiltinLayer } from "./builtins.js";
 
@@ -49,6 +49,13 @@ export interface Routing {
 /** Lexical environment: a chain of name tables ending at a file's definitions. */
 export class Env {
   readonly vars = new Map<string, Value>();
+  /**
+   * Names this scope binds further down (body members or forward assignments) that are not
+   * bound yet, by the identifier that binds them: a use of one is "used before it is defined".
+   */
+  readonly pending = new Map<string, Identifier>();
+  /** The name whose value is being evaluated now: a use of it is a self reference. */
+  defining: string | undefined;
   constructor(
     readonly file: string,
     readonly parent?: Env,
