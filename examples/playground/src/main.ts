@@ -1,0 +1,335 @@
+// The playground page: edit a .moe spec (diagnostics as you type), compile it in the page at
+// -O0 or -O2, run it on navigator.gpu, and look at outputs, timings, expert activation and the
+// IR before and after optimisation. window.moecPlayground drives the same code paths for tests.
+import { printGraph } from "../../../compiler/ir/print.js";
+import type { Plan } from "../../../compiler/plan.js";
+import { type CompileRequest, type Compiled, check, compile, parseOverrides } from "./compile.js";
+import { Editor } from "./editor.js";
+import {
+  NO_WEBGPU,
+  type PlainRun,
+  type WeightSource,
+  hasWebGpu,
+  plainRun,
+  runPlan,
+} from "./gpu.js";
+import { MODEL_FILES, SHIPPED_MODELS, smallOverrides } from "./models.js";
+import { el, errorView, outputsView, routingView, timingsView } from "./render.js";
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`page is missing #${id}`);
+  return node as T;
+};
+
+const ui = {
+  model: $<HTMLSelectElement>("model"),
+  reset: $<HTMLButtonElement>("reset"),
+  checkStatus: $("check-status"),
+  diagnostics: $<HTMLUListElement>("diagnostics"),
+  controls: $<HTMLFormElement>("controls"),
+  overrides: $<HTMLInputElement>("overrides"),
+  tokens: $<HTMLInputElement>("tokens"),
+  inputSeed: $<HTMLInputElement>("input-seed"),
+  weightSeed: $<HTMLInputElement>("weight-seed"),
+  weightsFile: $<HTMLInputElement>("weights-file"),
+  run: $<HTMLButtonElement>("run"),
+  compile: $<HTMLButtonElement>("compile"),
+  download: $<HTMLAnchorElement>("download-plan"),
+  status: $("status"),
+  results: $("results"),
+  outputs: $("outputs"),
+  timings: $("timings"),
+  routing: $("routing"),
+  ir: $("ir"),
+  irBefore: $("ir-before"),
+  irAfter: $("ir-after"),
+  irStage: $<HTMLSelectElement>("ir-stage"),
+  noWebGpu: $("no-webgpu"),
+};
+
+/** Edited texts by path, so switching models keeps edits. */
+const edits = new Map<string, string>();
+let currentPath = SHIPPED_MODELS.includes("models/smoe.moe")
+  ? "models/smoe.moe"
+  : SHIPPED_MODELS[0]!;
+let lastCompiled: Compiled | undefined;
+let planUrl: string | undefined;
+
+const editor = new Editor($("editor"), (text) => {
+  edits.set(currentPath, text);
+  runCheck();
+});
+
+function request(): CompileRequest {
+  const level = new FormData(ui.controls).get("level") === "0" ? 0 : 2;
+  return {
+    path: currentPath,
+    source: editor.value,
+    overrides: parseOverrides(ui.overrides.value),
+    level,
+  };
+}
+
+function setStatus(text: string, kind: "" | "busy" = ""): void {
+  ui.status.className = kind;
+  ui.status.replaceChildren(text);
+}
+
+// ---- diagnostics -------------------------------------------------------------------------------
+
+function showDiagnostics(result: {
+  diagnostics: Compiled["diagnostics"];
+  formatted: readonly string[];
+}): void {
+  const items = result.formatted.map((text, i) => {
+    const d = result.diagnostics[i];
+    const li = el("li", { class: d?.severity ?? "error" }, el("pre", {}, text));
+    if (d) {
+      li.dataset.file = d.span.file;
+      li.dataset.line = String(d.span.line);
+      if (d.span.file === currentPath) {
+        li.title = "Go to this line";
+        li.addEventListener("click", () => editor.goToLine(d.span.line, d.span.column));
+      }
+    }
+    return li;
+  });
+  ui.diagnostics.replaceChildren(...items);
+  editor.setMarkers(
+    result.diagnostics
+      .filter((d) => d.span.file === currentPath)
+      .map((d) => ({ line: d.span.line, severity: d.severity, message: d.message })),
+  );
+}
+
+function runCheck(): void {
+  const result = check(request());
+  showDiagnostics(result);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  const others = result.formatted.length - errors;
+  ui.checkStatus.replaceChildren(
+    errors > 0 || result.formatted.length > result.diagnostics.length
+      ? `${errors || result.formatted.length} error${errors === 1 ? "" : "s"}`
+      : `✓ ${result.model ?? "ok"}${others > 0 ? `, ${others} warning${others === 1 ? "" : "s"}` : ""} (checked in ${result.ms.toFixed(1)} ms)`,
+  );
+  ui.checkStatus.className = errors > 0 ? "error-count" : "muted";
+}
+
+// ---- compile and run ---------------------------------------------------------------------------
+
+function showIR(compiled: Compiled): void {
+  if (!compiled.lowered || !compiled.stages) return;
+  ui.ir.hidden = false;
+  ui.irBefore.textContent = printGraph(compiled.lowered);
+  const names = [...compiled.stages.keys()];
+  ui.irStage.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+  ui.irStage.value = names[names.length - 1]!;
+  showStage();
+}
+
+function showStage(): void {
+  const graph = lastCompiled?.stages?.get(ui.irStage.value);
+  ui.irAfter.textContent = graph ? printGraph(graph) : "";
+}
+
+function offerPlan(plan: Plan): void {
+  if (planUrl) URL.revokeObjectURL(planUrl);
+  planUrl = URL.createObjectURL(new Blob([JSON.stringify(plan)], { type: "application/json" }));
+  ui.download.href = planUrl;
+  ui.download.download = `${plan.name}.plan.json`;
+  ui.download.hidden = false;
+}
+
+function doCompile(): Compiled {
+  const compiled = compile(request());
+  lastCompiled = compiled;
+  showDiagnostics(compiled);
+  if (compiled.plan) {
+    showIR(compiled);
+    offerPlan(compiled.plan);
+  }
+  return compiled;
+}
+
+function weightSource(): WeightSource {
+  const kind = new FormData(ui.controls).get("weights");
+  if (kind === "safetensors") {
+    const file = ui.weightsFile.files?.[0];
+    if (!file) throw new Error("Pick a .safetensors file, or choose seeded random weights.");
+    return { kind: "safetensors", file };
+  }
+  return { kind: "seeded", seed: Number(ui.weightSeed.value) || 0 };
+}
+
+let busy = false;
+
+/** The Run button: compile, then run on the GPU. Resolves with the run, or undefined. */
+async function compileAndRun(
+  warmRuns = 3,
+): Promise<{ compiled: Compiled; run?: PlainRun; error?: string }> {
+  if (busy) throw new Error("a run is already in progress");
+  busy = true;
+  ui.run.disabled = ui.compile.disabled = true;
+  try {
+    setStatus("compiling…", "busy");
+    const compiled = doCompile();
+    if (!compiled.plan) {
+      const error = compiled.failure ?? "the spec has errors (see the diagnostics)";
+      setStatus("");
+      ui.status.replaceChildren(errorView(error));
+      return { compiled, error };
+    }
+    if (!hasWebGpu()) {
+      setStatus(`compiled ${compiled.plan.name}; ${NO_WEBGPU}`);
+      return { compiled, error: NO_WEBGPU };
+    }
+    setStatus(`running ${compiled.plan.name} on the GPU…`, "busy");
+    const run = await runPlan({
+      plan: compiled.plan,
+      weights: weightSource(),
+      tokens: Math.max(1, Math.floor(Number(ui.tokens.value) || 1)),
+      inputSeed: Number(ui.inputSeed.value) || 0,
+      warmRuns,
+    });
+    ui.results.hidden = false;
+    ui.outputs.replaceChildren(outputsView(run));
+    ui.timings.replaceChildren(
+      timingsView(run, { front: compiled.ms, back: compiled.backMs ?? 0 }),
+    );
+    ui.routing.replaceChildren(routingView(run.result.routing));
+    setStatus(
+      `ran ${compiled.plan.name}: ${compiled.plan.kernels.length} kernels, ` +
+        `${compiled.plan.shaders.length} shaders` +
+        (run.warnings.length > 0 ? `; ${run.warnings.join("; ")}` : ""),
+    );
+    return { compiled, run: plainRun(run) };
+  } catch (err) {
+    setStatus("");
+    ui.status.replaceChildren(errorView(err));
+    return { compiled: lastCompiled!, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    busy = false;
+    ui.run.disabled = ui.compile.disabled = false;
+  }
+}
+
+// ---- model picker and events -------------------------------------------------------------------
+
+function selectModel(path: string, overrides?: string): void {
+  currentPath = path;
+  ui.model.value = path;
+  editor.value = edits.get(path) ?? MODEL_FILES[path] ?? "";
+  ui.overrides.value = overrides ?? smallOverrides(path);
+  runCheck();
+}
+
+ui.model.replaceChildren(
+  ...SHIPPED_MODELS.map((p) => el("option", { value: p }, p.replace(/^models\//, ""))),
+);
+ui.model.addEventListener("change", () => selectModel(ui.model.value));
+ui.reset.addEventListener("click", () => {
+  edits.delete(currentPath);
+  selectModel(currentPath, ui.overrides.value);
+});
+let overridesTimer: ReturnType<typeof setTimeout> | undefined;
+ui.overrides.addEventListener("input", () => {
+  clearTimeout(overridesTimer);
+  overridesTimer = setTimeout(runCheck, 250);
+});
+ui.irStage.addEventListener("change", showStage);
+ui.controls.addEventListener("submit", (e) => {
+  e.preventDefault();
+  void compileAndRun();
+});
+ui.compile.addEventListener("click", () => {
+  const compiled = doCompile();
+  setStatus(
+    compiled.plan
+      ? `compiled ${compiled.plan.name}: ${compiled.plan.kernels.length} kernels in ${(compiled.ms + (compiled.backMs ?? 0)).toFixed(1)} ms`
+      : "",
+  );
+  if (!compiled.plan)
+    ui.status.replaceChildren(
+      errorView(compiled.failure ?? "the spec has errors (see the diagnostics)"),
+    );
+});
+ui.weightsFile.addEventListener("change", () => {
+  const radio = ui.controls.querySelector<HTMLInputElement>(
+    'input[name="weights"][value="safetensors"]',
+  );
+  if (radio && ui.weightsFile.files?.length) radio.checked = true;
+});
+
+if (!hasWebGpu()) {
+  ui.noWebGpu.hidden = false;
+  ui.noWebGpu.textContent = NO_WEBGPU;
+  ui.run.disabled = true;
+  ui.run.title = "WebGPU is not available in this browser";
+}
+
+selectModel(currentPath);
+
+// ---- test hook ---------------------------------------------------------------------------------
+
+export interface HookOptions {
+  /** A shipped model path (`models/smoe.moe`); default: the current one. */
+  model?: string;
+  /** Source text to put in the editor (default: the file's text, edits discarded). */
+  source?: string;
+  overrides?: string;
+  level?: 0 | 2;
+  seed?: number;
+  tokens?: number;
+  inputSeed?: number;
+  warmRuns?: number;
+}
+
+function apply(opts: HookOptions): void {
+  const path = opts.model ?? currentPath;
+  edits.delete(path);
+  if (opts.source !== undefined) edits.set(path, opts.source);
+  selectModel(path, opts.overrides);
+  if (opts.level !== undefined) {
+    const radio = ui.controls.querySelector<HTMLInputElement>(
+      `input[name="level"][value="${opts.level}"]`,
+    );
+    radio!.checked = true;
+  }
+  if (opts.seed !== undefined) {
+    ui.weightSeed.value = String(opts.seed);
+    ui.controls.querySelector<HTMLInputElement>('input[name="weights"][value="seeded"]')!.checked =
+      true;
+  }
+  if (opts.tokens !== undefined) ui.tokens.value = String(opts.tokens);
+  if (opts.inputSeed !== undefined) ui.inputSeed.value = String(opts.inputSeed);
+}
+
+const hook = {
+  models: SHIPPED_MODELS,
+  hasWebGpu: hasWebGpu(),
+  /** Sets the controls as given, then does what the Run button does. */
+  async run(opts: HookOptions = {}) {
+    apply(opts);
+    const { compiled, run, error } = await compileAndRun(opts.warmRuns ?? 0);
+    return {
+      diagnostics: compiled?.formatted ?? [],
+      plan: compiled?.plan ? JSON.stringify(compiled.plan) : undefined,
+      error,
+      ...run,
+    };
+  },
+  /** The front end only, as when typing. */
+  check(opts: HookOptions = {}) {
+    apply(opts);
+    return check(request()).formatted;
+  },
+};
+
+declare global {
+  interface Window {
+    moecPlayground?: typeof hook;
+  }
+}
+window.moecPlayground = hook;
+document.body.dataset.ready = "true";

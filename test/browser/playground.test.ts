@@ -1,0 +1,307 @@
+// The browser playground in real headless Chromium (Debian's chromium, WebGPU on SwiftShader),
+// driven by playwright-core: the page compiles and runs the shipped layer models and its outputs
+// match the Node runtime (Dawn) on the same plan, weights and inputs; a broken spec shows its
+// diagnostics; the precompiled page runs a plan.json without the compiler; no console errors.
+// Skipped only when Chromium is missing (scripts/install-browser.sh installs it).
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { type PreviewServer, build, preview } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileGraph } from "../../compiler/compile.js";
+import { compileToIR } from "../../compiler/index.js";
+import type { Plan } from "../../compiler/plan.js";
+import { memoryHost } from "../../compiler/sources.js";
+import { formatDiagnostic } from "../../grammar/diagnostics.js";
+import type { MoecDevice } from "../../runtime/device.js";
+import { createNodeDevice } from "../../runtime/node/dawn.js";
+import { type RunResult, Session } from "../../runtime/session.js";
+import { initWeights } from "../../runtime/weights.js";
+import { makeInputs } from "../../examples/playground/src/inputs.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CHROMIUM = process.env.MOEC_CHROMIUM ?? "/usr/bin/chromium";
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const ARTIFACTS = path.join(ROOT, "test/artifacts");
+
+/**
+ * Headless Chromium with WebGPU on SwiftShader's Vulkan (shipped with Debian's chromium), so the
+ * adapter is the same on every machine, GPU or not. The background-networking flags keep
+ * Chromium from dialling out of the closed network (refused connections, failed DNS lookups).
+ */
+export const CHROMIUM_ARGS = [
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--no-sandbox",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const SEED = 1;
+const INPUT_SEED = 5;
+const TOKENS = 13;
+const LAYER = "dim=32 experts=4 ffn=64";
+const MODELS = [
+  { file: "models/smoe.moe", overrides: LAYER, level: 2 },
+  { file: "models/fine_grained.moe", overrides: `${LAYER} shared=1`, level: 2 },
+  { file: "models/mh_moe.moe", overrides: LAYER, level: 2 },
+  { file: "models/mh_moe_parity.moe", overrides: "dim=32 experts=6 ffn=32", level: 2 },
+  { file: "models/smoe.moe", overrides: LAYER, level: 0 },
+] as const;
+
+/** What window.moecPlayground.run / moecPrecompiled.run return (plain JSON). */
+interface PageResult {
+  error?: string;
+  diagnostics?: string[];
+  plan?: string;
+  adapter?: string;
+  outputs?: Record<string, { shape: number[]; data: number[] }>;
+  routing?: RunResult["routing"];
+}
+
+function moeFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.name.endsWith(".moe")) files[rel] = readFileSync(path.join(ROOT, rel), "utf8");
+    }
+  };
+  walk("models");
+  return files;
+}
+
+/** The plan as the page makes it: same paths, same in-memory host, same overrides. */
+function compileInNode(file: string, overrides: string, level: 0 | 2): Plan {
+  const result = compileToIR(file, memoryHost(moeFiles()), {
+    overrides: overrides.split(/\s+/).filter(Boolean),
+  });
+  if (!result.graph) {
+    const text = result.diagnostics.map((d) => formatDiagnostic(d, result.program.texts));
+    throw new Error(`${file} did not compile:\n${text.join("\n")}`);
+  }
+  return compileGraph(result.graph, { level }).plan;
+}
+
+function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+function expectSameRun(page: PageResult, node: RunResult, what: string): void {
+  expect(page.error, `${what}: page error`).toBeUndefined();
+  const outputs = page.outputs!;
+  expect(Object.keys(outputs).sort()).toEqual([...node.outputs.keys()].sort());
+  for (const [name, expected] of node.outputs) {
+    const actual = outputs[name]!;
+    expect(actual.shape, `${what} ${name} shape`).toEqual([...expected.shape]);
+    expect(actual.data.every(Number.isFinite), `${what} ${name} finite`).toBe(true);
+    expect(relL2(actual.data, expected.data), `${what} ${name} rel L2`).toBeLessThan(1e-5);
+  }
+  expect(page.routing!.length).toBe(node.routing.length);
+  node.routing.forEach((stats, i) => {
+    const got = page.routing![i]!;
+    expect(got.counts, `${what} ${stats.scope} counts`).toEqual(stats.counts);
+    expect(got.activeExperts).toBe(stats.activeExperts);
+    expect(Math.abs(got.auxLoss - stats.auxLoss)).toBeLessThan(1e-5 * Math.max(1, stats.auxLoss));
+  });
+}
+
+describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on SwiftShader)", () => {
+  let outDir: string;
+  let server: PreviewServer;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let dawn: MoecDevice;
+  const consoleErrors: string[] = [];
+  const started = Date.now();
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), "moec-playground-"));
+    const configFile = path.join(ROOT, "examples/playground/vite.config.ts");
+    await build({ configFile, logLevel: "warn", build: { outDir } });
+    // Precompiled plans, as `moec compile` writes them, served beside the pages.
+    mkdirSync(path.join(outDir, "plans"));
+    for (const m of MODELS) {
+      const plan = compileInNode(m.file, m.overrides, m.level);
+      writeFileSync(
+        path.join(outDir, "plans", `${path.basename(m.file, ".moe")}-O${m.level}.json`),
+        JSON.stringify(plan),
+      );
+    }
+    server = await preview({
+      configFile,
+      logLevel: "warn",
+      build: { outDir },
+      preview: { port: 4173, strictPort: false, host: "127.0.0.1" },
+    });
+    base = server.resolvedUrls!.local[0]!;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(`${page.url()}: ${msg.text()}`);
+    });
+    page.on("pageerror", (err) => consoleErrors.push(`${page.url()}: uncaught ${err.message}`));
+    dawn = await createNodeDevice();
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    dawn?.device.destroy();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    console.log(`browser tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  async function nodeRun(plan: Plan): Promise<RunResult> {
+    const session = await Session.create(dawn.device, plan, initWeights(plan, SEED));
+    try {
+      return await session.run(makeInputs(plan, TOKENS, INPUT_SEED));
+    } finally {
+      session.destroy();
+    }
+  }
+
+  /** The playground page, opened unless it is the current one (each test can run alone). */
+  async function playground(): Promise<Page> {
+    if (!page.url().endsWith("/index.html")) {
+      await page.goto(`${base}index.html`);
+      await page.waitForSelector("body[data-ready=true]");
+    }
+    return page;
+  }
+
+  it("opens the playground with a WebGPU adapter", async () => {
+    await playground();
+    expect(await page.evaluate(() => window.moecPlayground!.hasWebGpu)).toBe(true);
+    expect(await page.isHidden("#no-webgpu")).toBe(true);
+    const models = await page.evaluate(() => window.moecPlayground!.models);
+    expect(models).toEqual(expect.arrayContaining(MODELS.map((m) => m.file)));
+    // The shipped model checks clean as loaded.
+    await expect.poll(() => page.textContent("#check-status")).toMatch(/✓/);
+    expect(await page.locator("#diagnostics li").count()).toBe(0);
+  }, 30_000);
+
+  for (const m of MODELS) {
+    it(`compiles and runs ${m.file} ${m.overrides} -O${m.level} like Dawn in Node`, async () => {
+      await playground();
+      const result: PageResult = await page.evaluate((opts) => window.moecPlayground!.run(opts), {
+        model: m.file,
+        overrides: m.overrides,
+        level: m.level,
+        seed: SEED,
+        tokens: TOKENS,
+        inputSeed: INPUT_SEED,
+      });
+      expect(result.error, result.diagnostics?.join("\n")).toBeUndefined();
+      expect(result.adapter).toMatch(/swiftshader/i);
+      const plan = compileInNode(m.file, m.overrides, m.level);
+      // The compiler is deterministic across Node and the browser.
+      expect(result.plan).toBe(JSON.stringify(plan));
+      expectSameRun(result, await nodeRun(plan), m.file);
+      // The page shows what it ran: outputs, a heatmap row per MoE layer, the IR panes.
+      expect(await page.textContent("#outputs")).toContain(`[${TOKENS}, 32]`);
+      const rows = await page.getAttribute("#routing canvas.heatmap", "data-rows");
+      expect(Number(rows)).toBe(result.routing!.length);
+      expect(await page.textContent("#ir-before")).toMatch(/^graph /);
+      if (m.file === "models/mh_moe.moe") {
+        // Head x expert map for MH-MoE.
+        expect(await page.locator('#routing canvas[data-title$="head × expert"]').count()).toBe(1);
+        await page.screenshot({ path: path.join(ARTIFACTS, "playground.png"), fullPage: true });
+      }
+    }, 60_000);
+  }
+
+  it("shows diagnostics inline as the user types a broken spec", async () => {
+    await playground();
+    await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
+    const source = await page.inputValue("#source");
+    const lines = source.split("\n");
+    const at = lines.findIndex((l) => l.includes("moe = SMoE("));
+    expect(at).toBeGreaterThan(0);
+    lines[at] = lines[at]!.replace("SMoE(", "SMoEE(");
+    // Type into the editor as a user would; diagnostics follow after the debounce.
+    await page.fill("#source", lines.join("\n"));
+    const item = page.locator("#diagnostics li.error").first();
+    await item.waitFor({ timeout: 5_000 });
+    expect(await item.textContent()).toMatch(
+      new RegExp(`models/smoe\\.moe:${at + 1}:\\d+: error: .*SMoEE`),
+    );
+    expect(await page.locator(`.gutter .marker.error[data-line="${at + 1}"]`).count()).toBe(1);
+    expect(await page.textContent("#check-status")).toMatch(/1 error/);
+    // Running it reports the errors instead of running.
+    const result: PageResult = await page.evaluate(() =>
+      window.moecPlayground!.run({
+        source: document.querySelector<HTMLTextAreaElement>("#source")!.value,
+      }),
+    );
+    expect(result.error).toMatch(/errors/);
+    expect(result.diagnostics!.join("\n")).toContain("SMoEE");
+    await page.screenshot({ path: path.join(ARTIFACTS, "playground-diagnostics.png") });
+    // A bad override is a diagnostic too, not an exception.
+    const bad = await page.evaluate(() =>
+      window.moecPlayground!.check({ model: "models/smoe.moe", overrides: "dim=33 heads=" }),
+    );
+    expect(bad.length).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("runs a precompiled plan.json without the compiler", async () => {
+    const m = MODELS[2]; // mh_moe
+    const name = `${path.basename(m.file, ".moe")}-O${m.level}.json`;
+    await page.goto(`${base}precompiled.html?plan=plans/${name}`);
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.evaluate(() => window.moecPrecompiled!.initial())).toBe("MHMoELayer");
+    const result: PageResult = await page.evaluate((opts) => window.moecPrecompiled!.run(opts), {
+      seed: SEED,
+      tokens: TOKENS,
+      inputSeed: INPUT_SEED,
+    });
+    const plan = JSON.parse(readFileSync(path.join(outDir, "plans", name), "utf8")) as Plan;
+    expectSameRun(result, await nodeRun(plan), `precompiled ${name}`);
+    expect(await page.locator("#routing canvas.heatmap").count()).toBe(2);
+    await page.screenshot({ path: path.join(ARTIFACTS, "precompiled.png"), fullPage: true });
+    // The page's script carries no parser or compiler.
+    const scripts = readdirSync(path.join(outDir, "assets")).filter(
+      (f) => f.startsWith("precompiled-") && f.endsWith(".js"),
+    );
+    for (const f of scripts) {
+      const code = readFileSync(path.join(outDir, "assets", f), "utf8");
+      expect(code).not.toMatch(/chevrotain|cannot find imported file|fuse-moe/);
+    }
+  }, 60_000);
+
+  it("logged no console errors", () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+if (!HAVE_CHROMIUM) {
+  console.warn(`test/browser: skipped, no Chromium at ${CHROMIUM}; run scripts/install-browser.sh`);
+}
