@@ -126,12 +126,61 @@ class DedupBag extends DiagnosticBag {
 class Elaborator {
   readonly builder: GraphBuilder = new GraphBuilder("model");
   readonly #stack: Definition[] = [];
-  /** Instances created but not yet called, to warn about unused layers. */
+  /**
+   * The calls being elaborated, outermost first: each user-definition instantiation and each
+   * forward call of a user layer. Errors found inside library code are reported at the user's
+   * call that led there (see `report`).
+   */
+  readonly #sites: Site[] = [];
 
   constructor(
     readonly program: LoadedProgram,
     readonly bag: DiagnosticBag,
   ) {}
+
+  /**
+   * Reports an error whose cause may lie in the arguments of a call: range checks of built-ins,
+   * `repeat` counts, arithmetic, shapes, requirements. Found inside a file other than the entry
+   * file (the library), it is reported at the entry-file call that led there, with a note at the
+   * library line; a library argument that merely passes on a hyper-parameter is followed back to
+   * the argument the user wrote.
+   */
+  report(span: Span, message: string, notes: Diagnostic["notes"] = []): void {
+    const moved = this.relocate(span);
+    if (!moved) {
+      this.bag.error(span, message, notes.length > 0 ? notes : undefined);
+      return;
+    }
+    this.bag.error(moved.span, message, [{ message: moved.note, span }, ...notes]);
+  }
+
+  relocate(span: Span): { span: Span; note: string } | undefined {
+    const entry = this.program.entry.path;
+    const sites = this.#sites;
+    if (span.file === entry || span.file === COMMAND_LINE.file) return undefined;
+    if (!sites.some((s) => s.span.file === entry)) return undefined;
+    // The innermost call whose definition's code holds the span.
+    let level = sites.length - 1;
+    while (level > 0 && !contains(sites[level]!.def.span, span)) level--;
+    const where = sites[level]!;
+    let at = span;
+    for (let i = level; i >= 0 && at.file !== entry; i--) {
+      at = this.passedArgument(at, sites[i]!) ?? sites[i]!.span;
+    }
+    if (at.file !== entry) return undefined;
+    return {
+      span: at,
+      note: `found inside '${where.def.name.name}'${where.path ? ` at '${where.path}'` : ""}`,
+    };
+  }
+
+  /** When `span` is a bare use of a hyper-parameter of `site`'s definition: the argument for it. */
+  passedArgument(span: Span, site: Site): Span | undefined {
+    if (!site.args) return undefined;
+    const text = this.program.texts.get(span.file)?.slice(span.startOffset, span.endOffset);
+    if (!text || !site.def.params.some((p) => p.name.name === text)) return undefined;
+    return argSpanOf(site.args, site.def.params, text);
+  }
 
   lowerModel(
     def: Definition,
@@ -252,6 +301,24 @@ class Elaborator {
         ? args
         : this.evaluateArgs(args, callerEnv!, def.params, def.name.name, span);
     if (!given) return undefined;
+    this.#sites.push({ def, span, path, args: args instanceof Map ? undefined : args });
+    try {
+      return this.instantiateDefinition(callable, def, given, args, env, path, span);
+    } finally {
+      this.#sites.pop();
+    }
+  }
+
+  /** Binds a user definition's hyper-parameters and evaluates its body members. */
+  instantiateDefinition(
+    callable: Extract<Callable, { kind: "definition" }>,
+    def: Definition,
+    given: Map<string, Value>,
+    args: Map<string, Value> | readonly Argument[],
+    env: Env,
+    path: string,
+    span: Span,
+  ): Instance | undefined {
     for (const p of def.params) {
       let value = given.get(p.name.name);
       const fromDefault = value === undefined && p.default !== undefined;
@@ -323,7 +390,7 @@ class Elaborator {
           const cond = this.evalExpr(member.condition, env, "body");
           if (cond.kind === "bool" && !cond.value) {
             const what = member.message?.value ?? "requirement failed";
-            this.bag.error(span, `${what} (in '${def.name.name}'${path ? ` at '${path}'` : ""})`, [
+            this.report(span, `${what} (in '${def.name.name}'${path ? ` at '${path}'` : ""})`, [
               { message: "required here", span: member.condition.span },
             ]);
             return undefined; // later members would only repeat the problem
@@ -434,12 +501,12 @@ class Elaborator {
   ): Instance | undefined {
     const view = argsView(bound);
     for (const [name, message] of layer.validate(view)) {
-      this.bag.error(argSpan(args, layer.params, name) ?? span, message);
+      this.report(argSpan(args, layer.params, name) ?? span, message);
     }
     for (const p of layer.params) {
       const v = bound.get(p.name);
       if (v?.kind === "int" && v.value > LIMITS.maxDim) {
-        this.bag.error(
+        this.report(
           argSpan(args, layer.params, p.name) ?? span,
           `${p.name} = ${v.value} exceeds the limit of ${LIMITS.maxDim} per dimension`,
         );
@@ -450,7 +517,7 @@ class Elaborator {
     for (const w of layer.weights(view)) {
       const elements = w.shape.reduce((a, b) => a * b, 1);
       if (elements > LIMITS.maxTensorElements) {
-        this.bag.error(
+        this.report(
           span,
           `weight '${joinPath(path, w.suffix)}' would have ${elements} elements (limit ${LIMITS.maxTensorElements})`,
         );
@@ -479,7 +546,7 @@ class Elaborator {
     types?: readonly TensorType[],
   ): number[] {
     if (this.builder.nodes.length >= LIMITS.maxNodes) {
-      this.bag.error(
+      this.report(
         span,
         `the model lowers to more than ${LIMITS.maxNodes} IR nodes; it is too large to compile`,
       );
@@ -608,10 +675,10 @@ class Elaborator {
     const r = this.evalExpr(expr.right, env, context);
     if (l.kind === "error" || r.kind === "error") return { kind: "error" };
     const fail = (why?: string): Value => {
-      this.bag.error(
-        expr.span,
-        why ?? `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`,
-      );
+      // A value problem (division, overflow) depends on the arguments; a type problem does not.
+      if (why) this.report(expr.span, why);
+      else
+        this.bag.error(expr.span, `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`);
       return { kind: "error" };
     };
     if (l.kind === "tensor" && r.kind === "tensor" && (expr.op === "+" || expr.op === "*")) {
@@ -690,7 +757,7 @@ class Elaborator {
     const count = this.evalExpr(expr.count, env, context);
     if (count.kind === "error") return count;
     if (count.kind !== "int" || count.value < 1 || count.value > LIMITS.maxRepeat) {
-      this.bag.error(
+      this.report(
         expr.count.span,
         count.kind === "int"
           ? `repeat count must be between 1 and ${LIMITS.maxRepeat}, got ${count.value}`
@@ -826,7 +893,7 @@ class Elaborator {
     if (name === "split" || name === "join") {
       const h = args[1]!;
       if (h.kind !== "int" || h.value < 1) {
-        this.bag.error(
+        this.report(
           expr.args[1]!.span,
           `${name} expects a positive int number of heads, got ${describe(h)}`,
         );
@@ -851,7 +918,7 @@ class Elaborator {
       return { kind: "tensor", value: out! };
     } catch (e) {
       if (e instanceof ShapeError) {
-        this.bag.error(span, e.message);
+        this.report(span, e.message);
         return { kind: "error" };
       }
       throw e;
@@ -872,10 +939,12 @@ class Elaborator {
       return { kind: "error" };
     }
     this.#stack.push(def);
+    this.#sites.push({ def, span, path: instance.path });
     try {
       const out = this.runForward(def, forward, instance.env!, args, new Map(), span);
       return out?.[0] ?? { kind: "error" };
     } finally {
+      this.#sites.pop();
       this.#stack.pop();
     }
   }
@@ -907,7 +976,7 @@ class Elaborator {
         argsView(instance.args).int("experts"),
       );
       if (mismatch) {
-        this.bag.error(span, mismatch);
+        this.report(span, mismatch);
         return { kind: "error" };
       }
     }
@@ -947,7 +1016,7 @@ class Elaborator {
       );
     } catch (e) {
       if (e instanceof ShapeError) {
-        this.bag.error(span, `${layer.name} '${instance.path}': ${e.message}`);
+        this.report(span, `${layer.name} '${instance.path}': ${e.message}`);
         return { kind: "error" };
       }
       throw e;
@@ -1076,14 +1145,11 @@ class Elaborator {
     const v = this.evalExpr(expr, env, "body");
     if (v.kind === "error") return undefined;
     if (v.kind !== "int" || v.value < 1) {
-      this.bag.error(
-        expr.span,
-        `a dimension must be a positive int or a symbol, got ${describe(v)}`,
-      );
+      this.report(expr.span, `a dimension must be a positive int or a symbol, got ${describe(v)}`);
       return undefined;
     }
     if (v.value > LIMITS.maxDim) {
-      this.bag.error(expr.span, `dimension ${v.value} exceeds the limit of ${LIMITS.maxDim}`);
+      this.report(expr.span, `dimension ${v.value} exceeds the limit of ${LIMITS.maxDim}`);
       return undefined;
     }
     return v.value;
@@ -1099,7 +1165,7 @@ class Elaborator {
   ): boolean {
     const mismatch = () => {
       const declared = this.declaredType(decl, env, new Map(symbols), false);
-      this.bag.error(
+      this.report(
         at,
         `'${decl.name.name}' expects ${declared ? formatType(declared) : "another type"}, got ${formatType(actual)}`,
         [{ message: `'${decl.name.name}' is declared here`, span: decl.span }],
@@ -1132,6 +1198,25 @@ class Elaborator {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** A call being elaborated: of a user definition (instantiation, or a forward call). */
+interface Site {
+  readonly def: Definition;
+  /** The call, in the caller's code (the model's name for the model itself). */
+  readonly span: Span;
+  /** The instance's weight-name path. */
+  readonly path: string;
+  /** The arguments written at an instantiation, to follow hyper-parameters back through. */
+  readonly args?: readonly Argument[];
+}
+
+function contains(outer: Span, inner: Span): boolean {
+  return (
+    outer.file === inner.file &&
+    outer.startOffset <= inner.startOffset &&
+    inner.endOffset <= outer.endOffset
+  );
+}
 
 function freeSymbol(expr: Expr, env: Env): { name: string; coef: number } | undefined {
   if (expr.kind === "Identifier" && !env.lookup(expr.name)) return { name: expr.name, coef: 1 };

@@ -112,22 +112,6 @@ const atUseSite: Poor["expected"] = (r, c) => {
 };
 
 const KNOWN_POOR: Record<string, Poor> = {
-  bad_gating: {
-    why: "the Router's check is reported inside models/std/moe.moe, not at the user's SMoE(...)",
-    expected: atUseSite,
-  },
-  top_k_exceeds_experts: {
-    why: "the Router's check is reported inside models/std/moe.moe, not at the user's SMoE(...)",
-    expected: atUseSite,
-  },
-  set_invalid_combination: {
-    why: "the Router's check is reported inside models/std/moe.moe, not at the user's SMoE(...)",
-    expected: atUseSite,
-  },
-  repeat_huge_std: {
-    why: "the repeat count is reported inside models/std/transformer.moe, not at the user's DecoderLM(...)",
-    expected: atUseSite,
-  },
   syntax_keyword_as_name: {
     why: "one misused keyword gives 5 errors, the last on line 7 (a recovery cascade)",
     expected: (r) => {
