@@ -28,16 +28,19 @@ export type NoKernelOp = "input" | "weight" | "split" | "join";
  * Ops that only the optimiser's passes create (compiler/passes); their kernels come with the
  * fused code generator, which passes them to buildPlan as extra emitters.
  */
-export type FusedOp =
-  | "linear_epilogue"
-  | "linear_glu"
-  | "moe_route"
-  | "moe_permute"
-  | "route_balance"
-  | "moe_grouped_up"
-  | "moe_grouped_down"
-  | "combine_linear"
-  | "combine_add";
+export const FUSED_OPS = [
+  "linear_epilogue",
+  "linear_glu",
+  "moe_route",
+  "moe_permute",
+  "route_balance",
+  "moe_grouped_up",
+  "moe_grouped_down",
+  "combine_linear",
+  "combine_add",
+] as const satisfies readonly OpName[];
+
+export type FusedOp = (typeof FUSED_OPS)[number];
 
 export type UnfusedOp = Exclude<OpName, NoKernelOp | FusedOp>;
 export type KernelOp = Exclude<OpName, NoKernelOp>;
