@@ -26,7 +26,9 @@ import { formatDiagnostic } from "../../grammar/diagnostics.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
 import { type RunResult, Session } from "../../runtime/session.js";
+import { writeSafetensors } from "../../runtime/safetensors.js";
 import { initWeights } from "../../runtime/weights.js";
+import type { HookRun } from "../../examples/playground/src/hook.js";
 import { makeInputs } from "../../examples/playground/src/inputs.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -61,16 +63,6 @@ const MODELS = [
   { file: "models/mh_moe_parity.moe", overrides: "dim=32 experts=6 ffn=32", level: 2 },
   { file: "models/smoe.moe", overrides: LAYER, level: 0 },
 ] as const;
-
-/** What window.moecPlayground.run / moecPrecompiled.run return (plain JSON). */
-interface PageResult {
-  error?: string;
-  diagnostics?: string[];
-  plan?: string;
-  adapter?: string;
-  outputs?: Record<string, { shape: number[]; data: number[] }>;
-  routing?: RunResult["routing"];
-}
 
 function moeFiles(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -108,7 +100,10 @@ function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(num / den);
 }
 
-function expectSameRun(page: PageResult, node: RunResult, what: string): void {
+/** Rel. L2 of every compared output, printed at the end. */
+const errors: string[] = [];
+
+function expectSameRun(page: HookRun, node: RunResult, what: string): void {
   expect(page.error, `${what}: page error`).toBeUndefined();
   const outputs = page.outputs!;
   expect(Object.keys(outputs).sort()).toEqual([...node.outputs.keys()].sort());
@@ -116,7 +111,9 @@ function expectSameRun(page: PageResult, node: RunResult, what: string): void {
     const actual = outputs[name]!;
     expect(actual.shape, `${what} ${name} shape`).toEqual([...expected.shape]);
     expect(actual.data.every(Number.isFinite), `${what} ${name} finite`).toBe(true);
-    expect(relL2(actual.data, expected.data), `${what} ${name} rel L2`).toBeLessThan(1e-5);
+    const error = relL2(actual.data, expected.data);
+    errors.push(`${what} ${name}: ${error.toExponential(2)}`);
+    expect(error, `${what} ${name} rel L2`).toBeLessThan(1e-5);
   }
   expect(page.routing!.length).toBe(node.routing.length);
   node.routing.forEach((stats, i) => {
@@ -177,11 +174,13 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await server?.close();
     dawn?.device.destroy();
     if (outDir) rmSync(outDir, { recursive: true, force: true });
-    console.log(`browser tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `browser tests took ${((Date.now() - started) / 1000).toFixed(1)} s; page vs Dawn rel L2:\n  ${errors.join("\n  ")}`,
+    );
   });
 
-  async function nodeRun(plan: Plan): Promise<RunResult> {
-    const session = await Session.create(dawn.device, plan, initWeights(plan, SEED));
+  async function nodeRun(plan: Plan, seed = SEED): Promise<RunResult> {
+    const session = await Session.create(dawn.device, plan, initWeights(plan, seed));
     try {
       return await session.run(makeInputs(plan, TOKENS, INPUT_SEED));
     } finally {
@@ -212,7 +211,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
   for (const m of MODELS) {
     it(`compiles and runs ${m.file} ${m.overrides} -O${m.level} like Dawn in Node`, async () => {
       await playground();
-      const result: PageResult = await page.evaluate((opts) => window.moecPlayground!.run(opts), {
+      const result: HookRun = await page.evaluate((opts) => window.moecPlayground!.run(opts), {
         model: m.file,
         overrides: m.overrides,
         level: m.level,
@@ -239,6 +238,42 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     }, 60_000);
   }
 
+  it("runs with weights from a safetensors file the user picks", async () => {
+    await playground();
+    const m = MODELS[3]; // mh_moe_parity: gated experts, no biases
+    const plan = compileInNode(m.file, m.overrides, m.level);
+    // As a PyTorch state_dict exports them: one tensor per expert (`bank.3.up.weight`).
+    const tensors = [...initWeights(plan, 7)].flatMap(([name, data]) => {
+      const buffer = plan.buffers.find((b) => b.kind === "weight" && b.name === name);
+      const shape = buffer?.kind === "weight" ? [...buffer.shape] : [];
+      if (!name.includes("{e}")) return [{ name, dtype: "F32" as const, shape, data }];
+      const [experts, ...slice] = shape;
+      const size = slice.reduce((a, b) => a * b, 1);
+      return Array.from({ length: experts! }, (_, e) => ({
+        name: name.replace("{e}", String(e)),
+        dtype: "F32" as const,
+        shape: slice,
+        data: data.subarray(e * size, (e + 1) * size),
+      }));
+    });
+    expect(tensors.some((t) => /\.3\./.test(t.name))).toBe(true);
+    const file = path.join(outDir, "weights.safetensors");
+    writeFileSync(file, writeSafetensors(tensors));
+    await page.setInputFiles("#weights-file", file);
+    expect(await page.isChecked('input[name="weights"][value="safetensors"]')).toBe(true);
+    const result: HookRun = await page.evaluate((opts) => window.moecPlayground!.run(opts), {
+      model: m.file,
+      overrides: m.overrides,
+      level: m.level,
+      tokens: TOKENS,
+      inputSeed: INPUT_SEED,
+    });
+    expect(result.warnings).toEqual([]);
+    expectSameRun(result, await nodeRun(plan, 7), `${m.file} safetensors`);
+    // Back to seeded weights for the tests that follow.
+    await page.check('input[name="weights"][value="seeded"]');
+  }, 60_000);
+
   it("shows diagnostics inline as the user types a broken spec", async () => {
     await playground();
     await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
@@ -257,7 +292,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     expect(await page.locator(`.gutter .marker.error[data-line="${at + 1}"]`).count()).toBe(1);
     expect(await page.textContent("#check-status")).toMatch(/1 error/);
     // Running it reports the errors instead of running.
-    const result: PageResult = await page.evaluate(() =>
+    const result: HookRun = await page.evaluate(() =>
       window.moecPlayground!.run({
         source: document.querySelector<HTMLTextAreaElement>("#source")!.value,
       }),
@@ -278,7 +313,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await page.goto(`${base}precompiled.html?plan=plans/${name}`);
     await page.waitForSelector("body[data-ready=true]");
     expect(await page.evaluate(() => window.moecPrecompiled!.initial())).toBe("MHMoELayer");
-    const result: PageResult = await page.evaluate((opts) => window.moecPrecompiled!.run(opts), {
+    const result: HookRun = await page.evaluate((opts) => window.moecPrecompiled!.run(opts), {
       seed: SEED,
       tokens: TOKENS,
       inputSeed: INPUT_SEED,
@@ -296,6 +331,35 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
       expect(code).not.toMatch(/chevrotain|cannot find imported file|fuse-moe/);
     }
   }, 60_000);
+
+  it("says so where the browser has no WebGPU, and still compiles", async () => {
+    const context = await browser.newContext();
+    const bare = await context.newPage();
+    bare.on("pageerror", (err) => consoleErrors.push(`no-WebGPU page: uncaught ${err.message}`));
+    await bare.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, "gpu", {
+        get: () => undefined,
+        configurable: true,
+      });
+    });
+    try {
+      await bare.goto(`${base}index.html`);
+      await bare.waitForSelector("body[data-ready=true]");
+      expect(await bare.isVisible("#no-webgpu")).toBe(true);
+      expect(await bare.textContent("#no-webgpu")).toMatch(/no WebGPU/);
+      expect(await bare.isDisabled("#run")).toBe(true);
+      await bare.click("#compile");
+      await expect.poll(() => bare.textContent("#status")).toMatch(/compiled SMoELayer/);
+      expect(await bare.textContent("#ir-after")).toMatch(/^graph /);
+      const result = await bare.evaluate(() => window.moecPlayground!.run());
+      expect(result.error).toMatch(/no WebGPU/);
+      await bare.goto(`${base}precompiled.html`);
+      await bare.waitForSelector("body[data-ready=true]");
+      expect(await bare.isVisible("#no-webgpu")).toBe(true);
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
 
   it("logged no console errors", () => {
     expect(consoleErrors).toEqual([]);

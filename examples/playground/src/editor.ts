@@ -4,6 +4,9 @@ import type { Severity } from "../../../grammar/diagnostics.js";
 
 export interface LineMarker {
   readonly line: number;
+  /** 1-based columns of the underlined span on that line (end exclusive; to the line's end). */
+  readonly column: number;
+  readonly endColumn?: number;
   readonly severity: Severity;
   readonly message: string;
 }
@@ -109,7 +112,7 @@ export class Editor {
       const b = document.createElement("div");
       g.textContent = String(i);
       // A space keeps empty lines one line high.
-      b.textContent = lines[i - 1] || " ";
+      const text = lines[i - 1] || " ";
       if (markers) {
         const severity = markers.some((m) => m.severity === "error")
           ? "error"
@@ -118,6 +121,9 @@ export class Editor {
         g.title = markers.map((m) => `${m.severity}: ${m.message}`).join("\n");
         g.dataset.line = String(i);
         b.className = `line-${severity}`;
+        b.append(...underline(text, markers));
+      } else {
+        b.textContent = text;
       }
       gutter.push(g);
       back.push(b);
@@ -132,4 +138,29 @@ export class Editor {
     this.#backdrop.scrollTop = this.textarea.scrollTop;
     this.#backdrop.scrollLeft = this.textarea.scrollLeft;
   }
+}
+
+/** The line's text with each marker's span wrapped in a squiggle (overlaps merged left to right). */
+function underline(text: string, markers: readonly LineMarker[]): (Node | string)[] {
+  const spans = markers
+    .map((m) => {
+      const from = Math.min(Math.max(0, m.column - 1), Math.max(0, text.length - 1));
+      const to = Math.min(text.length, Math.max(from + 1, (m.endColumn ?? text.length + 1) - 1));
+      return { from, to, severity: m.severity };
+    })
+    .sort((a, b) => a.from - b.from);
+  const out: (Node | string)[] = [];
+  let at = 0;
+  for (const s of spans) {
+    const from = Math.max(s.from, at);
+    if (from >= s.to) continue;
+    if (from > at) out.push(text.slice(at, from));
+    const mark = document.createElement("span");
+    mark.className = `squiggle ${s.severity}`;
+    mark.textContent = text.slice(from, s.to);
+    out.push(mark);
+    at = s.to;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
 }

@@ -5,6 +5,7 @@ import { printGraph } from "../../../compiler/ir/print.js";
 import type { Plan } from "../../../compiler/plan.js";
 import { type CompileRequest, type Compiled, check, compile, parseOverrides } from "./compile.js";
 import { Editor } from "./editor.js";
+import type { HookOptions, PlaygroundHook } from "./hook.js";
 import {
   NO_WEBGPU,
   type PlainRun,
@@ -99,7 +100,13 @@ function showDiagnostics(result: {
   editor.setMarkers(
     result.diagnostics
       .filter((d) => d.span.file === currentPath)
-      .map((d) => ({ line: d.span.line, severity: d.severity, message: d.message })),
+      .map((d) => ({
+        line: d.span.line,
+        column: d.span.column,
+        endColumn: d.span.endLine === d.span.line ? d.span.endColumn : undefined,
+        severity: d.severity,
+        message: d.message,
+      })),
   );
 }
 
@@ -148,6 +155,9 @@ function doCompile(): Compiled {
   if (compiled.plan) {
     showIR(compiled);
     offerPlan(compiled.plan);
+  } else {
+    // Nothing shown may belong to an older version of the spec.
+    ui.ir.hidden = ui.results.hidden = ui.download.hidden = true;
   }
   return compiled;
 }
@@ -206,6 +216,7 @@ async function compileAndRun(
     return { compiled, run: plainRun(run) };
   } catch (err) {
     setStatus("");
+    ui.results.hidden = true;
     ui.status.replaceChildren(errorView(err));
     return { compiled: lastCompiled!, error: err instanceof Error ? err.message : String(err) };
   } finally {
@@ -272,19 +283,6 @@ selectModel(currentPath);
 
 // ---- test hook ---------------------------------------------------------------------------------
 
-export interface HookOptions {
-  /** A shipped model path (`models/smoe.moe`); default: the current one. */
-  model?: string;
-  /** Source text to put in the editor (default: the file's text, edits discarded). */
-  source?: string;
-  overrides?: string;
-  level?: 0 | 2;
-  seed?: number;
-  tokens?: number;
-  inputSeed?: number;
-  warmRuns?: number;
-}
-
 function apply(opts: HookOptions): void {
   const path = opts.model ?? currentPath;
   edits.delete(path);
@@ -305,7 +303,7 @@ function apply(opts: HookOptions): void {
   if (opts.inputSeed !== undefined) ui.inputSeed.value = String(opts.inputSeed);
 }
 
-const hook = {
+const hook: PlaygroundHook = {
   models: SHIPPED_MODELS,
   hasWebGpu: hasWebGpu(),
   /** Sets the controls as given, then does what the Run button does. */
@@ -326,10 +324,5 @@ const hook = {
   },
 };
 
-declare global {
-  interface Window {
-    moecPlayground?: typeof hook;
-  }
-}
 window.moecPlayground = hook;
 document.body.dataset.ready = "true";

@@ -2,6 +2,7 @@
 // and only the plan's types from the compiler, so the bundle carries no parser or compiler.
 import type { Plan } from "../../../compiler/plan.js";
 import { NO_WEBGPU, type WeightSource, hasWebGpu, plainRun, runPlan } from "./gpu.js";
+import type { PrecompiledHook } from "./hook.js";
 import { errorView, outputsView, routingView, timingsView } from "./render.js";
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -130,7 +131,7 @@ const initial = fromQuery
   ? loadUrl(fromQuery).catch((err: unknown) => void fail(err))
   : Promise.resolve();
 
-const hook = {
+const hook: PrecompiledHook = {
   hasWebGpu: hasWebGpu(),
   /** The plan given by ?plan=URL, once loaded (undefined when none or it failed). */
   initial: () => initial.then(() => plan?.name),
@@ -154,10 +155,5 @@ const hook = {
   },
 };
 
-declare global {
-  interface Window {
-    moecPrecompiled?: typeof hook;
-  }
-}
 window.moecPrecompiled = hook;
 document.body.dataset.ready = "true";

@@ -101,7 +101,7 @@ export function timingsView(
   rows.push(["weights (CPU)", ms(t.weightsMs)]);
   rows.push(["session: upload + pipeline compile", ms(t.sessionMs)]);
   rows.push(["first run (incl. read-back)", ms(t.firstRunMs)]);
-  rows.push([`warm run, median of ${t.warmRuns}`, ms(t.warmRunMs)]);
+  if (t.warmRuns > 0) rows.push([`warm run, median of ${t.warmRuns}`, ms(t.warmRunMs)]);
   return el(
     "div",
     { class: "timings" },
