@@ -84,9 +84,22 @@ export function lowerProgram(program: LoadedProgram, options: LowerOptions = {})
     chosen = entryScope.get(options.model);
     if (!chosen) {
       const known = [...entryScope.keys()];
+      const hint = suggest(options.model, known);
+      const close = hint ? entryScope.get(/'(.*)'/.exec(hint)![1]!) : undefined;
+      const own = program.entry.definitions;
       bag.error(
         COMMAND_LINE,
-        `no model or layer named '${options.model}'${suggest(options.model, known)}`,
+        `no model or layer named '${options.model}' in ${program.entry.path}${hint}`,
+        close
+          ? [{ message: `'${close.name.name}' is defined here`, span: close.name.span }]
+          : own.length > 0
+            ? [
+                {
+                  message: `this file defines ${own.map((d) => d.name.name).join(", ")}`,
+                  span: own[0]!.name.span,
+                },
+              ]
+            : undefined,
       );
     }
   } else {
@@ -240,24 +253,42 @@ class Elaborator {
 
   parseOverrides(def: Definition, overrides: readonly string[]): Map<string, Value> {
     const out = new Map<string, Value>();
+    const names = def.params.map((p) => p.name.name);
+    // Command-line problems have no source line; a note shows the declaration they are about.
+    const declaredHere = {
+      message:
+        names.length > 0
+          ? `'${def.name.name}' is declared here; its hyper-parameters are ${names.join(", ")}`
+          : `'${def.name.name}' is declared here, without hyper-parameters`,
+      span: def.name.span,
+    };
     for (const text of overrides) {
       const eq = text.indexOf("=");
+      if (eq < 0) {
+        const param = def.params.find((p) => p.name.name === text.trim());
+        this.bag.error(COMMAND_LINE, `--set expects name=value, got '${text}'`, [
+          param
+            ? { message: `'${param.name.name}' is declared ${param.type} here`, span: param.span }
+            : declaredHere,
+        ]);
+        continue;
+      }
       const name = text.slice(0, eq).trim();
       const raw = text.slice(eq + 1).trim();
       const param = def.params.find((p) => p.name.name === name);
-      if (eq < 0 || !param) {
-        const known = def.params.map((p) => p.name.name);
+      if (!param) {
         this.bag.error(
           COMMAND_LINE,
-          eq < 0
-            ? `--set expects name=value, got '${text}'`
-            : `'${def.name.name}' has no hyper-parameter '${name}'${suggest(name, known)}`,
+          `'${def.name.name}' has no hyper-parameter '${name}'${suggest(name, names)}`,
+          [declaredHere],
         );
         continue;
       }
       const value = parseLiteral(raw, param.type);
       if (value === undefined)
-        this.bag.error(COMMAND_LINE, `--set ${name}: '${raw}' is not a valid ${param.type}`);
+        this.bag.error(COMMAND_LINE, `--set ${name}: '${raw}' is not a valid ${param.type}`, [
+          { message: `'${name}' is declared ${param.type} here`, span: param.span },
+        ]);
       else out.set(name, value);
     }
     return out;
@@ -517,10 +548,11 @@ class Elaborator {
     for (const w of layer.weights(view)) {
       const elements = w.shape.reduce((a, b) => a * b, 1);
       if (elements > LIMITS.maxTensorElements) {
-        this.report(
-          span,
-          `weight '${joinPath(path, w.suffix)}' would have ${elements} elements (limit ${LIMITS.maxTensorElements})`,
-        );
+        // `{e}.` marks a stack of per-expert tensors, stored (and limited) as one tensor.
+        const what = w.suffix.startsWith("{e}.")
+          ? `the ${w.shape[0]} expert weights '${joinPath(path, w.suffix.replace("{e}", "*"))}' would have ${elements} elements together`
+          : `weight '${joinPath(path, w.suffix)}' would have ${elements} elements`;
+        this.report(span, `${what} (limit ${LIMITS.maxTensorElements})`);
         return undefined;
       }
       const name = joinPath(path, w.suffix);
@@ -659,7 +691,13 @@ class Elaborator {
       "split",
       "join",
     ];
-    this.bag.error(id.span, `unknown name '${id.name}'${suggest(id.name, known)}`);
+    const spec = this.program.stdImportFor?.(id.name);
+    this.bag.error(
+      id.span,
+      spec
+        ? `unknown name '${id.name}': it is defined in the standard library; add \`import "${spec}"\` at the top of this file`
+        : `unknown name '${id.name}'${suggest(id.name, known)}`,
+    );
     return { kind: "error" };
   }
 
@@ -1306,11 +1344,17 @@ export function parseLiteral(raw: string, type: string): Value | undefined {
   }
 }
 
-/** ` (did you mean 'x'?)` for the closest known name within a small edit distance. */
+/**
+ * ` (did you mean 'x'?)` for the closest known name within a small edit distance. Names shorter
+ * than 3 characters get no suggestion (any short name is "close" to any other), and a
+ * one-letter name (a loop index, a symbolic dim) is never suggested.
+ */
 export function suggest(name: string, known: Iterable<string>): string {
+  if (name.length < 3) return "";
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const k of new Set(known)) {
+    if (k.length < 2) continue;
     const d = editDistance(name, k);
     if (d < bestDistance && k !== name) [best, bestDistance] = [k, d];
   }

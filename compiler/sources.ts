@@ -52,7 +52,18 @@ export interface LoadedProgram {
   /** The definitions each file can see: its own and those of the files it imports. */
   readonly scopes: ReadonlyMap<string, ReadonlyMap<string, Definition>>;
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * The standard-library import (`std/moe.moe`) that defines `name`, for a hint when a file uses
+   * a library block without importing it. Parses the library lazily, on the first question.
+   */
+  readonly stdImportFor?: (name: string) => string | undefined;
 }
+
+/**
+ * The files of the standard library (models/std), as `import` specs. A host cannot list folders,
+ * so a new library file is added here too; it only feeds the "add import ..." hint.
+ */
+export const STD_LIBRARY: readonly string[] = ["std/moe.moe", "std/transformer.moe"];
 
 const MAX_IMPORT_DEPTH = 64;
 
@@ -112,7 +123,25 @@ export function loadProgram(entryPath: string, host: SourceHost): LoadedProgram 
     }
     scopes.set(path, scope);
   }
-  return { entry, files, texts, scopes, diagnostics: bag.items };
+  let stdIndex: Map<string, string> | undefined;
+  const stdImportFor = (name: string): string | undefined => {
+    if (!stdIndex) {
+      stdIndex = new Map();
+      for (const spec of STD_LIBRARY) {
+        const path = host.resolve(entryPath, spec);
+        let file = files.get(path);
+        if (!file) {
+          const text = host.read(path);
+          if (text === undefined) continue;
+          file = parse(text, path).ast;
+        }
+        for (const def of file.definitions)
+          if (!stdIndex.has(def.name.name)) stdIndex.set(def.name.name, spec);
+      }
+    }
+    return stdIndex.get(name);
+  };
+  return { entry, files, texts, scopes, diagnostics: bag.items, stdImportFor };
 }
 
 function spanAtStart(file: string): Span {

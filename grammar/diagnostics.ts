@@ -63,10 +63,13 @@ const MAX_SNIPPET_COLUMNS = 200;
  * `sources` maps file paths to their text; a file without text prints no snippet.
  */
 export function formatDiagnostic(d: Diagnostic, sources: ReadonlyMap<string, string>): string {
-  const out = [`${d.span.file}:${d.span.line}:${d.span.column}: ${d.severity}: ${d.message}`];
+  // A problem with the command line (`--set`, `--model`) has no line or column to show.
+  const where = (span: Span) =>
+    span.file === "<command line>" ? span.file : `${span.file}:${span.line}:${span.column}`;
+  const out = [`${where(d.span)}: ${d.severity}: ${d.message}`];
   out.push(...snippet(d.span, sources));
   for (const note of d.notes ?? []) {
-    out.push(`${note.span.file}:${note.span.line}:${note.span.column}: note: ${note.message}`);
+    out.push(`${where(note.span)}: note: ${note.message}`);
     out.push(...snippet(note.span, sources));
   }
   return out.join("\n");
