@@ -19,7 +19,7 @@ export const SHIPPED_MODELS: readonly string[] = Object.keys(MODEL_FILES).filter
 
 /** Small sizes that run in a second or two even on a software adapter; clear them for full size. */
 export function smallOverrides(path: string): string {
-  if (path.includes("/lm_")) return "vocab=64 dim=32 layers=2 experts=4 moe_ffn=64";
+  if (path.includes("/lm_")) return "vocab=64 dim=32 layers=4 experts=4 moe_ffn=64";
   if (path.endsWith("mh_moe_parity.moe")) return "dim=32 experts=6 ffn=32";
   return "dim=32 experts=4 ffn=64";
 }
