@@ -51,17 +51,22 @@ file.moe:LINE:COL: error: message, with the source line and a caret. Exit 1 on a
 const params: Command = {
   summary: "parameters and FLOPs per token; with two files, their parity",
   usage:
-    "moec params FILE [FILE_B] [--model NAME] [--set NAME=VALUE]... [--tokens N] [--tolerance PCT] [--json]",
+    "moec params FILE [FILE_B] [--model NAME] [--set NAME=VALUE]... [--set-b NAME=VALUE]... [--tokens N] [--tolerance PCT] [--json]",
   details: `With one file: parameters (total, routers, experts, active per token) and multiply-adds and
 FLOPs per token for every block and the whole model. With --json: every weight's dotted name,
 shape and dtype, and the cost figures.
 With two files: the parity comparison. Two models are at parity when their multiply-adds per
 token (router logits excluded, as in the papers) are identical and their parameters (routers
-excluded) differ by at most --tolerance percent (default 5).
+excluded) differ by at most --tolerance percent (default 5). With two files, --set overrides
+hyper-parameters of FILE only and --set-b those of FILE_B only, e.g. the h = 3 MH-MoE at parity:
+  moec params models/smoe.moe models/mh_moe_parity.moe \\
+    --set-b heads=3 --set-b experts=96 --set-b ffn=512 --set-b top_k=3
+  --set-b NAME=VALUE  override a hyper-parameter of FILE_B's model (repeatable)
   --tokens N        sequence length T at which per-token costs are measured (default 1;
                     only attention depends on it)`,
   options: {
     ...modelOptions,
+    "set-b": { type: "string", multiple: true },
     json: { type: "boolean" },
     tokens: { type: "string" },
     tolerance: { type: "string" },
@@ -74,10 +79,15 @@ excluded) differ by at most --tolerance percent (default 5).
     const tolerance = Number((args.values.tolerance as string | undefined) ?? "5") / 100;
     if (tokens === undefined || !(tolerance >= 0))
       return usageError(io, "--tokens must be a positive integer and --tolerance a percentage");
+    const setB = (args.values["set-b"] as string[] | undefined) ?? [];
+    if (setB.length > 0 && files.length < 2)
+      return usageError(io, "--set-b overrides FILE_B; give two files (use --set for one)");
+    // Per-file overrides: --set for A, --set-b for B (the two models rarely share names).
+    const perFile: Parsed[] = [args, { ...args, values: { ...args.values, set: setB } }];
     const costs: ModelCost[] = [];
     const results: FrontEndResult[] = [];
-    for (const file of files) {
-      const result = frontEnd(file, args, io);
+    for (const [i, file] of files.entries()) {
+      const result = frontEnd(file, perFile[i]!, io);
       if (!hasGraph(file, result, io)) return EXIT.errors;
       results.push(result);
       costs.push(modelCost(result.graph, tokens));
@@ -88,7 +98,13 @@ excluded) differ by at most --tolerance percent (default 5).
         io.out(
           JSON.stringify({ a: costs[0], b: costs[1], atParity: report.atParity }, null, 2) + "\n",
         );
-      else io.out(`A = ${files[0]}\nB = ${files[1]}\n\n${report.lines.join("\n")}\n`);
+      else {
+        const flags = (flag: string, sets: unknown) =>
+          ((sets as string[] | undefined) ?? []).map((s) => ` ${flag} ${s}`).join("");
+        const a = `${files[0]}${flags("--set", args.values.set)}`;
+        const b = `${files[1]}${flags("--set-b", setB)}`;
+        io.out(`A = ${a}\nB = ${b}\n\n${report.lines.join("\n")}\n`);
+      }
       return EXIT.ok;
     }
     const [cost] = costs;
