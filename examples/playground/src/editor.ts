@@ -69,6 +69,8 @@ export class Editor {
 
   /** Replaces the text (no change event) and clears the markers. */
   set value(text: string) {
+    // A pending change event belongs to the text being replaced.
+    clearTimeout(this.#timer);
     this.textarea.value = text;
     this.#markers.clear();
     this.#render();
