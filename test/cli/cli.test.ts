@@ -244,15 +244,15 @@ describe("params --json: the weight-name contract", () => {
 });
 
 describe("--set with two files", () => {
-  // `moec params A B --set ...` applies every override to both files. The paper's h = 3 variant
-  // of mh_moe_parity.moe (its header comment shows the --set flags) cannot be compared with
-  // smoe.moe, which has no `heads`: "'SMoELayer' has no hyper-parameter 'heads'".
-  it.fails("the h = 3 variant of MH-MoE at parity can be compared with the SMoE", async () => {
-    const sets = ["heads=3", "experts=96", "ffn=512", "top_k=3"].flatMap((s) => ["--set", s]);
+  // With two files, --set overrides A and --set-b overrides B: the paper's h = 3 variant of
+  // mh_moe_parity.moe (its header comment shows the command) against the SMoE.
+  it("the h = 3 variant of MH-MoE at parity can be compared with the SMoE", async () => {
+    const sets = ["heads=3", "experts=96", "ffn=512", "top_k=3"].flatMap((s) => ["--set-b", s]);
     const r = await runMoec(["params", "models/smoe.moe", "models/mh_moe_parity.moe", ...sets]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^at parity/m);
+    expect(r.stdout).toContain("+3.13%");
   });
 });
 
