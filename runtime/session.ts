@@ -41,6 +41,19 @@ export interface RunResult {
   readonly routing: readonly RoutingStats[];
   /** Intermediate values asked for with RunOptions.values (they must be kept by the plan). */
   readonly values: ReadonlyMap<number, TensorData>;
+  /** Per-kernel times, in plan order, when the run was asked for them (RunOptions.profile). */
+  readonly timings?: readonly KernelTiming[];
+}
+
+/** How long one kernel of a profiled run took. */
+export interface KernelTiming {
+  readonly kernel: string;
+  readonly ms: number;
+  /**
+   * "gpu": timestamp queries around the kernel's own compute pass; "cpu": wall time of the kernel
+   * submitted alone and waited for (adapters without timestamp-query; includes submit overhead).
+   */
+  readonly source: "gpu" | "cpu";
 }
 
 export interface SessionOptions {
@@ -56,6 +69,12 @@ export interface RunOptions {
   readonly poison?: boolean;
   /** IR value ids to read back besides the outputs. */
   readonly values?: readonly number[];
+  /**
+   * Time every kernel (RunResult.timings): with timestamp queries where the device has the
+   * `timestamp-query` feature (each kernel in its own compute pass), else by running each kernel
+   * again in its own submission after the run. Slower; for benchmarks.
+   */
+  readonly profile?: boolean;
 }
 
 export class MoecRunError extends Error {
@@ -216,6 +235,22 @@ export class Session {
       region(plan.values[v]!.buffer, tensorBytes(plan, v, dims)),
     );
 
+    // Timestamps: a begin/end pair per kernel, resolved and read back with the outputs.
+    const timestamps =
+      options.profile && device.features.has("timestamp-query") && plan.kernels.length > 0
+        ? {
+            set: device.createQuerySet({ type: "timestamp", count: 2 * plan.kernels.length }),
+            resolve: device.createBuffer({
+              label: `${plan.name} timestamps`,
+              size: 16 * plan.kernels.length,
+              usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+            }),
+            // 8-byte aligned for the BigUint64Array view.
+            offset: Math.ceil(stagingBytes / 8) * 8,
+          }
+        : undefined;
+    if (timestamps) stagingBytes = timestamps.offset + 16 * plan.kernels.length;
+
     const staging = device.createBuffer({
       label: `${plan.name} readback`,
       size: Math.max(4, stagingBytes),
@@ -227,11 +262,21 @@ export class Session {
       const encoder = device.createCommandEncoder({ label: plan.name });
       let pass = encoder.beginComputePass({ label: plan.name });
       plan.kernels.forEach((k, i) => {
-        if (poison) {
+        if (poison || timestamps) {
           pass.end();
-          for (const b of this.#writtenBuffers(i))
-            encoder.copyBufferToBuffer(poison, 0, b, 0, b.size);
-          pass = encoder.beginComputePass({ label: k.name });
+          if (poison)
+            for (const b of this.#writtenBuffers(i))
+              encoder.copyBufferToBuffer(poison, 0, b, 0, b.size);
+          pass = encoder.beginComputePass({
+            label: k.name,
+            ...(timestamps && {
+              timestampWrites: {
+                querySet: timestamps.set,
+                beginningOfPassWriteIndex: 2 * i,
+                endOfPassWriteIndex: 2 * i + 1,
+              },
+            }),
+          });
         }
         pass.setPipeline(this.#compiled[k.shader]!.pipeline);
         pass.setBindGroup(0, this.#bindGroup(i));
@@ -241,6 +286,16 @@ export class Session {
       pass.end();
       for (const r of regions)
         encoder.copyBufferToBuffer(this.#buffers[r.buffer]!, 0, staging, r.offset, r.bytes);
+      if (timestamps) {
+        encoder.resolveQuerySet(timestamps.set, 0, 2 * plan.kernels.length, timestamps.resolve, 0);
+        encoder.copyBufferToBuffer(
+          timestamps.resolve,
+          0,
+          staging,
+          timestamps.offset,
+          16 * plan.kernels.length,
+        );
+      }
       device.queue.submit([encoder.finish()]);
       const errors = await Promise.all(filters.map(() => device.popErrorScope()));
       const error = errors.find((e) => e !== null);
@@ -256,6 +311,18 @@ export class Session {
       }
       const bytes = staging.getMappedRange().slice(0);
       staging.unmap();
+      let timings: KernelTiming[] | undefined;
+      if (timestamps) {
+        const ticks = new BigUint64Array(bytes, timestamps.offset, 2 * plan.kernels.length);
+        timings = plan.kernels.map((k, i) => ({
+          kernel: k.name,
+          // Clocks may be coarse or, rarely, step backwards: never report a negative time.
+          ms: Math.max(0, Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6),
+          source: "gpu" as const,
+        }));
+      } else if (options.profile) {
+        timings = await this.#cpuTimings(dims);
+      }
       const slice = (index: number) => {
         const r = regions[index]!;
         return bytes.slice(r.offset, r.offset + r.bytes);
@@ -283,10 +350,34 @@ export class Session {
           );
         }),
         values: new Map(wanted.map((v, i) => [v, tensor(v, valueRegions[i]!)])),
+        ...(timings && { timings }),
       };
     } finally {
       staging.destroy();
+      timestamps?.set.destroy();
+      timestamps?.resolve.destroy();
     }
+  }
+
+  /** Runs every kernel again, each in its own submission, and times it on the host. */
+  async #cpuTimings(dims: DimBindings): Promise<KernelTiming[]> {
+    const device = this.#device;
+    const timings: KernelTiming[] = [];
+    for (const [i, k] of this.plan.kernels.entries()) {
+      const encoder = device.createCommandEncoder({ label: k.name });
+      const pass = encoder.beginComputePass({ label: k.name });
+      pass.setPipeline(this.#compiled[k.shader]!.pipeline);
+      pass.setBindGroup(0, this.#bindGroup(i));
+      const [x, y] = this.#workgroups(i, dims);
+      if (x > 0) pass.dispatchWorkgroups(x, y);
+      pass.end();
+      const start = performance.now();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      timings.push({ kernel: k.name, ms: performance.now() - start, source: "cpu" });
+    }
+    this.#checkAlive();
+    return timings;
   }
 
   #checkAlive(): void {

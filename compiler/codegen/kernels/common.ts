@@ -63,6 +63,51 @@ export class KernelWriter {
     return this.#bind(name, value, "read_write");
   }
 
+  /**
+   * A read-only f32 input viewed as `array<vec{width}<f32>>`, for loads of `width` consecutive
+   * elements at once (the caller keeps indices in vectors and the row width a multiple of width).
+   */
+  inputVec(name: string, value: number, width: 2 | 4): string {
+    const t = this.type(value);
+    if (t.dtype !== "f32")
+      throw new CodegenError(`vector input ${name} must be f32, not ${t.dtype}`);
+    // WgslBuilder.storage takes a scalar element type; the vector type is pasted as one.
+    this.b.storage(name, `vec${width}<f32>` as WgslScalar, "read");
+    this.#operands.push({ binding: this.#operands.length, value });
+    return name;
+  }
+
+  /**
+   * The entry point for one workgroup per item (tiled kernels): `g` is the item, the same for the
+   * whole workgroup, so control flow that depends only on it stays uniform (subgroup operations
+   * may follow); `lid` is the local invocation index. Workgroups past `count` (a WGSL u32
+   * expression equal to `items` at run time) return at once. With `subgroups`, `sg_id` and
+   * `sg_size` are in scope (subgroup_invocation_id, subgroup_size).
+   */
+  perWorkgroup(
+    items: SizeExpr,
+    count: string,
+    workgroupSize: number,
+    body: (g: string, lid: string) => void,
+    options: { subgroups?: boolean } = {},
+  ): void {
+    this.#declareParams();
+    this.#dispatch = { items, perWorkgroup: 1 };
+    let params =
+      "@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, " +
+      "@builtin(local_invocation_index) lid: u32";
+    if (options.subgroups) {
+      this.b.useFeature("subgroups");
+      params +=
+        ", @builtin(subgroup_invocation_id) sg_id: u32, @builtin(subgroup_size) sg_size: u32";
+    }
+    this.b.entryPoint(workgroupSize, params, () => {
+      this.b.line("let g = wid.y * nwg.x + wid.x;");
+      this.b.line(`if (g >= ${count}) { return; }`);
+      body("g", "lid");
+    });
+  }
+
   /** A WGSL u32 expression for the element count of dims (runtime dims come from the uniform). */
   size(dims: readonly Dim[]): string {
     return sizeToWgsl(shapeSize(dims), PARAMS);

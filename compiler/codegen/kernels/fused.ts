@@ -1,239 +1,355 @@
-// Kernels of the optimiser's fused ops (design.md section 6), and register-tiled GEMMs that
-// replace the -O0 linear at -O2. Each invocation computes a TM x TN tile of outputs, so every
-// loaded operand feeds several multiply-adds: on lavapipe, where loads whose address differs per
-// invocation are scalarised, that is most of the speed.
+// Kernels of the optimiser's fused ops (design.md section 6), and the tiled GEMMs that replace
+// the -O0 linear at -O2.
+//
+// Every GEMM here (dense linear, gated pair, combine+merge, the grouped expert GEMMs) is one
+// tiled loop, emitGemm: a workgroup computes a tile of `tm` rows by `wg·tn` columns, every
+// invocation the same tm rows and its own tn columns, with tm·tn accumulators in registers.
+// Operands are loaded as vec4 (or vec2) along K when K allows. Why this shape, measured on
+// lavapipe (llvmpipe, 8 invocations per SIMD vector): a storage load whose address is not a
+// constant is executed lane by lane (bounds check, scalar load and insert per lane), and costs
+// about the same whatever it loads, so the kernel is bound by load *instructions* per
+// invocation, not by multiply-adds; vec4 loads carry 4 elements for about the price of one.
+// With subgroups, the tile's rows of A are loaded once per subgroup, `share` rows per load
+// instruction (lane l loads row l), and handed to every lane with subgroupBroadcast (a register
+// shuffle): per K step an invocation issues tm/share + tn loads for 4·tm·tn multiply-adds. The
+// dispatch is exact: ceil(rows / tm) row tiles per column block (SizeExpr tile counts).
 import type { Node } from "../../ir/graph.js";
 import type { Activation } from "../../ir/ops.js";
-import { type SizeExpr, constantSize, dimSize, mulSize, shapeSize } from "../size.js";
+import type { DeviceProfile } from "../profile.js";
+import { type SizeExpr, constantSize, dimSize, shapeSize, tileCount } from "../size.js";
 import { f32Literal as f, i32Literal as i32, sizeToWgsl, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, PARAMS, staticDim } from "./common.js";
 import { activationFunction } from "./math.js";
 
-/** Rows and columns of outputs per invocation. */
-const TM = 4;
-const TN = 4;
-const GEMM_WORKGROUP = 64;
+// ---------------------------------------------------------------------------------------------
+// GEMM tiling
 
-const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+/** How a GEMM is tiled (chooseGemm picks one from the device profile and the shape). */
+export interface GemmConfig {
+  /** Rows of a tile; every invocation of the workgroup works on the same rows. */
+  readonly tm: number;
+  /** Columns per invocation, strided by the workgroup size: a tile is tm x wg·tn outputs. */
+  readonly tn: number;
+  /** Invocations per workgroup. */
+  readonly wg: number;
+  /** Elements per load along K: 4 (vec4) when K % 4 == 0, 2 when K is even, else 1. */
+  readonly vec: 1 | 2 | 4;
+  /**
+   * Subgroup sharing of A: rows are loaded `share` at a time, one per lane, and broadcast (0: no
+   * subgroups; every invocation loads every row). Kernels check subgroup_size at run time and
+   * take the unshared loop on subgroups smaller than `share`.
+   */
+  readonly share: 0 | 4 | 8;
+}
 
-/** How a GEMM reads its left operand and where a tile row comes from. */
-interface TileRows {
-  /** Declares WGSL locals for tile row `r` (valid flag, source index) at the top of the tile. */
-  readonly setup: (w: KernelWriter, r: number) => void;
-  /** The left operand A[row r of the tile, kk]. */
-  readonly a: (r: number, kk: string) => string;
+/** What chooseGemm needs to know about a GEMM. */
+export interface GemmShape {
+  /** Columns (output features). */
+  readonly out: number;
+  /** K: the reduced dimension. */
+  readonly inner: number;
+  /** Weight matrices read per output: 2 for a gated pair (two accumulators per output). */
+  readonly weights: number;
+  /** Every width a vector load must divide (K, and a sub-token width where rows are joined). */
+  readonly align?: readonly number[];
+}
+
+/** Picks the GEMM tiling for a device profile and shape; options of the kernel table may override it. */
+export type GemmChooser = (profile: DeviceProfile, shape: GemmShape) => GemmConfig;
+
+/** Largest of 4, 2, 1 that divides every width. */
+export function vectorWidth(widths: readonly number[]): 1 | 2 | 4 {
+  if (widths.every((n) => n % 4 === 0)) return 4;
+  if (widths.every((n) => n % 2 === 0)) return 2;
+  return 1;
 }
 
 /**
- * The inner product loop shared by every tiled GEMM: acc{m}[r][c] += A(r, kk) · B{m}(c, kk) for
- * each weight matrix m (two for gated pairs), with A loaded once per (r, kk) and B once per (c, kk).
+ * The default tiling. Rows per tile: 8 (16 with subgroups, where the extra rows cost one load per
+ * 8 and the accumulators still fit: measured best on lavapipe); columns per invocation: 4, or 2
+ * for gated pairs (two accumulators each). The workgroup width is the largest of 64, 32, 16, 8
+ * that wastes no more columns than the narrowest would (a 128-wide layer gets 32 x 4, not 64 x 4
+ * with half the invocations idle), within the device's invocation limits.
  */
-function emitTileProduct(
-  w: KernelWriter,
-  rows: TileRows,
-  weights: readonly ((c: number, kk: string) => string)[],
-  inner: number,
-): void {
-  weights.forEach((_, m) => w.b.line(`var acc${m}: array<array<f32, ${TN}>, ${TM}>;`));
-  w.b.block(`for (var kk = 0u; kk < ${u(inner)}; kk++)`, () => {
-    for (let r = 0; r < TM; r++) w.b.line(`let a${r} = ${rows.a(r, "kk")};`);
-    weights.forEach((weight, m) => {
-      for (let c = 0; c < TN; c++) w.b.line(`let b${m}_${c} = ${weight(c, "kk")};`);
-      for (let r = 0; r < TM; r++) {
-        for (let c = 0; c < TN; c++)
-          w.b.line(`acc${m}[${r}][${c}] = fma(a${r}, b${m}_${c}, acc${m}[${r}][${c}]);`);
-      }
-    });
-  });
+export const chooseGemm: GemmChooser = (profile, shape) => {
+  const share = profile.features.includes("subgroups") ? 8 : 0;
+  const vec = vectorWidth([shape.inner, ...(shape.align ?? [])]);
+  const tn = shape.weights > 1 ? 2 : 4;
+  const tm = share > 0 ? (shape.weights > 1 ? 8 : 16) : 8;
+  const limit = Math.min(
+    profile.maxComputeInvocationsPerWorkgroup,
+    profile.maxComputeWorkgroupSizeX,
+  );
+  const candidates = [64, 32, 16, 8].filter((wg) => wg <= limit && wg >= share);
+  const padded = (wg: number) => Math.ceil(shape.out / (wg * tn)) * wg * tn;
+  const least = Math.min(...candidates.map(padded));
+  const wg = candidates.find((c) => padded(c) === least) ?? 1;
+  return { tm, tn, wg, vec, share: wg >= share ? share : 0 };
+};
+
+/** One GEMM inside a tile: where A's rows come from, the weights, and the stores. */
+interface GemmBody {
+  readonly out: number;
+  readonly inner: number;
+  /**
+   * Emits `let NAME = ...;`, the index of the A row at tile row `r` (a WGSL u32 expression that
+   * may differ per invocation), clamped to a valid row.
+   */
+  readonly source: (name: string, r: string) => void;
+  /** The vector (or scalar) of A at source row `src`, K-vector index `kv`. */
+  readonly a: (src: string, kv: string) => string;
+  /** Per weight matrix: the vector of W at (clamped) column `col`, K-vector index `kv`. */
+  readonly b: readonly ((col: string, kv: string) => string)[];
+  /** Wraps the stores of tile row r (a constant), e.g. in a bounds check. */
+  readonly row: (r: number, stores: () => void) => void;
+  /** The statement storing output (r, c) of the tile given each weight matrix's accumulator. */
+  readonly store: (r: number, c: number, acc: readonly string[]) => string;
 }
 
-/** Column c of the tile: its index, clamped for loads; stores check `col{c} < out`. */
-function emitTileColumns(w: KernelWriter, out: number): void {
-  for (let c = 0; c < TN; c++) {
-    w.b.line(`let col${c} = tile_col * ${u(TN)} + ${u(c)};`);
-    w.b.line(`let wc${c} = min(col${c}, ${u(out - 1)});`);
+const vectorType = (vec: number) => (vec === 1 ? "f32" : `vec${vec}<f32>`);
+const COMPONENTS = ["x", "y", "z", "w"];
+
+/**
+ * The tile product and its stores. Expects `cb` (the column block) and, with sharing, `sg_id`
+ * and `sg_size` in scope; the caller emits the tile's uniform setup (rows, expert) before.
+ */
+function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
+  const { tm, tn, wg, vec, share } = cfg;
+  const kv = g.inner / vec;
+  const block = wg * tn;
+  const ragged = g.out % block !== 0;
+  for (let c = 0; c < tn; c++) {
+    w.b.line(`let col${c} = cb * ${u(block)} + ${u(c * wg)} + lid;`);
+    w.b.line(`let wc${c} = ${ragged ? `min(col${c}, ${u(g.out - 1)})` : `col${c}`};`);
+  }
+  const weights = g.b.length;
+  for (let m = 0; m < weights; m++)
+    for (let r = 0; r < tm; r++)
+      for (let c = 0; c < tn; c++) w.b.line(`var acc${m}_${r}_${c} = ${f(0)};`);
+  const fma = (a: string, b: string, acc: string) => {
+    let e = acc;
+    for (let i = 0; i < vec; i++) {
+      const s = vec === 1 ? "" : `.${COMPONENTS[i]}`;
+      e = `fma(${a}${s}, ${b}${s}, ${e})`;
+    }
+    return e;
+  };
+  const product = (shared: boolean) => {
+    if (shared) {
+      for (let j = 0; j < tm / share; j++)
+        g.source(`src${j}`, `${u(j * share)} + sg_id % ${u(share)}`);
+    } else {
+      for (let r = 0; r < tm; r++) g.source(`src${r}`, u(r));
+    }
+    w.b.block(`for (var kv = 0u; kv < ${u(kv)}; kv++)`, () => {
+      if (shared) {
+        for (let j = 0; j < tm / share; j++) w.b.line(`let l${j} = ${g.a(`src${j}`, "kv")};`);
+      }
+      for (let m = 0; m < weights; m++)
+        for (let c = 0; c < tn; c++) w.b.line(`let b${m}_${c} = ${g.b[m]!(`wc${c}`, "kv")};`);
+      for (let r = 0; r < tm; r++) {
+        const a = shared
+          ? `subgroupBroadcast(l${Math.floor(r / share)}, ${u(r % share)})`
+          : g.a(`src${r}`, "kv");
+        w.b.line(`let a${r} = ${a};`);
+        for (let m = 0; m < weights; m++)
+          for (let c = 0; c < tn; c++)
+            w.b.line(`acc${m}_${r}_${c} = ${fma(`a${r}`, `b${m}_${c}`, `acc${m}_${r}_${c}`)};`);
+      }
+    });
+  };
+  if (share > 0)
+    w.b.ifElse(
+      `sg_size >= ${u(share)}`,
+      () => product(true),
+      () => product(false),
+    );
+  else product(false);
+  for (let r = 0; r < tm; r++) {
+    g.row(r, () => {
+      for (let c = 0; c < tn; c++) {
+        const acc = g.b.map((_, m) => `acc${m}_${r}_${c}`);
+        const store = g.store(r, c, acc);
+        if (ragged) w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(store));
+        else w.b.line(store);
+      }
+    });
   }
 }
 
-/** Rows of a dense GEMM: token rows, clamped for loads past the last row. */
-function denseRows(x: string, rowsExpr: string, inner: number): TileRows {
-  return {
-    setup: (w, r) => {
-      w.b.line(`let row${r} = tile_row * ${u(TM)} + ${u(r)};`);
-      w.b.line(`let src${r} = min(row${r}, ${rowsExpr} - 1u) * ${u(inner)};`);
+/** A WGSL u32 expression for ceil(size / div), size a runtime product. */
+function ceilDivWgsl(size: SizeExpr, div: number): string {
+  const s = sizeToWgsl(size, PARAMS);
+  return div === 1 ? s : `((${s} + ${u(div - 1)}) / ${u(div)})`;
+}
+
+/**
+ * A dense GEMM over `m` rows: workgroup g takes row tile g / colBlocks (rows tile_row·tm ...)
+ * and column block cb = g % colBlocks. `body` gets the row count expression.
+ */
+function denseTiles(
+  w: KernelWriter,
+  cfg: GemmConfig,
+  m: SizeExpr,
+  out: number,
+  body: (rows: string) => void,
+): void {
+  const colBlocks = Math.ceil(out / (cfg.wg * cfg.tn));
+  const rows = sizeToWgsl(m, PARAMS);
+  w.perWorkgroup(
+    tileCount(m, cfg.tm, 0, colBlocks),
+    `${ceilDivWgsl(m, cfg.tm)} * ${u(colBlocks)}`,
+    cfg.wg,
+    (g) => {
+      w.b.line(`let row_base = (${g} / ${u(colBlocks)}) * ${u(cfg.tm)};`);
+      w.b.line(`let cb = ${g} % ${u(colBlocks)};`);
+      body(rows);
     },
-    a: (r, kk) => `${x}[src${r} + ${kk}]`,
+    { subgroups: cfg.share > 0 },
+  );
+}
+
+/** Dense rows: tile row r is row0 + r, clamped for loads, skipped for stores past the end. */
+function denseRowSource(w: KernelWriter, rows: string) {
+  return {
+    source: (name: string, r: string) =>
+      w.b.line(`let ${name} = min(row_base + ${r}, ${rows} - 1u);`),
+    row: (r: number, stores: () => void) => {
+      w.b.line(`let row${r} = row_base + ${u(r)};`);
+      w.b.block(`if (row${r} < ${rows})`, stores);
+    },
   };
 }
 
-/** The tile loop of a dense GEMM with M rows (runtime) and `out` columns. */
-function denseTiles(
-  w: KernelWriter,
-  m: SizeExpr,
-  out: number,
-  body: (rowsExpr: string) => void,
-): void {
-  const colTiles = ceilDiv(out, TN);
-  const rowTiles = `((${sizeToWgsl(m, PARAMS)} + ${u(TM - 1)}) / ${u(TM)})`;
-  // Upper bound on tiles for the dispatch: ceil(M / TM) * colTiles <= (M + TM - 1) / TM * colTiles.
-  const items = mulSize({ coef: 1, syms: m.syms }, ceilDiv(m.coef, 1));
-  w.perItem(
-    mulSize(items, colTiles),
-    (i) => {
-      w.b.line(`let tile_row = ${i} / ${u(colTiles)};`);
-      w.b.line(`let tile_col = ${i} % ${u(colTiles)};`);
-      w.b.block(`if (tile_row >= ${rowTiles})`, () => w.b.line("return;"));
-      body(sizeToWgsl(m, PARAMS));
-    },
-    GEMM_WORKGROUP,
-  );
+/** Binds a GEMM operand as vectors of `vec` (or plain f32) and returns its name. */
+function operand(w: KernelWriter, name: string, value: number, vec: number): string {
+  return vec === 1 ? w.input(name, value) : w.inputVec(name, value, vec as 2 | 4);
+}
+
+/** The tiling options of the -O2 kernel table (benchmarks pin a tiling with `gemm`). */
+export interface FusedOptions {
+  readonly gemm?: GemmChooser;
+}
+
+function weightDims(w: KernelWriter, value: number): [number, number] {
+  return w.type(value).shape.map((d) => staticDim(d, "linear weight dims")) as [number, number];
 }
 
 /** act(x·Wᵀ + b) + residual, tiled; also the -O2 kernel of a plain linear. */
-export function emitTiledLinear(
-  node: Node<"linear"> | Node<"linear_epilogue">,
-  ctx: EmitContext,
-): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const attrs =
-    node.op === "linear_epilogue"
-      ? node.attrs
-      : { bias: node.inputs.length === 3, act: "none" as const, residual: false };
-  const [xv, wv] = node.inputs;
-  const bv = attrs.bias ? node.inputs[2] : undefined;
-  const rv = attrs.residual ? node.inputs[attrs.bias ? 3 : 2] : undefined;
-  const [out, inner] = w.type(wv!).shape.map((d) => staticDim(d, "linear weight dims")) as [
-    number,
-    number,
-  ];
-  const x = w.input("x", xv!);
-  const weight = w.input("w", wv!);
-  const bias = bv === undefined ? undefined : w.input("b", bv);
-  const residual = rv === undefined ? undefined : w.input("residual", rv);
-  const y = w.output("y", node.outputs[0]!);
-  const act = attrs.act === "none" ? undefined : activationFunction(w.b, attrs.act);
-  const m = shapeSize(w.type(xv!).shape.slice(0, -1));
-  denseTiles(w, m, out, (rowsExpr) => {
-    const rows = denseRows(x, rowsExpr, inner);
-    for (let r = 0; r < TM; r++) rows.setup(w, r);
-    emitTileColumns(w, out);
-    emitTileProduct(w, rows, [(c, kk) => `${weight}[wc${c} * ${u(inner)} + ${kk}]`], inner);
-    storeTile(w, rowsExpr, out, (r, c) => {
-      let v = `acc0[${r}][${c}]${bias ? ` + ${bias}[col${c}]` : ""}`;
-      if (act) v = `${act}(${v})`;
-      if (residual) v = `${v} + ${residual}[row${r} * ${u(out)} + col${c}]`;
-      return `${y}[row${r} * ${u(out)} + col${c}] = ${v};`;
+function tiledLinear(choose: GemmChooser) {
+  return (node: Node<"linear"> | Node<"linear_epilogue">, ctx: EmitContext): EmittedKernel => {
+    const w = new KernelWriter(ctx);
+    const attrs =
+      node.op === "linear_epilogue"
+        ? node.attrs
+        : { bias: node.inputs.length === 3, act: "none" as const, residual: false };
+    const [xv, wv] = node.inputs;
+    const bv = attrs.bias ? node.inputs[2] : undefined;
+    const rv = attrs.residual ? node.inputs[attrs.bias ? 3 : 2] : undefined;
+    const [out, inner] = weightDims(w, wv!);
+    const cfg = choose(ctx.profile, { out, inner, weights: 1 });
+    const x = operand(w, "x", xv!, cfg.vec);
+    const weight = operand(w, "w", wv!, cfg.vec);
+    const bias = bv === undefined ? undefined : w.input("b", bv);
+    const residual = rv === undefined ? undefined : w.input("residual", rv);
+    const y = w.output("y", node.outputs[0]!);
+    const act = attrs.act === "none" ? undefined : activationFunction(w.b, attrs.act);
+    const kv = inner / cfg.vec;
+    denseTiles(w, cfg, shapeSize(w.type(xv!).shape.slice(0, -1)), out, (rows) => {
+      emitGemm(w, cfg, {
+        out,
+        inner,
+        ...denseRowSource(w, rows),
+        a: (src, k) => `${x}[${src} * ${u(kv)} + ${k}]`,
+        b: [(col, k) => `${weight}[${col} * ${u(kv)} + ${k}]`],
+        store: (r, c, [acc]) => {
+          let v = `${acc}${bias ? ` + ${bias}[col${c}]` : ""}`;
+          if (act) v = `${act}(${v})`;
+          if (residual) v = `${v} + ${residual}[row${r} * ${u(out)} + col${c}]`;
+          return `${y}[row${r} * ${u(out)} + col${c}] = ${v};`;
+        },
+      });
     });
-  });
-  return w.finish(
-    node.op === "linear"
-      ? "linear_tiled"
-      : `linear${attrs.act === "none" ? "" : `_${attrs.act}`}${attrs.residual ? "_residual" : ""}`,
-  );
-}
-
-function storeTile(
-  w: KernelWriter,
-  rowsExpr: string,
-  out: number,
-  store: (r: number, c: number) => string,
-): void {
-  for (let r = 0; r < TM; r++) {
-    w.b.block(`if (row${r} < ${rowsExpr})`, () => {
-      for (let c = 0; c < TN; c++) {
-        if (out % TN === 0) w.b.line(store(r, c));
-        else w.b.block(`if (col${c} < ${u(out)})`, () => w.b.line(store(r, c)));
-      }
-    });
-  }
+    return w.finish(
+      node.op === "linear"
+        ? "linear_tiled"
+        : `linear${attrs.act === "none" ? "" : `_${attrs.act}`}${attrs.residual ? "_residual" : ""}`,
+    );
+  };
 }
 
 /** act(x·Wgᵀ) ⊙ (x·Wuᵀ): the gated FFN's two products in one pass over x. */
-export function emitLinearGlu(node: Node<"linear_glu">, ctx: EmitContext): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const [xv, gv, uv] = node.inputs;
-  const [out, inner] = w.type(gv!).shape.map((d) => staticDim(d, "linear weight dims")) as [
-    number,
-    number,
-  ];
-  const x = w.input("x", xv!);
-  const gate = w.input("w_gate", gv!);
-  const up = w.input("w_up", uv!);
-  const y = w.output("y", node.outputs[0]!);
-  const act = activationFunction(w.b, node.attrs.act);
-  denseTiles(w, shapeSize(w.type(xv!).shape.slice(0, -1)), out, (rowsExpr) => {
-    const rows = denseRows(x, rowsExpr, inner);
-    for (let r = 0; r < TM; r++) rows.setup(w, r);
-    emitTileColumns(w, out);
-    emitTileProduct(
-      w,
-      rows,
-      [
-        (c, kk) => `${gate}[wc${c} * ${u(inner)} + ${kk}]`,
-        (c, kk) => `${up}[wc${c} * ${u(inner)} + ${kk}]`,
-      ],
-      inner,
-    );
-    storeTile(
-      w,
-      rowsExpr,
-      out,
-      (r, c) =>
-        `${y}[row${r} * ${u(out)} + col${c}] = ${act}(acc0[${r}][${c}]) * acc1[${r}][${c}];`,
-    );
-  });
-  return w.finish(`linear_glu_${node.attrs.act}`);
+function linearGlu(choose: GemmChooser) {
+  return (node: Node<"linear_glu">, ctx: EmitContext): EmittedKernel => {
+    const w = new KernelWriter(ctx);
+    const [xv, gv, uv] = node.inputs;
+    const [out, inner] = weightDims(w, gv!);
+    const cfg = choose(ctx.profile, { out, inner, weights: 2 });
+    const x = operand(w, "x", xv!, cfg.vec);
+    const gate = operand(w, "w_gate", gv!, cfg.vec);
+    const up = operand(w, "w_up", uv!, cfg.vec);
+    const y = w.output("y", node.outputs[0]!);
+    const act = activationFunction(w.b, node.attrs.act);
+    const kv = inner / cfg.vec;
+    denseTiles(w, cfg, shapeSize(w.type(xv!).shape.slice(0, -1)), out, (rows) => {
+      emitGemm(w, cfg, {
+        out,
+        inner,
+        ...denseRowSource(w, rows),
+        a: (src, k) => `${x}[${src} * ${u(kv)} + ${k}]`,
+        b: [
+          (col, k) => `${gate}[${col} * ${u(kv)} + ${k}]`,
+          (col, k) => `${up}[${col} * ${u(kv)} + ${k}]`,
+        ],
+        store: (r, c, [g, p]) => `${y}[row${r} * ${u(out)} + col${c}] = ${act}(${g}) * ${p};`,
+      });
+    });
+    return w.finish(`linear_glu_${node.attrs.act}`);
+  };
 }
 
 /**
  * join_h(Σ_j slots)·Wᵀ + b: the combine of the k expert outputs read while loading the merge
  * layer's operand. Sub-token s of row n is slots row n·h + s; its k slots are summed in order.
  */
-export function emitCombineLinear(node: Node<"combine_linear">, ctx: EmitContext): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const [sv, wv, bv] = node.inputs;
-  const { heads } = node.attrs;
-  const [, kw, subw] = w.type(sv!).shape;
-  const k = staticDim(kw, "top_k");
-  const sub = staticDim(subw, "sub-token width");
-  const [out, inner] = w.type(wv!).shape.map((d) => staticDim(d, "linear weight dims")) as [
-    number,
-    number,
-  ];
-  const slots = w.input("slots", sv!);
-  const weight = w.input("w", wv!);
-  const bias = bv === undefined ? undefined : w.input("b", bv);
-  const y = w.output("y", node.outputs[0]!);
-  const combined = w.b.helper("combined", () => {
-    w.b.block(`fn combined(row: u32, kk: u32) -> f32`, () => {
-      w.b.line(
-        `let base = ((row * ${u(heads)} + kk / ${u(sub)}) * ${u(k)}) * ${u(sub)} + kk % ${u(sub)};`,
-      );
-      w.b.line(`var s = ${slots}[base];`);
-      for (let j = 1; j < k; j++) w.b.line(`s += ${slots}[base + ${u(j * sub)}];`);
-      w.b.line("return s;");
+function combineLinear(choose: GemmChooser) {
+  return (node: Node<"combine_linear">, ctx: EmitContext): EmittedKernel => {
+    const w = new KernelWriter(ctx);
+    const [sv, wv, bv] = node.inputs;
+    const { heads } = node.attrs;
+    const [, kw, subw] = w.type(sv!).shape;
+    const k = staticDim(kw, "top_k");
+    const sub = staticDim(subw, "sub-token width");
+    const [out, inner] = weightDims(w, wv!);
+    const cfg = choose(ctx.profile, { out, inner, weights: 1, align: [sub] });
+    const slots = operand(w, "slots", sv!, cfg.vec);
+    const weight = operand(w, "w", wv!, cfg.vec);
+    const bias = bv === undefined ? undefined : w.input("b", bv);
+    const y = w.output("y", node.outputs[0]!);
+    const [kv, subv] = [inner / cfg.vec, sub / cfg.vec];
+    const combined = w.b.helper("combined", () => {
+      w.b.block(`fn combined(row: u32, kv: u32) -> ${vectorType(cfg.vec)}`, () => {
+        w.b.line(
+          `let base = ((row * ${u(heads)} + kv / ${u(subv)}) * ${u(k)}) * ${u(subv)} + kv % ${u(subv)};`,
+        );
+        w.b.line(`var s = ${slots}[base];`);
+        for (let j = 1; j < k; j++) w.b.line(`s += ${slots}[base + ${u(j * subv)}];`);
+        w.b.line("return s;");
+      });
     });
-  });
-  denseTiles(w, shapeSize(w.type(node.outputs[0]!).shape.slice(0, -1)), out, (rowsExpr) => {
-    const rows: TileRows = {
-      setup: (w2, r) => {
-        w2.b.line(`let row${r} = tile_row * ${u(TM)} + ${u(r)};`);
-        w2.b.line(`let src${r} = min(row${r}, ${rowsExpr} - 1u);`);
-      },
-      a: (r, kk) => `${combined}(src${r}, ${kk})`,
-    };
-    for (let r = 0; r < TM; r++) rows.setup(w, r);
-    emitTileColumns(w, out);
-    emitTileProduct(w, rows, [(c, kk) => `${weight}[wc${c} * ${u(inner)} + ${kk}]`], inner);
-    storeTile(
-      w,
-      rowsExpr,
-      out,
-      (r, c) =>
-        `${y}[row${r} * ${u(out)} + col${c}] = acc0[${r}][${c}]${bias ? ` + ${bias}[col${c}]` : ""};`,
-    );
-  });
-  return w.finish("combine_linear");
+    denseTiles(w, cfg, shapeSize(w.type(node.outputs[0]!).shape.slice(0, -1)), out, (rows) => {
+      emitGemm(w, cfg, {
+        out,
+        inner,
+        ...denseRowSource(w, rows),
+        a: (src, kk) => `${combined}(${src}, ${kk})`,
+        b: [(col, kk) => `${weight}[${col} * ${u(kv)} + ${kk}]`],
+        store: (r, c, [acc]) =>
+          `${y}[row${r} * ${u(out)} + col${c}] = ${acc}${bias ? ` + ${bias}[col${c}]` : ""};`,
+      });
+    });
+    return w.finish("combine_linear");
+  };
 }
 
 /** residual + join_h(Σ_j slots): the combine fused into the residual add. */
@@ -261,11 +377,138 @@ export function emitCombineAdd(node: Node<"combine_add">, ctx: EmitContext): Emi
   return w.finish("combine_add");
 }
 
+/** Experts up to which the router keeps one (sub-)token's logits in registers. */
+const ROUTER_REGISTER_EXPERTS = 128;
+/** Experts whose logits one pass over the token's row accumulates. */
+const ROUTER_CHUNK = 16;
+
 /**
- * Router logits, softmax and top-k of one (sub-)token per invocation. The router weight is read
- * at the same address by the whole workgroup (a broadcast), the row once per expert.
+ * Router logits, softmax and top-k of one (sub-)token per invocation, in registers: the logits
+ * are a small GEMM (row · Wᵀ, vec4 along d when d allows) over chunks of 16 experts, the router
+ * weight rows loaded 8 at a time by the subgroup and broadcast where subgroups exist; softmax and
+ * the k selection passes then run on registers, and only the probabilities, choices and gates
+ * are stored. Above 128 experts, the loop version below (probabilities in memory).
  */
-export function emitMoeRoute(node: Node<"moe_route">, ctx: EmitContext): EmittedKernel {
+function moeRoute(choose: GemmChooser) {
+  return (node: Node<"moe_route">, ctx: EmitContext): EmittedKernel => {
+    const experts = staticDim(ctx.graph.values[node.inputs[1]!]!.type.shape[0], "router experts");
+    if (experts > ROUTER_REGISTER_EXPERTS) return emitMoeRouteLoop(node, ctx);
+    const w = new KernelWriter(ctx);
+    const { topK, gating } = node.attrs;
+    const [xv, wv] = node.inputs;
+    const d = staticDim(w.type(wv!).shape[1], "router width");
+    // Lanes are rows here; the GEMM chooser still decides vectors and subgroup sharing.
+    const cfg = choose(ctx.profile, { out: experts, inner: d, weights: 1 });
+    const share = cfg.share;
+    const vec = cfg.vec;
+    const kv = d / vec;
+    const x = operand(w, "x", xv!, vec);
+    const weight = operand(w, "w", wv!, vec);
+    const [expert, gate, probs] = ["expert", "gate", "probs"].map((name, k) =>
+      w.output(name, node.outputs[k]!),
+    );
+    const rowsSize = dimSize(w.type(xv!).shape[0]!);
+    const rows = sizeToWgsl(rowsSize, PARAMS);
+    const wg = 64;
+    const fma = (a: string, b: string, acc: string) => {
+      let e = acc;
+      for (let i = 0; i < vec; i++) {
+        const c = vec === 1 ? "" : `.${COMPONENTS[i]}`;
+        e = `fma(${a}${c}, ${b}${c}, ${e})`;
+      }
+      return e;
+    };
+    w.perWorkgroup(
+      tileCount(rowsSize, wg),
+      ceilDivWgsl(rowsSize, wg),
+      wg,
+      (g, lid) => {
+        // No early return for rows past the end: every lane takes part in the broadcasts.
+        w.b.line(`let row = ${g} * ${u(wg)} + ${lid};`);
+        w.b.line(`let valid = row < ${rows};`);
+        w.b.line(`let xb = min(row, ${rows} - 1u) * ${u(kv)};`);
+        for (let c = 0; c < experts; c++) w.b.line(`var l${c} = ${f(0)};`);
+        const chunk = (c0: number, shared: boolean) => {
+          const n = Math.min(ROUTER_CHUNK, experts - c0);
+          w.b.block(`for (var kv = 0u; kv < ${u(kv)}; kv++)`, () => {
+            w.b.line(`let xv = ${x}[xb + kv];`);
+            if (shared) {
+              for (let j = 0; j < Math.ceil(n / share); j++) {
+                w.b.line(
+                  `let wl${j} = ${weight}[min(${u(c0 + j * share)} + sg_id % ${u(share)}, ${u(experts - 1)}) * ${u(kv)} + kv];`,
+                );
+              }
+            }
+            for (let c = c0; c < c0 + n; c++) {
+              const wc = shared
+                ? `subgroupBroadcast(wl${Math.floor((c - c0) / share)}, ${u((c - c0) % share)})`
+                : `${weight}[${u(c * kv)} + kv]`;
+              w.b.line(`let w${c} = ${wc};`);
+              w.b.line(`l${c} = ${fma("xv", `w${c}`, `l${c}`)};`);
+            }
+          });
+        };
+        for (let c0 = 0; c0 < experts; c0 += ROUTER_CHUNK) {
+          if (share > 0)
+            w.b.ifElse(
+              `sg_size >= ${u(share)}`,
+              () => chunk(c0, true),
+              () => chunk(c0, false),
+            );
+          else chunk(c0, false);
+        }
+        w.b.line(`var m = l0;`);
+        for (let c = 1; c < experts; c++) w.b.line(`m = max(m, l${c});`);
+        w.b.line(`var sum = ${f(0)};`);
+        for (let c = 0; c < experts; c++) {
+          w.b.line(`let e${c} = exp(l${c} - m);`);
+          w.b.line(`sum += e${c};`);
+        }
+        for (let c = 0; c < experts; c++) w.b.line(`let p${c} = e${c} / sum;`);
+        w.b.block("if (valid)", () => {
+          for (let c = 0; c < experts; c++)
+            w.b.line(`${probs}[row * ${u(experts)} + ${u(c)}] = p${c};`);
+        });
+        // k selection passes; a strict `>` over ascending ids sends ties to the lower expert index.
+        w.b.line(`var kept = ${f(0)};`);
+        w.b.line(`var previous_p = ${f(0)};`);
+        w.b.line(`var previous = ${i32(-1)};`);
+        for (let j = 0; j < topK; j++) {
+          w.b.line(`var best${j} = ${i32(-1)};`);
+          w.b.line(`var best_p${j} = ${f(-1)};`);
+          for (let c = 0; c < experts; c++) {
+            // Below the previous choice in (probability desc, index asc) order, and the best such.
+            const after =
+              j === 0
+                ? ""
+                : `(p${c} < previous_p || (p${c} == previous_p && ${i32(c)} > previous)) && `;
+            w.b.line(`let take${j}_${c} = ${after}p${c} > best_p${j};`);
+            w.b.line(`best${j} = select(best${j}, ${i32(c)}, take${j}_${c});`);
+            w.b.line(`best_p${j} = select(best_p${j}, p${c}, take${j}_${c});`);
+          }
+          w.b.line(`kept += best_p${j};`);
+          w.b.line(`previous = best${j};`);
+          w.b.line(`previous_p = best_p${j};`);
+        }
+        w.b.block("if (valid)", () => {
+          for (let j = 0; j < topK; j++) {
+            w.b.line(`${expert}[row * ${u(topK)} + ${u(j)}] = best${j};`);
+            const g = gating === "softmax" ? `best_p${j}` : `best_p${j} / kept`;
+            w.b.line(`${gate}[row * ${u(topK)} + ${u(j)}] = ${g};`);
+          }
+        });
+      },
+      { subgroups: share > 0 },
+    );
+    return w.finish(`moe_route_top${topK}`);
+  };
+}
+
+/**
+ * Router logits, softmax and top-k of one (sub-)token per invocation, probabilities kept in the
+ * output buffer: for routers with more experts than fit in registers.
+ */
+export function emitMoeRouteLoop(node: Node<"moe_route">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
   const { topK, gating } = node.attrs;
   const [xv, wv] = node.inputs;
@@ -473,173 +716,204 @@ export function emitRouteBalance(node: Node<"route_balance">, ctx: EmitContext):
 }
 
 /**
- * The tile walk of a grouped GEMM: tile t of the dispatch is the m-th TM-row block of expert
- * e's segment (found by walking the segment sizes); e == experts is the segment of dropped
- * assignments, whose outputs are zeros. Rows hold `order` positions; `assignment{r}` is the
- * (row, choice) index a, and `valid{r}` says the position lies inside the segment.
+ * The tile walk of a grouped GEMM over the assignments in `order` (segments of experts 0..E-1,
+ * then the dropped ones at [offsets[E], A)). Tile t covers order positions [t·tm, t·tm + tm);
+ * a binary search over the offsets finds the segment of its first position, and the tile makes
+ * one pass per segment it overlaps (usually one): `pass(e)` runs with `lo`, `hi` (the positions
+ * of this segment in the tile), `p0` (the tile's first position) and `e` in scope; `dropped()`
+ * handles the dropped segment. The dispatch is exactly ceil(A / tm) tiles per column block.
  */
 function groupedTiles(
   w: KernelWriter,
-  args: { offsets: string; order: string; experts: number; assignments: SizeExpr; out: number },
-  body: () => void,
+  cfg: GemmConfig,
+  args: { offsets: string; experts: number; assignments: SizeExpr; out: number },
+  pass: () => void,
+  dropped: () => void,
 ): void {
-  const colTiles = ceilDiv(args.out, TN);
-  // At most ceil(A / TM) + experts + 1 row tiles: each segment wastes less than one tile.
-  const rowTileBound = mulSize(
-    { coef: 1, syms: args.assignments.syms },
-    Math.ceil(args.assignments.coef / 1),
-  );
-  const items = { coef: 1, syms: [] as string[] };
-  void items;
-  w.perItem(
-    mulSize(addConstant(rowTileBound, args.experts + 1), colTiles),
-    (i) => {
-      w.b.line(`var t = ${i} / ${u(colTiles)};`);
-      w.b.line(`let tile_col = ${i} % ${u(colTiles)};`);
-      w.b.line(`var e = 0u;`);
-      w.b.line("var seg_start = 0u;");
-      w.b.line("var seg_end = 0u;");
+  const colBlocks = Math.ceil(args.out / (cfg.wg * cfg.tn));
+  const E = u(args.experts);
+  w.perWorkgroup(
+    tileCount(args.assignments, cfg.tm, 0, colBlocks),
+    `${ceilDivWgsl(args.assignments, cfg.tm)} * ${u(colBlocks)}`,
+    cfg.wg,
+    (g) => {
       w.b.line(`let total = ${sizeToWgsl(args.assignments, PARAMS)};`);
-      w.b.block(`loop`, () => {
-        w.b.line(
-          `seg_start = select(u32(${args.offsets}[e]), u32(${args.offsets}[${u(args.experts)}]), e == ${u(args.experts)});`,
+      w.b.line(`let p0 = (${g} / ${u(colBlocks)}) * ${u(cfg.tm)};`);
+      w.b.line(`let p1 = min(p0 + ${u(cfg.tm)}, total);`);
+      w.b.line(`let cb = ${g} % ${u(colBlocks)};`);
+      w.b.comment("The last segment starting at or before p0 (offsets never decrease).");
+      w.b.line("var first = 0u;");
+      w.b.line(`var last = ${E};`);
+      w.b.block("loop", () => {
+        w.b.block("if (first >= last)", () => w.b.line("break;"));
+        w.b.line("let mid = (first + last + 1u) / 2u;");
+        w.b.ifElse(
+          `u32(${args.offsets}[mid]) <= p0`,
+          () => w.b.line("first = mid;"),
+          () => w.b.line("last = mid - 1u;"),
         );
-        w.b.line(`seg_end = select(u32(${args.offsets}[e + 1u]), total, e == ${u(args.experts)});`);
-        w.b.line(`let tiles = (seg_end - seg_start + ${u(TM - 1)}) / ${u(TM)};`);
-        w.b.block("if (t < tiles)", () => w.b.line("break;"));
-        w.b.line("t -= tiles;");
-        w.b.line("e++;");
-        w.b.block(`if (e > ${u(args.experts)})`, () => w.b.line("return;"));
       });
-      for (let r = 0; r < TM; r++) {
-        w.b.line(`let pos${r} = seg_start + t * ${u(TM)} + ${u(r)};`);
-        w.b.line(`let valid${r} = pos${r} < seg_end;`);
-        w.b.line(`let assignment${r} = u32(${args.order}[min(pos${r}, seg_end - 1u)]);`);
-      }
-      emitTileColumns(w, args.out);
-      body();
+      w.b.line("var e = first;");
+      w.b.block("loop", () => {
+        w.b.line(`let seg_start = u32(${args.offsets}[e]);`);
+        w.b.line(
+          `let seg_end = select(u32(${args.offsets}[min(e + 1u, ${E})]), total, e == ${E});`,
+        );
+        w.b.block("if (seg_start >= p1)", () => w.b.line("break;"));
+        w.b.line("let lo = max(p0, seg_start);");
+        w.b.line("let hi = min(p1, seg_end);");
+        w.b.block("if (lo < hi)", () => {
+          w.b.ifElse(`e == ${E}`, dropped, pass);
+        });
+        w.b.block(`if (e == ${E})`, () => w.b.line("break;"));
+        w.b.line("e++;");
+      });
     },
-    GEMM_WORKGROUP,
+    { subgroups: cfg.share > 0 },
   );
 }
 
-function addConstant(s: SizeExpr, n: number): SizeExpr {
-  // Dispatch sizes are products; an upper bound of (A + n) is A * (1 + n) for A >= 1.
-  return s.syms.length === 0 ? constantSize(s.coef + n) : mulSize(s, n + 1);
+/** Grouped rows: tile row r is order position p0 + r, valid inside [lo, hi). */
+function groupedRows(w: KernelWriter, order: string, toSource: (assignment: string) => string) {
+  return {
+    source: (name: string, r: string) =>
+      w.b.line(`let ${name} = ${toSource(`u32(${order}[clamp(p0 + ${r}, lo, hi - 1u)])`)};`),
+    row: (r: number, stores: () => void) => {
+      w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
+        w.b.line(`let assignment${r} = u32(${order}[p0 + ${u(r)}]);`);
+        stores();
+      });
+    },
+  };
+}
+
+/** Zeros for the valid rows of a tile of dropped assignments. */
+function storeZeros(w: KernelWriter, cfg: GemmConfig, order: string, out: string, width: number) {
+  const block = cfg.wg * cfg.tn;
+  for (let r = 0; r < cfg.tm; r++) {
+    w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
+      w.b.line(`let assignment = u32(${order}[p0 + ${u(r)}]);`);
+      for (let c = 0; c < cfg.tn; c++) {
+        const col = `cb * ${u(block)} + ${u(c * cfg.wg)} + lid`;
+        const store = `${out}[assignment * ${u(width)} + ${col}] = ${f(0)};`;
+        if (width % block === 0) w.b.line(store);
+        else w.b.block(`if (${col} < ${u(width)})`, () => w.b.line(store));
+      }
+    });
+  }
 }
 
 /** H[a] = act(x[a / k]·W1[e]ᵀ + b1[e]) (or the gated pair) for the assignments of each segment. */
-export function emitMoeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const { act, gated, bias } = node.attrs;
-  const [xv, , ov, offv, w1v, extrav] = node.inputs;
-  const [experts, hidden, inner] = w
-    .type(w1v!)
-    .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-  const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
-  const x = w.input("x", xv!);
-  const order = w.input("order", ov!);
-  const offsets = w.input("offsets", offv!);
-  const w1 = w.input(gated ? "w_gate" : "w1", w1v!);
-  const extra = extrav === undefined ? undefined : w.input(gated ? "w_up" : "b1", extrav);
-  const h = w.output("h", node.outputs[0]!);
-  const fn = activationFunction(w.b, act as Activation);
-  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-  groupedTiles(w, { offsets, order, experts, assignments, out: hidden }, () => {
-    w.b.block(`if (e == ${u(experts)})`, () => {
-      for (let r = 0; r < TM; r++) {
-        w.b.block(`if (valid${r})`, () => {
-          for (let c = 0; c < TN; c++) {
-            const store = `${h}[assignment${r} * ${u(hidden)} + col${c}] = ${f(0)};`;
-            if (hidden % TN === 0) w.b.line(store);
-            else w.b.block(`if (col${c} < ${u(hidden)})`, () => w.b.line(store));
-          }
+function moeGroupedUp(choose: GemmChooser) {
+  return (node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel => {
+    const w = new KernelWriter(ctx);
+    const { act, gated, bias } = node.attrs;
+    const [xv, , ov, offv, w1v, extrav] = node.inputs;
+    const [experts, hidden, inner] = w
+      .type(w1v!)
+      .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
+    const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
+    const cfg = choose(ctx.profile, { out: hidden, inner, weights: gated ? 2 : 1 });
+    if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+    const x = operand(w, "x", xv!, cfg.vec);
+    const order = w.input("order", ov!);
+    const offsets = w.input("offsets", offv!);
+    const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
+    const extra =
+      extrav === undefined
+        ? undefined
+        : gated
+          ? operand(w, "w_up", extrav, cfg.vec)
+          : w.input("b1", extrav);
+    const h = w.output("h", node.outputs[0]!);
+    const fn = activationFunction(w.b, act as Activation);
+    const kv = inner / cfg.vec;
+    const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+    const weight = (name: string) => (col: string, kk: string) =>
+      `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
+    groupedTiles(
+      w,
+      cfg,
+      { offsets, experts, assignments, out: hidden },
+      () => {
+        w.b.line(`let wbase = e * ${u(hidden)};`);
+        emitGemm(w, cfg, {
+          out: hidden,
+          inner,
+          ...groupedRows(w, order, (a) => `${a} / ${u(k)}`),
+          a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
+          b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+          store: (r, c, [a0, a1]) => {
+            const value = gated
+              ? `${fn}(${a0}) * ${a1}`
+              : `${fn}(${a0}${bias ? ` + ${extra}[wbase + col${c}]` : ""})`;
+            return `${h}[assignment${r} * ${u(hidden)} + col${c}] = ${value};`;
+          },
         });
-      }
-      w.b.line("return;");
-    });
-    w.b.line(`let wbase = e * ${u(hidden)};`);
-    const rows: TileRows = {
-      setup: () => {},
-      a: (r, kk) => `${x}[(assignment${r} / ${u(k)}) * ${u(inner)} + ${kk}]`,
-    };
-    const weights = [(c: number, kk: string) => `${w1}[(wbase + wc${c}) * ${u(inner)} + ${kk}]`];
-    if (gated) weights.push((c, kk) => `${extra}[(wbase + wc${c}) * ${u(inner)} + ${kk}]`);
-    emitTileProduct(w, rows, weights, inner);
-    for (let r = 0; r < TM; r++) {
-      w.b.block(`if (valid${r})`, () => {
-        for (let c = 0; c < TN; c++) {
-          const value = gated
-            ? `${fn}(acc0[${r}][${c}]) * acc1[${r}][${c}]`
-            : `${fn}(acc0[${r}][${c}]${bias ? ` + ${extra}[wbase + col${c}]` : ""})`;
-          const store = `${h}[assignment${r} * ${u(hidden)} + col${c}] = ${value};`;
-          if (hidden % TN === 0) w.b.line(store);
-          else w.b.block(`if (col${c} < ${u(hidden)})`, () => w.b.line(store));
-        }
-      });
-    }
-  });
-  return w.finish(`moe_grouped_up${gated ? "_glu" : ""}_${act}`);
+      },
+      () => storeZeros(w, cfg, order, h, hidden),
+    );
+    return w.finish(`moe_grouped_up${gated ? "_glu" : ""}_${act}`);
+  };
 }
 
 /** slots[a] = gate[a] · (H[a]·W2[e]ᵀ + b2[e]); dropped assignments get zeros. */
-export function emitMoeGroupedDown(
-  node: Node<"moe_grouped_down">,
-  ctx: EmitContext,
-): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const [hv, , ov, offv, gv, w2v, b2v] = node.inputs;
-  const [experts, out, inner] = w
-    .type(w2v!)
-    .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-  const hid = w.input("h", hv!);
-  const order = w.input("order", ov!);
-  const offsets = w.input("offsets", offv!);
-  const gate = w.input("gate", gv!);
-  const w2 = w.input("w2", w2v!);
-  const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
-  const slots = w.output("slots", node.outputs[0]!);
-  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-  groupedTiles(w, { offsets, order, experts, assignments, out }, () => {
-    const store = (r: number, c: number, value: string) => {
-      const line = `${slots}[assignment${r} * ${u(out)} + col${c}] = ${value};`;
-      if (out % TN === 0) w.b.line(line);
-      else w.b.block(`if (col${c} < ${u(out)})`, () => w.b.line(line));
-    };
-    w.b.block(`if (e == ${u(experts)})`, () => {
-      for (let r = 0; r < TM; r++)
-        w.b.block(`if (valid${r})`, () => {
-          for (let c = 0; c < TN; c++) store(r, c, f(0));
+function moeGroupedDown(choose: GemmChooser) {
+  return (node: Node<"moe_grouped_down">, ctx: EmitContext): EmittedKernel => {
+    const w = new KernelWriter(ctx);
+    const [hv, , ov, offv, gv, w2v, b2v] = node.inputs;
+    const [experts, out, inner] = w
+      .type(w2v!)
+      .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
+    const cfg = choose(ctx.profile, { out, inner, weights: 1 });
+    if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+    const hid = operand(w, "h", hv!, cfg.vec);
+    const order = w.input("order", ov!);
+    const offsets = w.input("offsets", offv!);
+    const gate = w.input("gate", gv!);
+    const w2 = operand(w, "w2", w2v!, cfg.vec);
+    const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
+    const slots = w.output("slots", node.outputs[0]!);
+    const kv = inner / cfg.vec;
+    const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+    groupedTiles(
+      w,
+      cfg,
+      { offsets, experts, assignments, out },
+      () => {
+        w.b.line(`let wbase = e * ${u(out)};`);
+        emitGemm(w, cfg, {
+          out,
+          inner,
+          ...groupedRows(w, order, (a) => a),
+          a: (src, kk) => `${hid}[${src} * ${u(kv)} + ${kk}]`,
+          b: [(col, kk) => `${w2}[(wbase + ${col}) * ${u(kv)} + ${kk}]`],
+          store: (r, c, [acc]) =>
+            `${slots}[assignment${r} * ${u(out)} + col${c}] = ${gate}[assignment${r}] * (${acc}${b2 ? ` + ${b2}[wbase + col${c}]` : ""});`,
         });
-      w.b.line("return;");
-    });
-    w.b.line(`let wbase = e * ${u(out)};`);
-    const rows: TileRows = {
-      setup: () => {},
-      a: (r, kk) => `${hid}[assignment${r} * ${u(inner)} + ${kk}]`,
-    };
-    emitTileProduct(w, rows, [(c, kk) => `${w2}[(wbase + wc${c}) * ${u(inner)} + ${kk}]`], inner);
-    for (let r = 0; r < TM; r++) {
-      w.b.block(`if (valid${r})`, () => {
-        w.b.line(`let g${r} = ${gate}[assignment${r}];`);
-        for (let c = 0; c < TN; c++)
-          store(r, c, `g${r} * (acc0[${r}][${c}]${b2 ? ` + ${b2}[wbase + col${c}]` : ""})`);
-      });
-    }
-  });
-  return w.finish("moe_grouped_down");
+      },
+      () => storeZeros(w, cfg, order, slots, out),
+    );
+    return w.finish("moe_grouped_down");
+  };
+}
+
+/** The -O2 kernel table with a GEMM tiling chooser (default: chooseGemm for the profile). */
+export function fusedKernels(options: FusedOptions = {}) {
+  const choose = options.gemm ?? chooseGemm;
+  return {
+    linear: tiledLinear(choose),
+    linear_epilogue: tiledLinear(choose),
+    linear_glu: linearGlu(choose),
+    moe_route: moeRoute(choose),
+    moe_permute: emitMoePermute,
+    route_balance: emitRouteBalance,
+    moe_grouped_up: moeGroupedUp(choose),
+    moe_grouped_down: moeGroupedDown(choose),
+    combine_linear: combineLinear(choose),
+    combine_add: emitCombineAdd,
+  };
 }
 
 /** The kernels the -O2 plan adds to (or replaces in) the unfused table. */
-export const FUSED_KERNELS = {
-  linear: emitTiledLinear,
-  linear_epilogue: emitTiledLinear,
-  linear_glu: emitLinearGlu,
-  moe_route: emitMoeRoute,
-  moe_permute: emitMoePermute,
-  route_balance: emitRouteBalance,
-  moe_grouped_up: emitMoeGroupedUp,
-  moe_grouped_down: emitMoeGroupedDown,
-  combine_linear: emitCombineLinear,
-  combine_add: emitCombineAdd,
-};
+export const FUSED_KERNELS = fusedKernels();
