@@ -1,6 +1,6 @@
 // ===== shader s0: k00_moe_route_top1_moe.router
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> expert: array<i32>;
 @group(0) @binding(3) var<storage, read_write> gate: array<f32>;
 @group(0) @binding(4) var<storage, read_write> probs: array<f32>;
@@ -9,54 +9,74 @@ struct Params {
 }
 @group(0) @binding(5) var<uniform> params: Params;
 
-fn f32_from_bits(bits: u32) -> f32 {
-  return bitcast<f32>(bits);
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= params.sym_T) { return; }
-  let xb = i * 16u;
-  let base = i * 4u;
-  let out = i * 1u;
-  var m = f32_from_bits(0xff800000u);
-  for (var c = 0u; c < 4u; c++) {
-    var logit = 0.0f;
-    for (var kk = 0u; kk < 16u; kk++) {
-      logit = fma(x[xb + kk], w[c * 16u + kk], logit);
-    }
-    probs[base + c] = logit;
-    m = max(m, logit);
+  let g = wid.y * nwg.x + wid.x;
+  if (g >= ((params.sym_T + 63u) / 64u)) { return; }
+  let row = g * 64u + lid;
+  let valid = row < params.sym_T;
+  let xb = min(row, params.sym_T - 1u) * 4u;
+  var l0 = 0.0f;
+  var l1 = 0.0f;
+  var l2 = 0.0f;
+  var l3 = 0.0f;
+  for (var kv = 0u; kv < 4u; kv++) {
+    let xv = x[xb + kv];
+    let w0 = w[0u + kv];
+    l0 = fma(xv.w, w0.w, fma(xv.z, w0.z, fma(xv.y, w0.y, fma(xv.x, w0.x, l0))));
+    let w1 = w[4u + kv];
+    l1 = fma(xv.w, w1.w, fma(xv.z, w1.z, fma(xv.y, w1.y, fma(xv.x, w1.x, l1))));
+    let w2 = w[8u + kv];
+    l2 = fma(xv.w, w2.w, fma(xv.z, w2.z, fma(xv.y, w2.y, fma(xv.x, w2.x, l2))));
+    let w3 = w[12u + kv];
+    l3 = fma(xv.w, w3.w, fma(xv.z, w3.z, fma(xv.y, w3.y, fma(xv.x, w3.x, l3))));
   }
+  var m = l0;
+  m = max(m, l1);
+  m = max(m, l2);
+  m = max(m, l3);
   var sum = 0.0f;
-  for (var c = 0u; c < 4u; c++) {
-    let p = exp(probs[base + c] - m);
-    probs[base + c] = p;
-    sum += p;
-  }
-  for (var c = 0u; c < 4u; c++) {
-    probs[base + c] = probs[base + c] / sum;
+  let e0 = exp(l0 - m);
+  sum += e0;
+  let e1 = exp(l1 - m);
+  sum += e1;
+  let e2 = exp(l2 - m);
+  sum += e2;
+  let e3 = exp(l3 - m);
+  sum += e3;
+  let p0 = e0 / sum;
+  let p1 = e1 / sum;
+  let p2 = e2 / sum;
+  let p3 = e3 / sum;
+  if (valid) {
+    probs[row * 4u + 0u] = p0;
+    probs[row * 4u + 1u] = p1;
+    probs[row * 4u + 2u] = p2;
+    probs[row * 4u + 3u] = p3;
   }
   var kept = 0.0f;
   var previous_p = 0.0f;
   var previous = (-1i);
-  for (var j = 0u; j < 1u; j++) {
-    var best = (-1i);
-    var best_p = (-1.0f);
-    for (var c = 0u; c < 4u; c++) {
-      let p = probs[base + c];
-      let after = j == 0u || p < previous_p || (p == previous_p && i32(c) > previous);
-      if (after && p > best_p) {
-        best = i32(c);
-        best_p = p;
-      }
-    }
-    expert[out + j] = best;
-    gate[out + j] = best_p;
-    kept += best_p;
-    previous = best;
-    previous_p = best_p;
+  var best0 = (-1i);
+  var best_p0 = (-1.0f);
+  let take0_0 = p0 > best_p0;
+  best0 = select(best0, 0i, take0_0);
+  best_p0 = select(best_p0, p0, take0_0);
+  let take0_1 = p1 > best_p0;
+  best0 = select(best0, 1i, take0_1);
+  best_p0 = select(best_p0, p1, take0_1);
+  let take0_2 = p2 > best_p0;
+  best0 = select(best0, 2i, take0_2);
+  best_p0 = select(best_p0, p2, take0_2);
+  let take0_3 = p3 > best_p0;
+  best0 = select(best0, 3i, take0_3);
+  best_p0 = select(best_p0, p3, take0_3);
+  kept += best_p0;
+  previous = best0;
+  previous_p = best_p0;
+  if (valid) {
+    expert[row * 1u + 0u] = best0;
+    gate[row * 1u + 0u] = best_p0;
   }
 }
 
@@ -182,11 +202,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 // ===== shader s3: k03_moe_grouped_up_glu_silu_moe.experts_bank
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> order: array<i32>;
 @group(0) @binding(2) var<storage, read> offsets: array<i32>;
-@group(0) @binding(3) var<storage, read> w_gate: array<f32>;
-@group(0) @binding(4) var<storage, read> w_up: array<f32>;
+@group(0) @binding(3) var<storage, read> w_gate: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> w_up: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> h: array<f32>;
 struct Params {
   sym_T: u32,
@@ -197,288 +217,607 @@ fn act_silu(x: f32) -> f32 {
   return x / (1.0f + exp(-x));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= (params.sym_T * 24u)) { return; }
-  var t = i / 4u;
-  let tile_col = i % 4u;
-  var e = 0u;
-  var seg_start = 0u;
-  var seg_end = 0u;
+  let g = wid.y * nwg.x + wid.x;
+  if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let total = params.sym_T;
+  let p0 = (g / 1u) * 8u;
+  let p1 = min(p0 + 8u, total);
+  let cb = g % 1u;
+  // The last segment starting at or before p0 (offsets never decrease).
+  var first = 0u;
+  var last = 4u;
   loop {
-    seg_start = select(u32(offsets[e]), u32(offsets[4u]), e == 4u);
-    seg_end = select(u32(offsets[e + 1u]), total, e == 4u);
-    let tiles = (seg_end - seg_start + 3u) / 4u;
-    if (t < tiles) {
+    if (first >= last) {
       break;
     }
-    t -= tiles;
+    let mid = (first + last + 1u) / 2u;
+    if (u32(offsets[mid]) <= p0) {
+      first = mid;
+    } else {
+      last = mid - 1u;
+    }
+  }
+  var e = first;
+  loop {
+    let seg_start = u32(offsets[e]);
+    let seg_end = select(u32(offsets[min(e + 1u, 4u)]), total, e == 4u);
+    if (seg_start >= p1) {
+      break;
+    }
+    let lo = max(p0, seg_start);
+    let hi = min(p1, seg_end);
+    if (lo < hi) {
+      if (e == 4u) {
+        if (p0 + 0u >= lo && p0 + 0u < hi) {
+          let assignment = u32(order[p0 + 0u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 1u >= lo && p0 + 1u < hi) {
+          let assignment = u32(order[p0 + 1u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 2u >= lo && p0 + 2u < hi) {
+          let assignment = u32(order[p0 + 2u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 3u >= lo && p0 + 3u < hi) {
+          let assignment = u32(order[p0 + 3u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 4u >= lo && p0 + 4u < hi) {
+          let assignment = u32(order[p0 + 4u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 5u >= lo && p0 + 5u < hi) {
+          let assignment = u32(order[p0 + 5u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 6u >= lo && p0 + 6u < hi) {
+          let assignment = u32(order[p0 + 6u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+        if (p0 + 7u >= lo && p0 + 7u < hi) {
+          let assignment = u32(order[p0 + 7u]);
+          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
+          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
+        }
+      } else {
+        let wbase = e * 16u;
+        let col0 = cb * 16u + 0u + lid;
+        let wc0 = col0;
+        let col1 = cb * 16u + 8u + lid;
+        let wc1 = col1;
+        var acc0_0_0 = 0.0f;
+        var acc0_0_1 = 0.0f;
+        var acc0_1_0 = 0.0f;
+        var acc0_1_1 = 0.0f;
+        var acc0_2_0 = 0.0f;
+        var acc0_2_1 = 0.0f;
+        var acc0_3_0 = 0.0f;
+        var acc0_3_1 = 0.0f;
+        var acc0_4_0 = 0.0f;
+        var acc0_4_1 = 0.0f;
+        var acc0_5_0 = 0.0f;
+        var acc0_5_1 = 0.0f;
+        var acc0_6_0 = 0.0f;
+        var acc0_6_1 = 0.0f;
+        var acc0_7_0 = 0.0f;
+        var acc0_7_1 = 0.0f;
+        var acc1_0_0 = 0.0f;
+        var acc1_0_1 = 0.0f;
+        var acc1_1_0 = 0.0f;
+        var acc1_1_1 = 0.0f;
+        var acc1_2_0 = 0.0f;
+        var acc1_2_1 = 0.0f;
+        var acc1_3_0 = 0.0f;
+        var acc1_3_1 = 0.0f;
+        var acc1_4_0 = 0.0f;
+        var acc1_4_1 = 0.0f;
+        var acc1_5_0 = 0.0f;
+        var acc1_5_1 = 0.0f;
+        var acc1_6_0 = 0.0f;
+        var acc1_6_1 = 0.0f;
+        var acc1_7_0 = 0.0f;
+        var acc1_7_1 = 0.0f;
+        let src0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]) / 1u;
+        let src1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]) / 1u;
+        let src2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]) / 1u;
+        let src3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]) / 1u;
+        let src4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]) / 1u;
+        let src5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]) / 1u;
+        let src6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]) / 1u;
+        let src7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]) / 1u;
+        for (var kv = 0u; kv < 4u; kv++) {
+          let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
+          let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
+          let b1_0 = w_up[(wbase + wc0) * 4u + kv];
+          let b1_1 = w_up[(wbase + wc1) * 4u + kv];
+          let a0 = x[src0 * 4u + kv];
+          acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+          acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+          acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
+          acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
+          let a1 = x[src1 * 4u + kv];
+          acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+          acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+          acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
+          acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
+          let a2 = x[src2 * 4u + kv];
+          acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+          acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+          acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
+          acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
+          let a3 = x[src3 * 4u + kv];
+          acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+          acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+          acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
+          acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
+          let a4 = x[src4 * 4u + kv];
+          acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+          acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+          acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
+          acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
+          let a5 = x[src5 * 4u + kv];
+          acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+          acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+          acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
+          acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
+          let a6 = x[src6 * 4u + kv];
+          acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+          acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+          acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
+          acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
+          let a7 = x[src7 * 4u + kv];
+          acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+          acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+          acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
+          acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
+        }
+        if (p0 + 0u >= lo && p0 + 0u < hi) {
+          let assignment0 = u32(order[p0 + 0u]);
+          h[assignment0 * 16u + col0] = act_silu(acc0_0_0) * acc1_0_0;
+          h[assignment0 * 16u + col1] = act_silu(acc0_0_1) * acc1_0_1;
+        }
+        if (p0 + 1u >= lo && p0 + 1u < hi) {
+          let assignment1 = u32(order[p0 + 1u]);
+          h[assignment1 * 16u + col0] = act_silu(acc0_1_0) * acc1_1_0;
+          h[assignment1 * 16u + col1] = act_silu(acc0_1_1) * acc1_1_1;
+        }
+        if (p0 + 2u >= lo && p0 + 2u < hi) {
+          let assignment2 = u32(order[p0 + 2u]);
+          h[assignment2 * 16u + col0] = act_silu(acc0_2_0) * acc1_2_0;
+          h[assignment2 * 16u + col1] = act_silu(acc0_2_1) * acc1_2_1;
+        }
+        if (p0 + 3u >= lo && p0 + 3u < hi) {
+          let assignment3 = u32(order[p0 + 3u]);
+          h[assignment3 * 16u + col0] = act_silu(acc0_3_0) * acc1_3_0;
+          h[assignment3 * 16u + col1] = act_silu(acc0_3_1) * acc1_3_1;
+        }
+        if (p0 + 4u >= lo && p0 + 4u < hi) {
+          let assignment4 = u32(order[p0 + 4u]);
+          h[assignment4 * 16u + col0] = act_silu(acc0_4_0) * acc1_4_0;
+          h[assignment4 * 16u + col1] = act_silu(acc0_4_1) * acc1_4_1;
+        }
+        if (p0 + 5u >= lo && p0 + 5u < hi) {
+          let assignment5 = u32(order[p0 + 5u]);
+          h[assignment5 * 16u + col0] = act_silu(acc0_5_0) * acc1_5_0;
+          h[assignment5 * 16u + col1] = act_silu(acc0_5_1) * acc1_5_1;
+        }
+        if (p0 + 6u >= lo && p0 + 6u < hi) {
+          let assignment6 = u32(order[p0 + 6u]);
+          h[assignment6 * 16u + col0] = act_silu(acc0_6_0) * acc1_6_0;
+          h[assignment6 * 16u + col1] = act_silu(acc0_6_1) * acc1_6_1;
+        }
+        if (p0 + 7u >= lo && p0 + 7u < hi) {
+          let assignment7 = u32(order[p0 + 7u]);
+          h[assignment7 * 16u + col0] = act_silu(acc0_7_0) * acc1_7_0;
+          h[assignment7 * 16u + col1] = act_silu(acc0_7_1) * acc1_7_1;
+        }
+      }
+    }
+    if (e == 4u) {
+      break;
+    }
     e++;
-    if (e > 4u) {
-      return;
-    }
-  }
-  let pos0 = seg_start + t * 4u + 0u;
-  let valid0 = pos0 < seg_end;
-  let assignment0 = u32(order[min(pos0, seg_end - 1u)]);
-  let pos1 = seg_start + t * 4u + 1u;
-  let valid1 = pos1 < seg_end;
-  let assignment1 = u32(order[min(pos1, seg_end - 1u)]);
-  let pos2 = seg_start + t * 4u + 2u;
-  let valid2 = pos2 < seg_end;
-  let assignment2 = u32(order[min(pos2, seg_end - 1u)]);
-  let pos3 = seg_start + t * 4u + 3u;
-  let valid3 = pos3 < seg_end;
-  let assignment3 = u32(order[min(pos3, seg_end - 1u)]);
-  let col0 = tile_col * 4u + 0u;
-  let wc0 = min(col0, 15u);
-  let col1 = tile_col * 4u + 1u;
-  let wc1 = min(col1, 15u);
-  let col2 = tile_col * 4u + 2u;
-  let wc2 = min(col2, 15u);
-  let col3 = tile_col * 4u + 3u;
-  let wc3 = min(col3, 15u);
-  if (e == 4u) {
-    if (valid0) {
-      h[assignment0 * 16u + col0] = 0.0f;
-      h[assignment0 * 16u + col1] = 0.0f;
-      h[assignment0 * 16u + col2] = 0.0f;
-      h[assignment0 * 16u + col3] = 0.0f;
-    }
-    if (valid1) {
-      h[assignment1 * 16u + col0] = 0.0f;
-      h[assignment1 * 16u + col1] = 0.0f;
-      h[assignment1 * 16u + col2] = 0.0f;
-      h[assignment1 * 16u + col3] = 0.0f;
-    }
-    if (valid2) {
-      h[assignment2 * 16u + col0] = 0.0f;
-      h[assignment2 * 16u + col1] = 0.0f;
-      h[assignment2 * 16u + col2] = 0.0f;
-      h[assignment2 * 16u + col3] = 0.0f;
-    }
-    if (valid3) {
-      h[assignment3 * 16u + col0] = 0.0f;
-      h[assignment3 * 16u + col1] = 0.0f;
-      h[assignment3 * 16u + col2] = 0.0f;
-      h[assignment3 * 16u + col3] = 0.0f;
-    }
-    return;
-  }
-  let wbase = e * 16u;
-  var acc0: array<array<f32, 4>, 4>;
-  var acc1: array<array<f32, 4>, 4>;
-  for (var kk = 0u; kk < 16u; kk++) {
-    let a0 = x[(assignment0 / 1u) * 16u + kk];
-    let a1 = x[(assignment1 / 1u) * 16u + kk];
-    let a2 = x[(assignment2 / 1u) * 16u + kk];
-    let a3 = x[(assignment3 / 1u) * 16u + kk];
-    let b0_0 = w_gate[(wbase + wc0) * 16u + kk];
-    let b0_1 = w_gate[(wbase + wc1) * 16u + kk];
-    let b0_2 = w_gate[(wbase + wc2) * 16u + kk];
-    let b0_3 = w_gate[(wbase + wc3) * 16u + kk];
-    acc0[0][0] = fma(a0, b0_0, acc0[0][0]);
-    acc0[0][1] = fma(a0, b0_1, acc0[0][1]);
-    acc0[0][2] = fma(a0, b0_2, acc0[0][2]);
-    acc0[0][3] = fma(a0, b0_3, acc0[0][3]);
-    acc0[1][0] = fma(a1, b0_0, acc0[1][0]);
-    acc0[1][1] = fma(a1, b0_1, acc0[1][1]);
-    acc0[1][2] = fma(a1, b0_2, acc0[1][2]);
-    acc0[1][3] = fma(a1, b0_3, acc0[1][3]);
-    acc0[2][0] = fma(a2, b0_0, acc0[2][0]);
-    acc0[2][1] = fma(a2, b0_1, acc0[2][1]);
-    acc0[2][2] = fma(a2, b0_2, acc0[2][2]);
-    acc0[2][3] = fma(a2, b0_3, acc0[2][3]);
-    acc0[3][0] = fma(a3, b0_0, acc0[3][0]);
-    acc0[3][1] = fma(a3, b0_1, acc0[3][1]);
-    acc0[3][2] = fma(a3, b0_2, acc0[3][2]);
-    acc0[3][3] = fma(a3, b0_3, acc0[3][3]);
-    let b1_0 = w_up[(wbase + wc0) * 16u + kk];
-    let b1_1 = w_up[(wbase + wc1) * 16u + kk];
-    let b1_2 = w_up[(wbase + wc2) * 16u + kk];
-    let b1_3 = w_up[(wbase + wc3) * 16u + kk];
-    acc1[0][0] = fma(a0, b1_0, acc1[0][0]);
-    acc1[0][1] = fma(a0, b1_1, acc1[0][1]);
-    acc1[0][2] = fma(a0, b1_2, acc1[0][2]);
-    acc1[0][3] = fma(a0, b1_3, acc1[0][3]);
-    acc1[1][0] = fma(a1, b1_0, acc1[1][0]);
-    acc1[1][1] = fma(a1, b1_1, acc1[1][1]);
-    acc1[1][2] = fma(a1, b1_2, acc1[1][2]);
-    acc1[1][3] = fma(a1, b1_3, acc1[1][3]);
-    acc1[2][0] = fma(a2, b1_0, acc1[2][0]);
-    acc1[2][1] = fma(a2, b1_1, acc1[2][1]);
-    acc1[2][2] = fma(a2, b1_2, acc1[2][2]);
-    acc1[2][3] = fma(a2, b1_3, acc1[2][3]);
-    acc1[3][0] = fma(a3, b1_0, acc1[3][0]);
-    acc1[3][1] = fma(a3, b1_1, acc1[3][1]);
-    acc1[3][2] = fma(a3, b1_2, acc1[3][2]);
-    acc1[3][3] = fma(a3, b1_3, acc1[3][3]);
-  }
-  if (valid0) {
-    h[assignment0 * 16u + col0] = act_silu(acc0[0][0]) * acc1[0][0];
-    h[assignment0 * 16u + col1] = act_silu(acc0[0][1]) * acc1[0][1];
-    h[assignment0 * 16u + col2] = act_silu(acc0[0][2]) * acc1[0][2];
-    h[assignment0 * 16u + col3] = act_silu(acc0[0][3]) * acc1[0][3];
-  }
-  if (valid1) {
-    h[assignment1 * 16u + col0] = act_silu(acc0[1][0]) * acc1[1][0];
-    h[assignment1 * 16u + col1] = act_silu(acc0[1][1]) * acc1[1][1];
-    h[assignment1 * 16u + col2] = act_silu(acc0[1][2]) * acc1[1][2];
-    h[assignment1 * 16u + col3] = act_silu(acc0[1][3]) * acc1[1][3];
-  }
-  if (valid2) {
-    h[assignment2 * 16u + col0] = act_silu(acc0[2][0]) * acc1[2][0];
-    h[assignment2 * 16u + col1] = act_silu(acc0[2][1]) * acc1[2][1];
-    h[assignment2 * 16u + col2] = act_silu(acc0[2][2]) * acc1[2][2];
-    h[assignment2 * 16u + col3] = act_silu(acc0[2][3]) * acc1[2][3];
-  }
-  if (valid3) {
-    h[assignment3 * 16u + col0] = act_silu(acc0[3][0]) * acc1[3][0];
-    h[assignment3 * 16u + col1] = act_silu(acc0[3][1]) * acc1[3][1];
-    h[assignment3 * 16u + col2] = act_silu(acc0[3][2]) * acc1[3][2];
-    h[assignment3 * 16u + col3] = act_silu(acc0[3][3]) * acc1[3][3];
   }
 }
 
 // ===== shader s4: k04_moe_grouped_down_moe.experts_bank
-@group(0) @binding(0) var<storage, read> h: array<f32>;
+@group(0) @binding(0) var<storage, read> h: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> order: array<i32>;
 @group(0) @binding(2) var<storage, read> offsets: array<i32>;
 @group(0) @binding(3) var<storage, read> gate: array<f32>;
-@group(0) @binding(4) var<storage, read> w2: array<f32>;
+@group(0) @binding(4) var<storage, read> w2: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> slots: array<f32>;
 struct Params {
   sym_T: u32,
 }
 @group(0) @binding(6) var<uniform> params: Params;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= (params.sym_T * 24u)) { return; }
-  var t = i / 4u;
-  let tile_col = i % 4u;
-  var e = 0u;
-  var seg_start = 0u;
-  var seg_end = 0u;
+  let g = wid.y * nwg.x + wid.x;
+  if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let total = params.sym_T;
+  let p0 = (g / 1u) * 8u;
+  let p1 = min(p0 + 8u, total);
+  let cb = g % 1u;
+  // The last segment starting at or before p0 (offsets never decrease).
+  var first = 0u;
+  var last = 4u;
   loop {
-    seg_start = select(u32(offsets[e]), u32(offsets[4u]), e == 4u);
-    seg_end = select(u32(offsets[e + 1u]), total, e == 4u);
-    let tiles = (seg_end - seg_start + 3u) / 4u;
-    if (t < tiles) {
+    if (first >= last) {
       break;
     }
-    t -= tiles;
+    let mid = (first + last + 1u) / 2u;
+    if (u32(offsets[mid]) <= p0) {
+      first = mid;
+    } else {
+      last = mid - 1u;
+    }
+  }
+  var e = first;
+  loop {
+    let seg_start = u32(offsets[e]);
+    let seg_end = select(u32(offsets[min(e + 1u, 4u)]), total, e == 4u);
+    if (seg_start >= p1) {
+      break;
+    }
+    let lo = max(p0, seg_start);
+    let hi = min(p1, seg_end);
+    if (lo < hi) {
+      if (e == 4u) {
+        if (p0 + 0u >= lo && p0 + 0u < hi) {
+          let assignment = u32(order[p0 + 0u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 1u >= lo && p0 + 1u < hi) {
+          let assignment = u32(order[p0 + 1u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 2u >= lo && p0 + 2u < hi) {
+          let assignment = u32(order[p0 + 2u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 3u >= lo && p0 + 3u < hi) {
+          let assignment = u32(order[p0 + 3u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 4u >= lo && p0 + 4u < hi) {
+          let assignment = u32(order[p0 + 4u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 5u >= lo && p0 + 5u < hi) {
+          let assignment = u32(order[p0 + 5u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 6u >= lo && p0 + 6u < hi) {
+          let assignment = u32(order[p0 + 6u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+        if (p0 + 7u >= lo && p0 + 7u < hi) {
+          let assignment = u32(order[p0 + 7u]);
+          if (cb * 32u + 0u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
+          }
+          if (cb * 32u + 8u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
+          }
+          if (cb * 32u + 16u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
+          }
+          if (cb * 32u + 24u + lid < 16u) {
+            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
+          }
+        }
+      } else {
+        let wbase = e * 16u;
+        let col0 = cb * 32u + 0u + lid;
+        let wc0 = min(col0, 15u);
+        let col1 = cb * 32u + 8u + lid;
+        let wc1 = min(col1, 15u);
+        let col2 = cb * 32u + 16u + lid;
+        let wc2 = min(col2, 15u);
+        let col3 = cb * 32u + 24u + lid;
+        let wc3 = min(col3, 15u);
+        var acc0_0_0 = 0.0f;
+        var acc0_0_1 = 0.0f;
+        var acc0_0_2 = 0.0f;
+        var acc0_0_3 = 0.0f;
+        var acc0_1_0 = 0.0f;
+        var acc0_1_1 = 0.0f;
+        var acc0_1_2 = 0.0f;
+        var acc0_1_3 = 0.0f;
+        var acc0_2_0 = 0.0f;
+        var acc0_2_1 = 0.0f;
+        var acc0_2_2 = 0.0f;
+        var acc0_2_3 = 0.0f;
+        var acc0_3_0 = 0.0f;
+        var acc0_3_1 = 0.0f;
+        var acc0_3_2 = 0.0f;
+        var acc0_3_3 = 0.0f;
+        var acc0_4_0 = 0.0f;
+        var acc0_4_1 = 0.0f;
+        var acc0_4_2 = 0.0f;
+        var acc0_4_3 = 0.0f;
+        var acc0_5_0 = 0.0f;
+        var acc0_5_1 = 0.0f;
+        var acc0_5_2 = 0.0f;
+        var acc0_5_3 = 0.0f;
+        var acc0_6_0 = 0.0f;
+        var acc0_6_1 = 0.0f;
+        var acc0_6_2 = 0.0f;
+        var acc0_6_3 = 0.0f;
+        var acc0_7_0 = 0.0f;
+        var acc0_7_1 = 0.0f;
+        var acc0_7_2 = 0.0f;
+        var acc0_7_3 = 0.0f;
+        let src0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+        let src1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+        let src2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+        let src3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+        let src4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+        let src5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+        let src6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+        let src7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+        for (var kv = 0u; kv < 4u; kv++) {
+          let b0_0 = w2[(wbase + wc0) * 4u + kv];
+          let b0_1 = w2[(wbase + wc1) * 4u + kv];
+          let b0_2 = w2[(wbase + wc2) * 4u + kv];
+          let b0_3 = w2[(wbase + wc3) * 4u + kv];
+          let a0 = h[src0 * 4u + kv];
+          acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+          acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+          acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
+          acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
+          let a1 = h[src1 * 4u + kv];
+          acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+          acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+          acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
+          acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
+          let a2 = h[src2 * 4u + kv];
+          acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+          acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+          acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
+          acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
+          let a3 = h[src3 * 4u + kv];
+          acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+          acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+          acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
+          acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
+          let a4 = h[src4 * 4u + kv];
+          acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+          acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+          acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
+          acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
+          let a5 = h[src5 * 4u + kv];
+          acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+          acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+          acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
+          acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
+          let a6 = h[src6 * 4u + kv];
+          acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+          acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+          acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
+          acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
+          let a7 = h[src7 * 4u + kv];
+          acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+          acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+          acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
+          acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
+        }
+        if (p0 + 0u >= lo && p0 + 0u < hi) {
+          let assignment0 = u32(order[p0 + 0u]);
+          if (col0 < 16u) {
+            slots[assignment0 * 16u + col0] = gate[assignment0] * (acc0_0_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment0 * 16u + col1] = gate[assignment0] * (acc0_0_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment0 * 16u + col2] = gate[assignment0] * (acc0_0_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment0 * 16u + col3] = gate[assignment0] * (acc0_0_3);
+          }
+        }
+        if (p0 + 1u >= lo && p0 + 1u < hi) {
+          let assignment1 = u32(order[p0 + 1u]);
+          if (col0 < 16u) {
+            slots[assignment1 * 16u + col0] = gate[assignment1] * (acc0_1_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment1 * 16u + col1] = gate[assignment1] * (acc0_1_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment1 * 16u + col2] = gate[assignment1] * (acc0_1_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment1 * 16u + col3] = gate[assignment1] * (acc0_1_3);
+          }
+        }
+        if (p0 + 2u >= lo && p0 + 2u < hi) {
+          let assignment2 = u32(order[p0 + 2u]);
+          if (col0 < 16u) {
+            slots[assignment2 * 16u + col0] = gate[assignment2] * (acc0_2_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment2 * 16u + col1] = gate[assignment2] * (acc0_2_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment2 * 16u + col2] = gate[assignment2] * (acc0_2_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment2 * 16u + col3] = gate[assignment2] * (acc0_2_3);
+          }
+        }
+        if (p0 + 3u >= lo && p0 + 3u < hi) {
+          let assignment3 = u32(order[p0 + 3u]);
+          if (col0 < 16u) {
+            slots[assignment3 * 16u + col0] = gate[assignment3] * (acc0_3_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment3 * 16u + col1] = gate[assignment3] * (acc0_3_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment3 * 16u + col2] = gate[assignment3] * (acc0_3_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment3 * 16u + col3] = gate[assignment3] * (acc0_3_3);
+          }
+        }
+        if (p0 + 4u >= lo && p0 + 4u < hi) {
+          let assignment4 = u32(order[p0 + 4u]);
+          if (col0 < 16u) {
+            slots[assignment4 * 16u + col0] = gate[assignment4] * (acc0_4_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment4 * 16u + col1] = gate[assignment4] * (acc0_4_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment4 * 16u + col2] = gate[assignment4] * (acc0_4_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment4 * 16u + col3] = gate[assignment4] * (acc0_4_3);
+          }
+        }
+        if (p0 + 5u >= lo && p0 + 5u < hi) {
+          let assignment5 = u32(order[p0 + 5u]);
+          if (col0 < 16u) {
+            slots[assignment5 * 16u + col0] = gate[assignment5] * (acc0_5_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment5 * 16u + col1] = gate[assignment5] * (acc0_5_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment5 * 16u + col2] = gate[assignment5] * (acc0_5_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment5 * 16u + col3] = gate[assignment5] * (acc0_5_3);
+          }
+        }
+        if (p0 + 6u >= lo && p0 + 6u < hi) {
+          let assignment6 = u32(order[p0 + 6u]);
+          if (col0 < 16u) {
+            slots[assignment6 * 16u + col0] = gate[assignment6] * (acc0_6_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment6 * 16u + col1] = gate[assignment6] * (acc0_6_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment6 * 16u + col2] = gate[assignment6] * (acc0_6_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment6 * 16u + col3] = gate[assignment6] * (acc0_6_3);
+          }
+        }
+        if (p0 + 7u >= lo && p0 + 7u < hi) {
+          let assignment7 = u32(order[p0 + 7u]);
+          if (col0 < 16u) {
+            slots[assignment7 * 16u + col0] = gate[assignment7] * (acc0_7_0);
+          }
+          if (col1 < 16u) {
+            slots[assignment7 * 16u + col1] = gate[assignment7] * (acc0_7_1);
+          }
+          if (col2 < 16u) {
+            slots[assignment7 * 16u + col2] = gate[assignment7] * (acc0_7_2);
+          }
+          if (col3 < 16u) {
+            slots[assignment7 * 16u + col3] = gate[assignment7] * (acc0_7_3);
+          }
+        }
+      }
+    }
+    if (e == 4u) {
+      break;
+    }
     e++;
-    if (e > 4u) {
-      return;
-    }
-  }
-  let pos0 = seg_start + t * 4u + 0u;
-  let valid0 = pos0 < seg_end;
-  let assignment0 = u32(order[min(pos0, seg_end - 1u)]);
-  let pos1 = seg_start + t * 4u + 1u;
-  let valid1 = pos1 < seg_end;
-  let assignment1 = u32(order[min(pos1, seg_end - 1u)]);
-  let pos2 = seg_start + t * 4u + 2u;
-  let valid2 = pos2 < seg_end;
-  let assignment2 = u32(order[min(pos2, seg_end - 1u)]);
-  let pos3 = seg_start + t * 4u + 3u;
-  let valid3 = pos3 < seg_end;
-  let assignment3 = u32(order[min(pos3, seg_end - 1u)]);
-  let col0 = tile_col * 4u + 0u;
-  let wc0 = min(col0, 15u);
-  let col1 = tile_col * 4u + 1u;
-  let wc1 = min(col1, 15u);
-  let col2 = tile_col * 4u + 2u;
-  let wc2 = min(col2, 15u);
-  let col3 = tile_col * 4u + 3u;
-  let wc3 = min(col3, 15u);
-  if (e == 4u) {
-    if (valid0) {
-      slots[assignment0 * 16u + col0] = 0.0f;
-      slots[assignment0 * 16u + col1] = 0.0f;
-      slots[assignment0 * 16u + col2] = 0.0f;
-      slots[assignment0 * 16u + col3] = 0.0f;
-    }
-    if (valid1) {
-      slots[assignment1 * 16u + col0] = 0.0f;
-      slots[assignment1 * 16u + col1] = 0.0f;
-      slots[assignment1 * 16u + col2] = 0.0f;
-      slots[assignment1 * 16u + col3] = 0.0f;
-    }
-    if (valid2) {
-      slots[assignment2 * 16u + col0] = 0.0f;
-      slots[assignment2 * 16u + col1] = 0.0f;
-      slots[assignment2 * 16u + col2] = 0.0f;
-      slots[assignment2 * 16u + col3] = 0.0f;
-    }
-    if (valid3) {
-      slots[assignment3 * 16u + col0] = 0.0f;
-      slots[assignment3 * 16u + col1] = 0.0f;
-      slots[assignment3 * 16u + col2] = 0.0f;
-      slots[assignment3 * 16u + col3] = 0.0f;
-    }
-    return;
-  }
-  let wbase = e * 16u;
-  var acc0: array<array<f32, 4>, 4>;
-  for (var kk = 0u; kk < 16u; kk++) {
-    let a0 = h[assignment0 * 16u + kk];
-    let a1 = h[assignment1 * 16u + kk];
-    let a2 = h[assignment2 * 16u + kk];
-    let a3 = h[assignment3 * 16u + kk];
-    let b0_0 = w2[(wbase + wc0) * 16u + kk];
-    let b0_1 = w2[(wbase + wc1) * 16u + kk];
-    let b0_2 = w2[(wbase + wc2) * 16u + kk];
-    let b0_3 = w2[(wbase + wc3) * 16u + kk];
-    acc0[0][0] = fma(a0, b0_0, acc0[0][0]);
-    acc0[0][1] = fma(a0, b0_1, acc0[0][1]);
-    acc0[0][2] = fma(a0, b0_2, acc0[0][2]);
-    acc0[0][3] = fma(a0, b0_3, acc0[0][3]);
-    acc0[1][0] = fma(a1, b0_0, acc0[1][0]);
-    acc0[1][1] = fma(a1, b0_1, acc0[1][1]);
-    acc0[1][2] = fma(a1, b0_2, acc0[1][2]);
-    acc0[1][3] = fma(a1, b0_3, acc0[1][3]);
-    acc0[2][0] = fma(a2, b0_0, acc0[2][0]);
-    acc0[2][1] = fma(a2, b0_1, acc0[2][1]);
-    acc0[2][2] = fma(a2, b0_2, acc0[2][2]);
-    acc0[2][3] = fma(a2, b0_3, acc0[2][3]);
-    acc0[3][0] = fma(a3, b0_0, acc0[3][0]);
-    acc0[3][1] = fma(a3, b0_1, acc0[3][1]);
-    acc0[3][2] = fma(a3, b0_2, acc0[3][2]);
-    acc0[3][3] = fma(a3, b0_3, acc0[3][3]);
-  }
-  if (valid0) {
-    let g0 = gate[assignment0];
-    slots[assignment0 * 16u + col0] = g0 * (acc0[0][0]);
-    slots[assignment0 * 16u + col1] = g0 * (acc0[0][1]);
-    slots[assignment0 * 16u + col2] = g0 * (acc0[0][2]);
-    slots[assignment0 * 16u + col3] = g0 * (acc0[0][3]);
-  }
-  if (valid1) {
-    let g1 = gate[assignment1];
-    slots[assignment1 * 16u + col0] = g1 * (acc0[1][0]);
-    slots[assignment1 * 16u + col1] = g1 * (acc0[1][1]);
-    slots[assignment1 * 16u + col2] = g1 * (acc0[1][2]);
-    slots[assignment1 * 16u + col3] = g1 * (acc0[1][3]);
-  }
-  if (valid2) {
-    let g2 = gate[assignment2];
-    slots[assignment2 * 16u + col0] = g2 * (acc0[2][0]);
-    slots[assignment2 * 16u + col1] = g2 * (acc0[2][1]);
-    slots[assignment2 * 16u + col2] = g2 * (acc0[2][2]);
-    slots[assignment2 * 16u + col3] = g2 * (acc0[2][3]);
-  }
-  if (valid3) {
-    let g3 = gate[assignment3];
-    slots[assignment3 * 16u + col0] = g3 * (acc0[3][0]);
-    slots[assignment3 * 16u + col1] = g3 * (acc0[3][1]);
-    slots[assignment3 * 16u + col2] = g3 * (acc0[3][2]);
-    slots[assignment3 * 16u + col3] = g3 * (acc0[3][3]);
   }
 }
 
