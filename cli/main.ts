@@ -20,6 +20,7 @@ import {
   usageError,
 } from "./common.js";
 import { compile, demo, run } from "./run.js";
+import { bench } from "./bench.js";
 
 export { EXIT, type Io } from "./common.js";
 
@@ -205,7 +206,15 @@ export function symbolBindings(graph: Graph, tokens: number): Record<string, num
   return out;
 }
 
-export const COMMANDS: Record<string, Command> = { check, params, graph, compile, run, demo };
+export const COMMANDS: Record<string, Command> = {
+  check,
+  params,
+  graph,
+  compile,
+  run,
+  demo,
+  bench,
+};
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -134,6 +134,19 @@ const CASES: Case[] = [
       ]),
     tokens: [5],
   },
+  {
+    name: "LM: residual epilogues (attention and MoE blocks) around the kernels above",
+    graph: () =>
+      modelGraph("models/lm_smoe.moe", [
+        "vocab=16",
+        "dim=12",
+        "layers=1",
+        "attn_heads=2",
+        "experts=3",
+        "moe_ffn=8",
+      ]),
+    tokens: [6],
+  },
 ];
 
 describe("tiled -O2 GEMMs on Dawn vs the float64 reference", () => {
@@ -161,7 +174,7 @@ describe("tiled -O2 GEMMs on Dawn vs the float64 reference", () => {
           const plan = buildPlan(graph, profile, { kernels: fusedKernels({ gemm }) });
           const session = await Session.create(moec.device, plan, weights);
           for (const tokens of c.tokens) {
-            const inputs = randomInputs(graph, tokens, tokens + 7);
+            const inputs = randomInputs(graph, tokens, tokens + 7, 16);
             const result = await session.run(inputs, { poison: true });
             const expected = reference(graph, inputs, weights);
             for (const [name, t] of expected.outputs) {

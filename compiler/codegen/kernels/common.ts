@@ -78,6 +78,19 @@ export class KernelWriter {
   }
 
   /**
+   * An f32 output viewed as `array<vec{width}<f32>>`, for stores of `width` consecutive elements
+   * at once (the caller keeps indices in vectors).
+   */
+  outputVec(name: string, value: number, width: 2 | 4): string {
+    const t = this.type(value);
+    if (t.dtype !== "f32")
+      throw new CodegenError(`vector output ${name} must be f32, not ${t.dtype}`);
+    this.b.storage(name, `vec${width}<f32>` as WgslScalar, "read_write");
+    this.#operands.push({ binding: this.#operands.length, value });
+    return name;
+  }
+
+  /**
    * The entry point for one workgroup per item (tiled kernels): `g` is the item, the same for the
    * whole workgroup, so control flow that depends only on it stays uniform (subgroup operations
    * may follow); `lid` is the local invocation index. Workgroups past `count` (a WGSL u32

@@ -65,26 +65,32 @@ export function vectorWidth(widths: readonly number[]): 1 | 2 | 4 {
 }
 
 /**
- * The default tiling. Rows per tile: 8 (16 with subgroups, where the extra rows cost one load per
- * 8 and the accumulators still fit: measured best on lavapipe); columns per invocation: 4, or 2
- * for gated pairs (two accumulators each). The workgroup width is the largest of 64, 32, 16, 8
- * that wastes no more columns than the narrowest would (a 128-wide layer gets 32 x 4, not 64 x 4
- * with half the invocations idle), within the device's invocation limits.
+ * The default tiling. Rows per tile: 16 with subgroups (two shared loads of A per K step; more
+ * rows gained little and cost registers), 8 without. Columns per invocation: 4, or 2 for gated
+ * pairs (two accumulators each). The workgroup is a multiple of 8 invocations (lavapipe's SIMD
+ * width, and whole subgroups for the broadcasts), at most 128 and within the device's limits,
+ * chosen to pad the output width least, nearest 64 among equals: an 852-wide layer gets 72 x 2
+ * (864 columns) rather than 64 x 2 (896), a 128-wide one 32 x 4 rather than 64 x 4 (half idle).
  */
 export const chooseGemm: GemmChooser = (profile, shape) => {
   const share = profile.features.includes("subgroups") ? 8 : 0;
   const vec = vectorWidth([shape.inner, ...(shape.align ?? [])]);
   const tn = shape.weights > 1 ? 2 : 4;
-  const tm = share > 0 ? (shape.weights > 1 ? 8 : 16) : 8;
+  const tm = share > 0 ? 16 : 8;
   const limit = Math.min(
+    128,
     profile.maxComputeInvocationsPerWorkgroup,
     profile.maxComputeWorkgroupSizeX,
   );
-  const candidates = [64, 32, 16, 8].filter((wg) => wg <= limit && wg >= share);
+  const candidates: number[] = [];
+  for (let wg = 8; wg <= limit; wg += 8) candidates.push(wg);
+  if (candidates.length === 0) candidates.push(Math.max(1, limit));
   const padded = (wg: number) => Math.ceil(shape.out / (wg * tn)) * wg * tn;
   const least = Math.min(...candidates.map(padded));
-  const wg = candidates.find((c) => padded(c) === least) ?? 1;
-  return { tm, tn, wg, vec, share: wg >= share ? share : 0 };
+  const wg = candidates
+    .filter((c) => padded(c) === least)
+    .reduce((a, b) => (Math.abs(b - 64) < Math.abs(a - 64) ? b : a));
+  return { tm, tn, wg, vec, share: wg >= share && wg % 8 === 0 ? share : 0 };
 };
 
 /** One GEMM inside a tile: where A's rows come from, the weights, and the stores. */
@@ -92,40 +98,60 @@ interface GemmBody {
   readonly out: number;
   readonly inner: number;
   /**
-   * Emits `let NAME = ...;`, the index of the A row at tile row `r` (a WGSL u32 expression that
-   * may differ per invocation), clamped to a valid row.
+   * The key of tile row `r` (a WGSL u32 expression that may differ per invocation), read once per
+   * tile: the token row of a dense GEMM, the assignment of a grouped one. Clamped to a valid row.
    */
-  readonly source: (name: string, r: string) => void;
+  readonly key: (r: string) => string;
+  /** Whether the stores need the key (grouped rows) or know their row without it (dense). */
+  readonly storesUseKey: boolean;
+  /** A's row index from a key. */
+  readonly source: (key: string) => string;
   /** The vector (or scalar) of A at source row `src`, K-vector index `kv`. */
   readonly a: (src: string, kv: string) => string;
   /** Per weight matrix: the vector of W at (clamped) column `col`, K-vector index `kv`. */
   readonly b: readonly ((col: string, kv: string) => string)[];
-  /** Wraps the stores of tile row r (a constant), e.g. in a bounds check. */
-  readonly row: (r: number, stores: () => void) => void;
-  /** The statement storing output (r, c) of the tile given each weight matrix's accumulator. */
-  readonly store: (r: number, c: number, acc: readonly string[]) => string;
+  /** Wraps the stores of tile row r (a constant; `key` its key), e.g. in a bounds check. */
+  readonly row: (r: number, key: string, stores: () => void) => void;
+  /** The output binding (vectors of storeWidth elements when that is above 1). */
+  readonly output: string;
+  /** The element index of the row's first output column (`col` is added). */
+  readonly target: (r: number, key: string) => string;
+  /** The value of output (r, c) of the tile given each weight matrix's accumulator. */
+  readonly value: (r: number, c: number, acc: readonly string[]) => string;
 }
 
 const vectorType = (vec: number) => (vec === 1 ? "f32" : `vec${vec}<f32>`);
 const COMPONENTS = ["x", "y", "z", "w"];
 
 /**
- * The tile product and its stores. Expects `cb` (the column block) and, with sharing, `sg_id`
- * and `sg_size` in scope; the caller emits the tile's uniform setup (rows, expert) before.
+ * Elements per store: an invocation's tn columns are adjacent, so where tn is 2 or 4 and divides
+ * the output width it stores them as one vector (one store instruction instead of tn).
+ */
+export function storeWidth(cfg: GemmConfig, out: number): 1 | 2 | 4 {
+  return (cfg.tn === 2 || cfg.tn === 4) && out % cfg.tn === 0 ? cfg.tn : 1;
+}
+
+/** Binds a GEMM's output, as vectors of storeWidth elements where that is above 1. */
+function gemmOutput(w: KernelWriter, name: string, value: number, width: number): string {
+  return width === 1 ? w.output(name, value) : w.outputVec(name, value, width as 2 | 4);
+}
+
+/**
+ * The tile product and its stores. Expects `cb` (the column block), `lid` and, with sharing,
+ * `sg_id` and `sg_size` in scope; the caller emits the tile's uniform setup (rows, expert).
+ * Invocation lid owns columns cb·wg·tn + lid·tn + c, c < tn.
  */
 function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
   const { tm, tn, wg, vec, share } = cfg;
   const kv = g.inner / vec;
   const block = wg * tn;
   const ragged = g.out % block !== 0;
+  const sw = storeWidth(cfg, g.out);
   for (let c = 0; c < tn; c++) {
-    w.b.line(`let col${c} = cb * ${u(block)} + ${u(c * wg)} + lid;`);
+    w.b.line(`let col${c} = cb * ${u(block)} + lid * ${u(tn)} + ${u(c)};`);
     w.b.line(`let wc${c} = ${ragged ? `min(col${c}, ${u(g.out - 1)})` : `col${c}`};`);
   }
   const weights = g.b.length;
-  for (let m = 0; m < weights; m++)
-    for (let r = 0; r < tm; r++)
-      for (let c = 0; c < tn; c++) w.b.line(`var acc${m}_${r}_${c} = ${f(0)};`);
   const fma = (a: string, b: string, acc: string) => {
     let e = acc;
     for (let i = 0; i < vec; i++) {
@@ -134,16 +160,20 @@ function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
     }
     return e;
   };
-  const product = (shared: boolean) => {
-    if (shared) {
-      for (let j = 0; j < tm / share; j++)
-        g.source(`src${j}`, `${u(j * share)} + sg_id % ${u(share)}`);
-    } else {
-      for (let r = 0; r < tm; r++) g.source(`src${r}`, u(r));
+  const tile = (shared: boolean) => {
+    // Keys: one per invocation and load group when shared (row j·share + lane), else every row's.
+    const keys = shared ? tm / share : tm;
+    for (let j = 0; j < keys; j++) {
+      const r = shared ? `${u(j * share)} + sg_id % ${u(share)}` : u(j);
+      w.b.line(`let key${j} = ${g.key(r)};`);
+      w.b.line(`let src${j} = ${g.source(`key${j}`)};`);
     }
+    for (let m = 0; m < weights; m++)
+      for (let r = 0; r < tm; r++)
+        for (let c = 0; c < tn; c++) w.b.line(`var acc${m}_${r}_${c} = ${f(0)};`);
     w.b.block(`for (var kv = 0u; kv < ${u(kv)}; kv++)`, () => {
       if (shared) {
-        for (let j = 0; j < tm / share; j++) w.b.line(`let l${j} = ${g.a(`src${j}`, "kv")};`);
+        for (let j = 0; j < keys; j++) w.b.line(`let l${j} = ${g.a(`src${j}`, "kv")};`);
       }
       for (let m = 0; m < weights; m++)
         for (let c = 0; c < tn; c++) w.b.line(`let b${m}_${c} = ${g.b[m]!(`wc${c}`, "kv")};`);
@@ -157,24 +187,40 @@ function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
             w.b.line(`acc${m}_${r}_${c} = ${fma(`a${r}`, `b${m}_${c}`, `acc${m}_${r}_${c}`)};`);
       }
     });
+    for (let r = 0; r < tm; r++) {
+      let key = `key${r}`;
+      if (shared && g.storesUseKey) {
+        w.b.line(
+          `let row_key${r} = subgroupBroadcast(key${Math.floor(r / share)}, ${u(r % share)});`,
+        );
+        key = `row_key${r}`;
+      }
+      g.row(r, key, () => {
+        const values = Array.from({ length: tn }, (_, c) =>
+          g.value(
+            r,
+            c,
+            g.b.map((__, m) => `acc${m}_${r}_${c}`),
+          ),
+        );
+        const target = g.target(r, key);
+        const stores =
+          sw > 1
+            ? [`${g.output}[(${target} + col0) / ${u(sw)}] = vec${sw}<f32>(${values.join(", ")});`]
+            : values.map((v, c) => `${g.output}[${target} + col${c}] = ${v};`);
+        const guard = (c: number, line: string) =>
+          ragged ? w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(line)) : w.b.line(line);
+        stores.forEach((line, c) => guard(c, line));
+      });
+    }
   };
   if (share > 0)
     w.b.ifElse(
       `sg_size >= ${u(share)}`,
-      () => product(true),
-      () => product(false),
+      () => tile(true),
+      () => tile(false),
     );
-  else product(false);
-  for (let r = 0; r < tm; r++) {
-    g.row(r, () => {
-      for (let c = 0; c < tn; c++) {
-        const acc = g.b.map((_, m) => `acc${m}_${r}_${c}`);
-        const store = g.store(r, c, acc);
-        if (ragged) w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(store));
-        else w.b.line(store);
-      }
-    });
-  }
+  else tile(false);
 }
 
 /** A WGSL u32 expression for ceil(size / div), size a runtime product. */
@@ -209,15 +255,17 @@ function denseTiles(
   );
 }
 
-/** Dense rows: tile row r is row0 + r, clamped for loads, skipped for stores past the end. */
-function denseRowSource(w: KernelWriter, rows: string) {
+/** Dense rows: tile row r is row_base + r, clamped for loads, skipped for stores past the end. */
+function denseRows(rows: string, out: number, w: KernelWriter) {
   return {
-    source: (name: string, r: string) =>
-      w.b.line(`let ${name} = min(row_base + ${r}, ${rows} - 1u);`),
-    row: (r: number, stores: () => void) => {
+    key: (r: string) => `min(row_base + ${r}, ${rows} - 1u)`,
+    storesUseKey: false,
+    source: (key: string) => key,
+    row: (r: number, _key: string, stores: () => void) => {
       w.b.line(`let row${r} = row_base + ${u(r)};`);
       w.b.block(`if (row${r} < ${rows})`, stores);
     },
+    target: (r: number) => `row${r} * ${u(out)}`,
   };
 }
 
@@ -251,22 +299,33 @@ function tiledLinear(choose: GemmChooser) {
     const x = operand(w, "x", xv!, cfg.vec);
     const weight = operand(w, "w", wv!, cfg.vec);
     const bias = bv === undefined ? undefined : w.input("b", bv);
-    const residual = rv === undefined ? undefined : w.input("residual", rv);
-    const y = w.output("y", node.outputs[0]!);
+    const sw = storeWidth(cfg, out);
+    // The residual is read like the output is written: a vector per row of the invocation.
+    const residual = rv === undefined ? undefined : operand(w, "residual", rv, sw);
+    const y = gemmOutput(w, "y", node.outputs[0]!, sw);
     const act = attrs.act === "none" ? undefined : activationFunction(w.b, attrs.act);
     const kv = inner / cfg.vec;
     denseTiles(w, cfg, shapeSize(w.type(xv!).shape.slice(0, -1)), out, (rows) => {
       emitGemm(w, cfg, {
         out,
         inner,
-        ...denseRowSource(w, rows),
+        ...denseRows(rows, out, w),
         a: (src, k) => `${x}[${src} * ${u(kv)} + ${k}]`,
         b: [(col, k) => `${weight}[${col} * ${u(kv)} + ${k}]`],
-        store: (r, c, [acc]) => {
+        output: y,
+        value: (r, c, [acc]) => {
           let v = `${acc}${bias ? ` + ${bias}[col${c}]` : ""}`;
           if (act) v = `${act}(${v})`;
-          if (residual) v = `${v} + ${residual}[row${r} * ${u(out)} + col${c}]`;
-          return `${y}[row${r} * ${u(out)} + col${c}] = ${v};`;
+          if (residual) {
+            const res =
+              sw > 1
+                ? `residual${r}.${COMPONENTS[c]}`
+                : `${residual}[row${r} * ${u(out)} + col${c}]`;
+            if (sw > 1 && c === 0)
+              w.b.line(`let residual${r} = ${residual}[(row${r} * ${u(out)} + col0) / ${u(sw)}];`);
+            v = `${v} + ${res}`;
+          }
+          return v;
         },
       });
     });
@@ -288,20 +347,21 @@ function linearGlu(choose: GemmChooser) {
     const x = operand(w, "x", xv!, cfg.vec);
     const gate = operand(w, "w_gate", gv!, cfg.vec);
     const up = operand(w, "w_up", uv!, cfg.vec);
-    const y = w.output("y", node.outputs[0]!);
+    const y = gemmOutput(w, "y", node.outputs[0]!, storeWidth(cfg, out));
     const act = activationFunction(w.b, node.attrs.act);
     const kv = inner / cfg.vec;
     denseTiles(w, cfg, shapeSize(w.type(xv!).shape.slice(0, -1)), out, (rows) => {
       emitGemm(w, cfg, {
         out,
         inner,
-        ...denseRowSource(w, rows),
+        ...denseRows(rows, out, w),
         a: (src, k) => `${x}[${src} * ${u(kv)} + ${k}]`,
         b: [
           (col, k) => `${gate}[${col} * ${u(kv)} + ${k}]`,
           (col, k) => `${up}[${col} * ${u(kv)} + ${k}]`,
         ],
-        store: (r, c, [g, p]) => `${y}[row${r} * ${u(out)} + col${c}] = ${act}(${g}) * ${p};`,
+        output: y,
+        value: (_r, _c, [g, p]) => `${act}(${g}) * ${p}`,
       });
     });
     return w.finish(`linear_glu_${node.attrs.act}`);
@@ -325,7 +385,7 @@ function combineLinear(choose: GemmChooser) {
     const slots = operand(w, "slots", sv!, cfg.vec);
     const weight = operand(w, "w", wv!, cfg.vec);
     const bias = bv === undefined ? undefined : w.input("b", bv);
-    const y = w.output("y", node.outputs[0]!);
+    const y = gemmOutput(w, "y", node.outputs[0]!, storeWidth(cfg, out));
     const [kv, subv] = [inner / cfg.vec, sub / cfg.vec];
     const combined = w.b.helper("combined", () => {
       w.b.block(`fn combined(row: u32, kv: u32) -> ${vectorType(cfg.vec)}`, () => {
@@ -341,11 +401,11 @@ function combineLinear(choose: GemmChooser) {
       emitGemm(w, cfg, {
         out,
         inner,
-        ...denseRowSource(w, rows),
+        ...denseRows(rows, out, w),
         a: (src, kk) => `${combined}(${src}, ${kk})`,
         b: [(col, kk) => `${weight}[${col} * ${u(kv)} + ${kk}]`],
-        store: (r, c, [acc]) =>
-          `${y}[row${r} * ${u(out)} + col${c}] = ${acc}${bias ? ` + ${bias}[col${c}]` : ""};`,
+        output: y,
+        value: (_r, c, [acc]) => `${acc}${bias ? ` + ${bias}[col${c}]` : ""}`,
       });
     });
     return w.finish("combine_linear");
@@ -717,21 +777,30 @@ export function emitRouteBalance(node: Node<"route_balance">, ctx: EmitContext):
 
 /**
  * The tile walk of a grouped GEMM over the assignments in `order` (segments of experts 0..E-1,
- * then the dropped ones at [offsets[E], A)). Tile t covers order positions [t·tm, t·tm + tm);
- * a binary search over the offsets finds the segment of its first position, and the tile makes
- * one pass per segment it overlaps (usually one): `pass(e)` runs with `lo`, `hi` (the positions
- * of this segment in the tile), `p0` (the tile's first position) and `e` in scope; `dropped()`
- * handles the dropped segment. The dispatch is exactly ceil(A / tm) tiles per column block.
+ * then the dropped ones at [offsets[E], A)). Tile t covers order positions [t·tm, t·tm + tm).
+ * A binary search over the offsets finds the segment of its first position; the tile makes one
+ * pass over it in straight-line code (the common case: most tiles lie inside one segment), then
+ * one more per further segment it overlaps, in a loop. Loops and branches cost on lavapipe
+ * (every assignment inside one is masked), hence the duplicate. `pass()` runs with `e`, `lo`, `hi`
+ * (this segment's positions in the tile), `p0` and `live` (e < E: not the dropped segment, whose
+ * outputs are zeros; its loads use expert E - 1 and are thrown away) in scope. The dispatch is
+ * exactly ceil(A / tm) tiles per column block.
  */
 function groupedTiles(
   w: KernelWriter,
   cfg: GemmConfig,
   args: { offsets: string; experts: number; assignments: SizeExpr; out: number },
   pass: () => void,
-  dropped: () => void,
 ): void {
   const colBlocks = Math.ceil(args.out / (cfg.wg * cfg.tn));
   const E = u(args.experts);
+  const segment = (e: string) => {
+    w.b.line(`let e = ${e};`);
+    w.b.line(`let live = e < ${E};`);
+    w.b.line(`let seg_end = select(total, u32(${args.offsets}[min(e + 1u, ${E})]), live);`);
+    w.b.line(`let lo = max(p0, u32(${args.offsets}[e]));`);
+    w.b.line("let hi = min(p1, seg_end);");
+  };
   w.perWorkgroup(
     tileCount(args.assignments, cfg.tm, 0, colBlocks),
     `${ceilDivWgsl(args.assignments, cfg.tm)} * ${u(colBlocks)}`,
@@ -753,54 +822,35 @@ function groupedTiles(
           () => w.b.line("last = mid - 1u;"),
         );
       });
-      w.b.line("var e = first;");
+      w.b.comment("Its part of the tile is never empty: offsets[first] <= p0 < its end.");
+      w.b.block("", () => {
+        segment("first");
+        pass();
+      });
+      w.b.comment("Segments starting inside the tile (rare: at most E + 1 in the whole grid).");
+      w.b.line("var next = first + 1u;");
       w.b.block("loop", () => {
-        w.b.line(`let seg_start = u32(${args.offsets}[e]);`);
-        w.b.line(
-          `let seg_end = select(u32(${args.offsets}[min(e + 1u, ${E})]), total, e == ${E});`,
+        w.b.block(`if (next > ${E} || u32(${args.offsets}[min(next, ${E})]) >= p1)`, () =>
+          w.b.line("break;"),
         );
-        w.b.block("if (seg_start >= p1)", () => w.b.line("break;"));
-        w.b.line("let lo = max(p0, seg_start);");
-        w.b.line("let hi = min(p1, seg_end);");
-        w.b.block("if (lo < hi)", () => {
-          w.b.ifElse(`e == ${E}`, dropped, pass);
-        });
-        w.b.block(`if (e == ${E})`, () => w.b.line("break;"));
-        w.b.line("e++;");
+        segment("next");
+        w.b.block("if (lo < hi)", pass);
+        w.b.line("next++;");
       });
     },
     { subgroups: cfg.share > 0 },
   );
 }
 
-/** Grouped rows: tile row r is order position p0 + r, valid inside [lo, hi). */
-function groupedRows(w: KernelWriter, order: string, toSource: (assignment: string) => string) {
+/** Grouped rows: tile row r is order position p0 + r, valid inside [lo, hi); keys are assignments. */
+function groupedRows(order: string, out: number, w: KernelWriter) {
   return {
-    source: (name: string, r: string) =>
-      w.b.line(`let ${name} = ${toSource(`u32(${order}[clamp(p0 + ${r}, lo, hi - 1u)])`)};`),
-    row: (r: number, stores: () => void) => {
-      w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
-        w.b.line(`let assignment${r} = u32(${order}[p0 + ${u(r)}]);`);
-        stores();
-      });
-    },
+    key: (r: string) => `u32(${order}[clamp(p0 + ${r}, lo, hi - 1u)])`,
+    storesUseKey: true,
+    row: (r: number, _key: string, stores: () => void) =>
+      w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, stores),
+    target: (_r: number, key: string) => `${key} * ${u(out)}`,
   };
-}
-
-/** Zeros for the valid rows of a tile of dropped assignments. */
-function storeZeros(w: KernelWriter, cfg: GemmConfig, order: string, out: string, width: number) {
-  const block = cfg.wg * cfg.tn;
-  for (let r = 0; r < cfg.tm; r++) {
-    w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
-      w.b.line(`let assignment = u32(${order}[p0 + ${u(r)}]);`);
-      for (let c = 0; c < cfg.tn; c++) {
-        const col = `cb * ${u(block)} + ${u(c * cfg.wg)} + lid`;
-        const store = `${out}[assignment * ${u(width)} + ${col}] = ${f(0)};`;
-        if (width % block === 0) w.b.line(store);
-        else w.b.block(`if (${col} < ${u(width)})`, () => w.b.line(store));
-      }
-    });
-  }
 }
 
 /** H[a] = act(x[a / k]·W1[e]ᵀ + b1[e]) (or the gated pair) for the assignments of each segment. */
@@ -825,34 +875,30 @@ function moeGroupedUp(choose: GemmChooser) {
         : gated
           ? operand(w, "w_up", extrav, cfg.vec)
           : w.input("b1", extrav);
-    const h = w.output("h", node.outputs[0]!);
+    const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
     const fn = activationFunction(w.b, act as Activation);
     const kv = inner / cfg.vec;
     const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
     const weight = (name: string) => (col: string, kk: string) =>
       `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
-    groupedTiles(
-      w,
-      cfg,
-      { offsets, experts, assignments, out: hidden },
-      () => {
-        w.b.line(`let wbase = e * ${u(hidden)};`);
-        emitGemm(w, cfg, {
-          out: hidden,
-          inner,
-          ...groupedRows(w, order, (a) => `${a} / ${u(k)}`),
-          a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
-          b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
-          store: (r, c, [a0, a1]) => {
-            const value = gated
+    groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
+      w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
+      emitGemm(w, cfg, {
+        out: hidden,
+        inner,
+        ...groupedRows(order, hidden, w),
+        source: (key) => `${key} / ${u(k)}`,
+        a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
+        b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+        output: h,
+        value: (_r, c, [a0, a1]) =>
+          `select(${f(0)}, ${
+            gated
               ? `${fn}(${a0}) * ${a1}`
-              : `${fn}(${a0}${bias ? ` + ${extra}[wbase + col${c}]` : ""})`;
-            return `${h}[assignment${r} * ${u(hidden)} + col${c}] = ${value};`;
-          },
-        });
-      },
-      () => storeZeros(w, cfg, order, h, hidden),
-    );
+              : `${fn}(${a0}${bias ? ` + ${extra}[wbase + col${c}]` : ""})`
+          }, live)`,
+      });
+    });
     return w.finish(`moe_grouped_up${gated ? "_glu" : ""}_${act}`);
   };
 }
@@ -873,27 +919,28 @@ function moeGroupedDown(choose: GemmChooser) {
     const gate = w.input("gate", gv!);
     const w2 = operand(w, "w2", w2v!, cfg.vec);
     const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
-    const slots = w.output("slots", node.outputs[0]!);
+    const slots = gemmOutput(w, "slots", node.outputs[0]!, storeWidth(cfg, out));
     const kv = inner / cfg.vec;
     const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-    groupedTiles(
-      w,
-      cfg,
-      { offsets, experts, assignments, out },
-      () => {
-        w.b.line(`let wbase = e * ${u(out)};`);
-        emitGemm(w, cfg, {
-          out,
-          inner,
-          ...groupedRows(w, order, (a) => a),
-          a: (src, kk) => `${hid}[${src} * ${u(kv)} + ${kk}]`,
-          b: [(col, kk) => `${w2}[(wbase + ${col}) * ${u(kv)} + ${kk}]`],
-          store: (r, c, [acc]) =>
-            `${slots}[assignment${r} * ${u(out)} + col${c}] = ${gate}[assignment${r}] * (${acc}${b2 ? ` + ${b2}[wbase + col${c}]` : ""});`,
-        });
-      },
-      () => storeZeros(w, cfg, order, slots, out),
-    );
+    groupedTiles(w, cfg, { offsets, experts, assignments, out }, () => {
+      w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(out)};`);
+      emitGemm(w, cfg, {
+        out,
+        inner,
+        ...groupedRows(order, out, w),
+        row: (r, key, stores) =>
+          w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
+            w.b.line(`let gate${r} = ${gate}[${key}];`);
+            stores();
+          }),
+        source: (key) => key,
+        a: (src, kk) => `${hid}[${src} * ${u(kv)} + ${kk}]`,
+        b: [(col, kk) => `${w2}[(wbase + ${col}) * ${u(kv)} + ${kk}]`],
+        output: slots,
+        value: (r, c, [acc]) =>
+          `select(${f(0)}, gate${r} * (${acc}${b2 ? ` + ${b2}[wbase + col${c}]` : ""}), live)`,
+      });
+    });
     return w.finish("moe_grouped_down");
   };
 }
