@@ -51,7 +51,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 // ===== shader s2: k02_linear_tiled_lm.blocks.0.attn, k03_linear_tiled_lm.blocks.0.attn, k04_linear_tiled_lm.blocks.0.attn, k13_linear_tiled_lm.blocks.1.attn, k14_linear_tiled_lm.blocks.1.attn, k15_linear_tiled_lm.blocks.1.attn
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -63,14 +63,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let row_base = (g / 1u) * 8u;
   let cb = g % 1u;
-  let col0 = cb * 32u + 0u + lid;
+  let col0 = cb * 32u + lid * 4u + 0u;
   let wc0 = min(col0, 15u);
-  let col1 = cb * 32u + 8u + lid;
+  let col1 = cb * 32u + lid * 4u + 1u;
   let wc1 = min(col1, 15u);
-  let col2 = cb * 32u + 16u + lid;
+  let col2 = cb * 32u + lid * 4u + 2u;
   let wc2 = min(col2, 15u);
-  let col3 = cb * 32u + 24u + lid;
+  let col3 = cb * 32u + lid * 4u + 3u;
   let wc3 = min(col3, 15u);
+  let key0 = min(row_base + 0u, params.sym_T - 1u);
+  let src0 = key0;
+  let key1 = min(row_base + 1u, params.sym_T - 1u);
+  let src1 = key1;
+  let key2 = min(row_base + 2u, params.sym_T - 1u);
+  let src2 = key2;
+  let key3 = min(row_base + 3u, params.sym_T - 1u);
+  let src3 = key3;
+  let key4 = min(row_base + 4u, params.sym_T - 1u);
+  let src4 = key4;
+  let key5 = min(row_base + 5u, params.sym_T - 1u);
+  let src5 = key5;
+  let key6 = min(row_base + 6u, params.sym_T - 1u);
+  let src6 = key6;
+  let key7 = min(row_base + 7u, params.sym_T - 1u);
+  let src7 = key7;
   var acc0_0_0 = 0.0f;
   var acc0_0_1 = 0.0f;
   var acc0_0_2 = 0.0f;
@@ -103,14 +119,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc0_7_1 = 0.0f;
   var acc0_7_2 = 0.0f;
   var acc0_7_3 = 0.0f;
-  let src0 = min(row_base + 0u, params.sym_T - 1u);
-  let src1 = min(row_base + 1u, params.sym_T - 1u);
-  let src2 = min(row_base + 2u, params.sym_T - 1u);
-  let src3 = min(row_base + 3u, params.sym_T - 1u);
-  let src4 = min(row_base + 4u, params.sym_T - 1u);
-  let src5 = min(row_base + 5u, params.sym_T - 1u);
-  let src6 = min(row_base + 6u, params.sym_T - 1u);
-  let src7 = min(row_base + 7u, params.sym_T - 1u);
   for (var kv = 0u; kv < 4u; kv++) {
     let b0_0 = w[wc0 * 4u + kv];
     let b0_1 = w[wc1 * 4u + kv];
@@ -160,121 +168,49 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row0 = row_base + 0u;
   if (row0 < params.sym_T) {
     if (col0 < 16u) {
-      y[row0 * 16u + col0] = acc0_0_0;
-    }
-    if (col1 < 16u) {
-      y[row0 * 16u + col1] = acc0_0_1;
-    }
-    if (col2 < 16u) {
-      y[row0 * 16u + col2] = acc0_0_2;
-    }
-    if (col3 < 16u) {
-      y[row0 * 16u + col3] = acc0_0_3;
+      y[(row0 * 16u + col0) / 4u] = vec4<f32>(acc0_0_0, acc0_0_1, acc0_0_2, acc0_0_3);
     }
   }
   let row1 = row_base + 1u;
   if (row1 < params.sym_T) {
     if (col0 < 16u) {
-      y[row1 * 16u + col0] = acc0_1_0;
-    }
-    if (col1 < 16u) {
-      y[row1 * 16u + col1] = acc0_1_1;
-    }
-    if (col2 < 16u) {
-      y[row1 * 16u + col2] = acc0_1_2;
-    }
-    if (col3 < 16u) {
-      y[row1 * 16u + col3] = acc0_1_3;
+      y[(row1 * 16u + col0) / 4u] = vec4<f32>(acc0_1_0, acc0_1_1, acc0_1_2, acc0_1_3);
     }
   }
   let row2 = row_base + 2u;
   if (row2 < params.sym_T) {
     if (col0 < 16u) {
-      y[row2 * 16u + col0] = acc0_2_0;
-    }
-    if (col1 < 16u) {
-      y[row2 * 16u + col1] = acc0_2_1;
-    }
-    if (col2 < 16u) {
-      y[row2 * 16u + col2] = acc0_2_2;
-    }
-    if (col3 < 16u) {
-      y[row2 * 16u + col3] = acc0_2_3;
+      y[(row2 * 16u + col0) / 4u] = vec4<f32>(acc0_2_0, acc0_2_1, acc0_2_2, acc0_2_3);
     }
   }
   let row3 = row_base + 3u;
   if (row3 < params.sym_T) {
     if (col0 < 16u) {
-      y[row3 * 16u + col0] = acc0_3_0;
-    }
-    if (col1 < 16u) {
-      y[row3 * 16u + col1] = acc0_3_1;
-    }
-    if (col2 < 16u) {
-      y[row3 * 16u + col2] = acc0_3_2;
-    }
-    if (col3 < 16u) {
-      y[row3 * 16u + col3] = acc0_3_3;
+      y[(row3 * 16u + col0) / 4u] = vec4<f32>(acc0_3_0, acc0_3_1, acc0_3_2, acc0_3_3);
     }
   }
   let row4 = row_base + 4u;
   if (row4 < params.sym_T) {
     if (col0 < 16u) {
-      y[row4 * 16u + col0] = acc0_4_0;
-    }
-    if (col1 < 16u) {
-      y[row4 * 16u + col1] = acc0_4_1;
-    }
-    if (col2 < 16u) {
-      y[row4 * 16u + col2] = acc0_4_2;
-    }
-    if (col3 < 16u) {
-      y[row4 * 16u + col3] = acc0_4_3;
+      y[(row4 * 16u + col0) / 4u] = vec4<f32>(acc0_4_0, acc0_4_1, acc0_4_2, acc0_4_3);
     }
   }
   let row5 = row_base + 5u;
   if (row5 < params.sym_T) {
     if (col0 < 16u) {
-      y[row5 * 16u + col0] = acc0_5_0;
-    }
-    if (col1 < 16u) {
-      y[row5 * 16u + col1] = acc0_5_1;
-    }
-    if (col2 < 16u) {
-      y[row5 * 16u + col2] = acc0_5_2;
-    }
-    if (col3 < 16u) {
-      y[row5 * 16u + col3] = acc0_5_3;
+      y[(row5 * 16u + col0) / 4u] = vec4<f32>(acc0_5_0, acc0_5_1, acc0_5_2, acc0_5_3);
     }
   }
   let row6 = row_base + 6u;
   if (row6 < params.sym_T) {
     if (col0 < 16u) {
-      y[row6 * 16u + col0] = acc0_6_0;
-    }
-    if (col1 < 16u) {
-      y[row6 * 16u + col1] = acc0_6_1;
-    }
-    if (col2 < 16u) {
-      y[row6 * 16u + col2] = acc0_6_2;
-    }
-    if (col3 < 16u) {
-      y[row6 * 16u + col3] = acc0_6_3;
+      y[(row6 * 16u + col0) / 4u] = vec4<f32>(acc0_6_0, acc0_6_1, acc0_6_2, acc0_6_3);
     }
   }
   let row7 = row_base + 7u;
   if (row7 < params.sym_T) {
     if (col0 < 16u) {
-      y[row7 * 16u + col0] = acc0_7_0;
-    }
-    if (col1 < 16u) {
-      y[row7 * 16u + col1] = acc0_7_1;
-    }
-    if (col2 < 16u) {
-      y[row7 * 16u + col2] = acc0_7_2;
-    }
-    if (col3 < 16u) {
-      y[row7 * 16u + col3] = acc0_7_3;
+      y[(row7 * 16u + col0) / 4u] = vec4<f32>(acc0_7_0, acc0_7_1, acc0_7_2, acc0_7_3);
     }
   }
 }
@@ -361,8 +297,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 // ===== shader s5: k08_linear_residual_lm.blocks.0.attn, k19_linear_residual_lm.blocks.1.attn
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> residual: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> residual: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -374,14 +310,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let row_base = (g / 1u) * 8u;
   let cb = g % 1u;
-  let col0 = cb * 32u + 0u + lid;
+  let col0 = cb * 32u + lid * 4u + 0u;
   let wc0 = min(col0, 15u);
-  let col1 = cb * 32u + 8u + lid;
+  let col1 = cb * 32u + lid * 4u + 1u;
   let wc1 = min(col1, 15u);
-  let col2 = cb * 32u + 16u + lid;
+  let col2 = cb * 32u + lid * 4u + 2u;
   let wc2 = min(col2, 15u);
-  let col3 = cb * 32u + 24u + lid;
+  let col3 = cb * 32u + lid * 4u + 3u;
   let wc3 = min(col3, 15u);
+  let key0 = min(row_base + 0u, params.sym_T - 1u);
+  let src0 = key0;
+  let key1 = min(row_base + 1u, params.sym_T - 1u);
+  let src1 = key1;
+  let key2 = min(row_base + 2u, params.sym_T - 1u);
+  let src2 = key2;
+  let key3 = min(row_base + 3u, params.sym_T - 1u);
+  let src3 = key3;
+  let key4 = min(row_base + 4u, params.sym_T - 1u);
+  let src4 = key4;
+  let key5 = min(row_base + 5u, params.sym_T - 1u);
+  let src5 = key5;
+  let key6 = min(row_base + 6u, params.sym_T - 1u);
+  let src6 = key6;
+  let key7 = min(row_base + 7u, params.sym_T - 1u);
+  let src7 = key7;
   var acc0_0_0 = 0.0f;
   var acc0_0_1 = 0.0f;
   var acc0_0_2 = 0.0f;
@@ -414,14 +366,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc0_7_1 = 0.0f;
   var acc0_7_2 = 0.0f;
   var acc0_7_3 = 0.0f;
-  let src0 = min(row_base + 0u, params.sym_T - 1u);
-  let src1 = min(row_base + 1u, params.sym_T - 1u);
-  let src2 = min(row_base + 2u, params.sym_T - 1u);
-  let src3 = min(row_base + 3u, params.sym_T - 1u);
-  let src4 = min(row_base + 4u, params.sym_T - 1u);
-  let src5 = min(row_base + 5u, params.sym_T - 1u);
-  let src6 = min(row_base + 6u, params.sym_T - 1u);
-  let src7 = min(row_base + 7u, params.sym_T - 1u);
   for (var kv = 0u; kv < 4u; kv++) {
     let b0_0 = w[wc0 * 4u + kv];
     let b0_1 = w[wc1 * 4u + kv];
@@ -470,122 +414,58 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let row0 = row_base + 0u;
   if (row0 < params.sym_T) {
+    let residual0 = residual[(row0 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row0 * 16u + col0] = acc0_0_0 + residual[row0 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row0 * 16u + col1] = acc0_0_1 + residual[row0 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row0 * 16u + col2] = acc0_0_2 + residual[row0 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row0 * 16u + col3] = acc0_0_3 + residual[row0 * 16u + col3];
+      y[(row0 * 16u + col0) / 4u] = vec4<f32>(acc0_0_0 + residual0.x, acc0_0_1 + residual0.y, acc0_0_2 + residual0.z, acc0_0_3 + residual0.w);
     }
   }
   let row1 = row_base + 1u;
   if (row1 < params.sym_T) {
+    let residual1 = residual[(row1 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row1 * 16u + col0] = acc0_1_0 + residual[row1 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row1 * 16u + col1] = acc0_1_1 + residual[row1 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row1 * 16u + col2] = acc0_1_2 + residual[row1 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row1 * 16u + col3] = acc0_1_3 + residual[row1 * 16u + col3];
+      y[(row1 * 16u + col0) / 4u] = vec4<f32>(acc0_1_0 + residual1.x, acc0_1_1 + residual1.y, acc0_1_2 + residual1.z, acc0_1_3 + residual1.w);
     }
   }
   let row2 = row_base + 2u;
   if (row2 < params.sym_T) {
+    let residual2 = residual[(row2 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row2 * 16u + col0] = acc0_2_0 + residual[row2 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row2 * 16u + col1] = acc0_2_1 + residual[row2 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row2 * 16u + col2] = acc0_2_2 + residual[row2 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row2 * 16u + col3] = acc0_2_3 + residual[row2 * 16u + col3];
+      y[(row2 * 16u + col0) / 4u] = vec4<f32>(acc0_2_0 + residual2.x, acc0_2_1 + residual2.y, acc0_2_2 + residual2.z, acc0_2_3 + residual2.w);
     }
   }
   let row3 = row_base + 3u;
   if (row3 < params.sym_T) {
+    let residual3 = residual[(row3 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row3 * 16u + col0] = acc0_3_0 + residual[row3 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row3 * 16u + col1] = acc0_3_1 + residual[row3 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row3 * 16u + col2] = acc0_3_2 + residual[row3 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row3 * 16u + col3] = acc0_3_3 + residual[row3 * 16u + col3];
+      y[(row3 * 16u + col0) / 4u] = vec4<f32>(acc0_3_0 + residual3.x, acc0_3_1 + residual3.y, acc0_3_2 + residual3.z, acc0_3_3 + residual3.w);
     }
   }
   let row4 = row_base + 4u;
   if (row4 < params.sym_T) {
+    let residual4 = residual[(row4 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row4 * 16u + col0] = acc0_4_0 + residual[row4 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row4 * 16u + col1] = acc0_4_1 + residual[row4 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row4 * 16u + col2] = acc0_4_2 + residual[row4 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row4 * 16u + col3] = acc0_4_3 + residual[row4 * 16u + col3];
+      y[(row4 * 16u + col0) / 4u] = vec4<f32>(acc0_4_0 + residual4.x, acc0_4_1 + residual4.y, acc0_4_2 + residual4.z, acc0_4_3 + residual4.w);
     }
   }
   let row5 = row_base + 5u;
   if (row5 < params.sym_T) {
+    let residual5 = residual[(row5 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row5 * 16u + col0] = acc0_5_0 + residual[row5 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row5 * 16u + col1] = acc0_5_1 + residual[row5 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row5 * 16u + col2] = acc0_5_2 + residual[row5 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row5 * 16u + col3] = acc0_5_3 + residual[row5 * 16u + col3];
+      y[(row5 * 16u + col0) / 4u] = vec4<f32>(acc0_5_0 + residual5.x, acc0_5_1 + residual5.y, acc0_5_2 + residual5.z, acc0_5_3 + residual5.w);
     }
   }
   let row6 = row_base + 6u;
   if (row6 < params.sym_T) {
+    let residual6 = residual[(row6 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row6 * 16u + col0] = acc0_6_0 + residual[row6 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row6 * 16u + col1] = acc0_6_1 + residual[row6 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row6 * 16u + col2] = acc0_6_2 + residual[row6 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row6 * 16u + col3] = acc0_6_3 + residual[row6 * 16u + col3];
+      y[(row6 * 16u + col0) / 4u] = vec4<f32>(acc0_6_0 + residual6.x, acc0_6_1 + residual6.y, acc0_6_2 + residual6.z, acc0_6_3 + residual6.w);
     }
   }
   let row7 = row_base + 7u;
   if (row7 < params.sym_T) {
+    let residual7 = residual[(row7 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row7 * 16u + col0] = acc0_7_0 + residual[row7 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row7 * 16u + col1] = acc0_7_1 + residual[row7 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row7 * 16u + col2] = acc0_7_2 + residual[row7 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row7 * 16u + col3] = acc0_7_3 + residual[row7 * 16u + col3];
+      y[(row7 * 16u + col0) / 4u] = vec4<f32>(acc0_7_0 + residual7.x, acc0_7_1 + residual7.y, acc0_7_2 + residual7.z, acc0_7_3 + residual7.w);
     }
   }
 }
@@ -594,7 +474,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w_gate: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w_up: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec2<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -610,10 +490,26 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let row_base = (g / 1u) * 8u;
   let cb = g % 1u;
-  let col0 = cb * 64u + 0u + lid;
+  let col0 = cb * 64u + lid * 2u + 0u;
   let wc0 = col0;
-  let col1 = cb * 64u + 32u + lid;
+  let col1 = cb * 64u + lid * 2u + 1u;
   let wc1 = col1;
+  let key0 = min(row_base + 0u, params.sym_T - 1u);
+  let src0 = key0;
+  let key1 = min(row_base + 1u, params.sym_T - 1u);
+  let src1 = key1;
+  let key2 = min(row_base + 2u, params.sym_T - 1u);
+  let src2 = key2;
+  let key3 = min(row_base + 3u, params.sym_T - 1u);
+  let src3 = key3;
+  let key4 = min(row_base + 4u, params.sym_T - 1u);
+  let src4 = key4;
+  let key5 = min(row_base + 5u, params.sym_T - 1u);
+  let src5 = key5;
+  let key6 = min(row_base + 6u, params.sym_T - 1u);
+  let src6 = key6;
+  let key7 = min(row_base + 7u, params.sym_T - 1u);
+  let src7 = key7;
   var acc0_0_0 = 0.0f;
   var acc0_0_1 = 0.0f;
   var acc0_1_0 = 0.0f;
@@ -646,14 +542,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc1_6_1 = 0.0f;
   var acc1_7_0 = 0.0f;
   var acc1_7_1 = 0.0f;
-  let src0 = min(row_base + 0u, params.sym_T - 1u);
-  let src1 = min(row_base + 1u, params.sym_T - 1u);
-  let src2 = min(row_base + 2u, params.sym_T - 1u);
-  let src3 = min(row_base + 3u, params.sym_T - 1u);
-  let src4 = min(row_base + 4u, params.sym_T - 1u);
-  let src5 = min(row_base + 5u, params.sym_T - 1u);
-  let src6 = min(row_base + 6u, params.sym_T - 1u);
-  let src7 = min(row_base + 7u, params.sym_T - 1u);
   for (var kv = 0u; kv < 4u; kv++) {
     let b0_0 = w_gate[wc0 * 4u + kv];
     let b0_1 = w_gate[wc1 * 4u + kv];
@@ -702,51 +590,43 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let row0 = row_base + 0u;
   if (row0 < params.sym_T) {
-    y[row0 * 64u + col0] = act_silu(acc0_0_0) * acc1_0_0;
-    y[row0 * 64u + col1] = act_silu(acc0_0_1) * acc1_0_1;
+    y[(row0 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_0_0) * acc1_0_0, act_silu(acc0_0_1) * acc1_0_1);
   }
   let row1 = row_base + 1u;
   if (row1 < params.sym_T) {
-    y[row1 * 64u + col0] = act_silu(acc0_1_0) * acc1_1_0;
-    y[row1 * 64u + col1] = act_silu(acc0_1_1) * acc1_1_1;
+    y[(row1 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_1_0) * acc1_1_0, act_silu(acc0_1_1) * acc1_1_1);
   }
   let row2 = row_base + 2u;
   if (row2 < params.sym_T) {
-    y[row2 * 64u + col0] = act_silu(acc0_2_0) * acc1_2_0;
-    y[row2 * 64u + col1] = act_silu(acc0_2_1) * acc1_2_1;
+    y[(row2 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_2_0) * acc1_2_0, act_silu(acc0_2_1) * acc1_2_1);
   }
   let row3 = row_base + 3u;
   if (row3 < params.sym_T) {
-    y[row3 * 64u + col0] = act_silu(acc0_3_0) * acc1_3_0;
-    y[row3 * 64u + col1] = act_silu(acc0_3_1) * acc1_3_1;
+    y[(row3 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_3_0) * acc1_3_0, act_silu(acc0_3_1) * acc1_3_1);
   }
   let row4 = row_base + 4u;
   if (row4 < params.sym_T) {
-    y[row4 * 64u + col0] = act_silu(acc0_4_0) * acc1_4_0;
-    y[row4 * 64u + col1] = act_silu(acc0_4_1) * acc1_4_1;
+    y[(row4 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_4_0) * acc1_4_0, act_silu(acc0_4_1) * acc1_4_1);
   }
   let row5 = row_base + 5u;
   if (row5 < params.sym_T) {
-    y[row5 * 64u + col0] = act_silu(acc0_5_0) * acc1_5_0;
-    y[row5 * 64u + col1] = act_silu(acc0_5_1) * acc1_5_1;
+    y[(row5 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_5_0) * acc1_5_0, act_silu(acc0_5_1) * acc1_5_1);
   }
   let row6 = row_base + 6u;
   if (row6 < params.sym_T) {
-    y[row6 * 64u + col0] = act_silu(acc0_6_0) * acc1_6_0;
-    y[row6 * 64u + col1] = act_silu(acc0_6_1) * acc1_6_1;
+    y[(row6 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_6_0) * acc1_6_0, act_silu(acc0_6_1) * acc1_6_1);
   }
   let row7 = row_base + 7u;
   if (row7 < params.sym_T) {
-    y[row7 * 64u + col0] = act_silu(acc0_7_0) * acc1_7_0;
-    y[row7 * 64u + col1] = act_silu(acc0_7_1) * acc1_7_1;
+    y[(row7 * 64u + col0) / 2u] = vec2<f32>(act_silu(acc0_7_0) * acc1_7_0, act_silu(acc0_7_1) * acc1_7_1);
   }
 }
 
 // ===== shader s7: k11_linear_residual_lm.blocks.0.ffn
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> residual: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> residual: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -758,14 +638,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let row_base = (g / 1u) * 8u;
   let cb = g % 1u;
-  let col0 = cb * 32u + 0u + lid;
+  let col0 = cb * 32u + lid * 4u + 0u;
   let wc0 = min(col0, 15u);
-  let col1 = cb * 32u + 8u + lid;
+  let col1 = cb * 32u + lid * 4u + 1u;
   let wc1 = min(col1, 15u);
-  let col2 = cb * 32u + 16u + lid;
+  let col2 = cb * 32u + lid * 4u + 2u;
   let wc2 = min(col2, 15u);
-  let col3 = cb * 32u + 24u + lid;
+  let col3 = cb * 32u + lid * 4u + 3u;
   let wc3 = min(col3, 15u);
+  let key0 = min(row_base + 0u, params.sym_T - 1u);
+  let src0 = key0;
+  let key1 = min(row_base + 1u, params.sym_T - 1u);
+  let src1 = key1;
+  let key2 = min(row_base + 2u, params.sym_T - 1u);
+  let src2 = key2;
+  let key3 = min(row_base + 3u, params.sym_T - 1u);
+  let src3 = key3;
+  let key4 = min(row_base + 4u, params.sym_T - 1u);
+  let src4 = key4;
+  let key5 = min(row_base + 5u, params.sym_T - 1u);
+  let src5 = key5;
+  let key6 = min(row_base + 6u, params.sym_T - 1u);
+  let src6 = key6;
+  let key7 = min(row_base + 7u, params.sym_T - 1u);
+  let src7 = key7;
   var acc0_0_0 = 0.0f;
   var acc0_0_1 = 0.0f;
   var acc0_0_2 = 0.0f;
@@ -798,14 +694,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc0_7_1 = 0.0f;
   var acc0_7_2 = 0.0f;
   var acc0_7_3 = 0.0f;
-  let src0 = min(row_base + 0u, params.sym_T - 1u);
-  let src1 = min(row_base + 1u, params.sym_T - 1u);
-  let src2 = min(row_base + 2u, params.sym_T - 1u);
-  let src3 = min(row_base + 3u, params.sym_T - 1u);
-  let src4 = min(row_base + 4u, params.sym_T - 1u);
-  let src5 = min(row_base + 5u, params.sym_T - 1u);
-  let src6 = min(row_base + 6u, params.sym_T - 1u);
-  let src7 = min(row_base + 7u, params.sym_T - 1u);
   for (var kv = 0u; kv < 16u; kv++) {
     let b0_0 = w[wc0 * 16u + kv];
     let b0_1 = w[wc1 * 16u + kv];
@@ -854,122 +742,58 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let row0 = row_base + 0u;
   if (row0 < params.sym_T) {
+    let residual0 = residual[(row0 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row0 * 16u + col0] = acc0_0_0 + residual[row0 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row0 * 16u + col1] = acc0_0_1 + residual[row0 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row0 * 16u + col2] = acc0_0_2 + residual[row0 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row0 * 16u + col3] = acc0_0_3 + residual[row0 * 16u + col3];
+      y[(row0 * 16u + col0) / 4u] = vec4<f32>(acc0_0_0 + residual0.x, acc0_0_1 + residual0.y, acc0_0_2 + residual0.z, acc0_0_3 + residual0.w);
     }
   }
   let row1 = row_base + 1u;
   if (row1 < params.sym_T) {
+    let residual1 = residual[(row1 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row1 * 16u + col0] = acc0_1_0 + residual[row1 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row1 * 16u + col1] = acc0_1_1 + residual[row1 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row1 * 16u + col2] = acc0_1_2 + residual[row1 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row1 * 16u + col3] = acc0_1_3 + residual[row1 * 16u + col3];
+      y[(row1 * 16u + col0) / 4u] = vec4<f32>(acc0_1_0 + residual1.x, acc0_1_1 + residual1.y, acc0_1_2 + residual1.z, acc0_1_3 + residual1.w);
     }
   }
   let row2 = row_base + 2u;
   if (row2 < params.sym_T) {
+    let residual2 = residual[(row2 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row2 * 16u + col0] = acc0_2_0 + residual[row2 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row2 * 16u + col1] = acc0_2_1 + residual[row2 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row2 * 16u + col2] = acc0_2_2 + residual[row2 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row2 * 16u + col3] = acc0_2_3 + residual[row2 * 16u + col3];
+      y[(row2 * 16u + col0) / 4u] = vec4<f32>(acc0_2_0 + residual2.x, acc0_2_1 + residual2.y, acc0_2_2 + residual2.z, acc0_2_3 + residual2.w);
     }
   }
   let row3 = row_base + 3u;
   if (row3 < params.sym_T) {
+    let residual3 = residual[(row3 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row3 * 16u + col0] = acc0_3_0 + residual[row3 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row3 * 16u + col1] = acc0_3_1 + residual[row3 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row3 * 16u + col2] = acc0_3_2 + residual[row3 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row3 * 16u + col3] = acc0_3_3 + residual[row3 * 16u + col3];
+      y[(row3 * 16u + col0) / 4u] = vec4<f32>(acc0_3_0 + residual3.x, acc0_3_1 + residual3.y, acc0_3_2 + residual3.z, acc0_3_3 + residual3.w);
     }
   }
   let row4 = row_base + 4u;
   if (row4 < params.sym_T) {
+    let residual4 = residual[(row4 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row4 * 16u + col0] = acc0_4_0 + residual[row4 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row4 * 16u + col1] = acc0_4_1 + residual[row4 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row4 * 16u + col2] = acc0_4_2 + residual[row4 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row4 * 16u + col3] = acc0_4_3 + residual[row4 * 16u + col3];
+      y[(row4 * 16u + col0) / 4u] = vec4<f32>(acc0_4_0 + residual4.x, acc0_4_1 + residual4.y, acc0_4_2 + residual4.z, acc0_4_3 + residual4.w);
     }
   }
   let row5 = row_base + 5u;
   if (row5 < params.sym_T) {
+    let residual5 = residual[(row5 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row5 * 16u + col0] = acc0_5_0 + residual[row5 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row5 * 16u + col1] = acc0_5_1 + residual[row5 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row5 * 16u + col2] = acc0_5_2 + residual[row5 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row5 * 16u + col3] = acc0_5_3 + residual[row5 * 16u + col3];
+      y[(row5 * 16u + col0) / 4u] = vec4<f32>(acc0_5_0 + residual5.x, acc0_5_1 + residual5.y, acc0_5_2 + residual5.z, acc0_5_3 + residual5.w);
     }
   }
   let row6 = row_base + 6u;
   if (row6 < params.sym_T) {
+    let residual6 = residual[(row6 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row6 * 16u + col0] = acc0_6_0 + residual[row6 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row6 * 16u + col1] = acc0_6_1 + residual[row6 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row6 * 16u + col2] = acc0_6_2 + residual[row6 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row6 * 16u + col3] = acc0_6_3 + residual[row6 * 16u + col3];
+      y[(row6 * 16u + col0) / 4u] = vec4<f32>(acc0_6_0 + residual6.x, acc0_6_1 + residual6.y, acc0_6_2 + residual6.z, acc0_6_3 + residual6.w);
     }
   }
   let row7 = row_base + 7u;
   if (row7 < params.sym_T) {
+    let residual7 = residual[(row7 * 16u + col0) / 4u];
     if (col0 < 16u) {
-      y[row7 * 16u + col0] = acc0_7_0 + residual[row7 * 16u + col0];
-    }
-    if (col1 < 16u) {
-      y[row7 * 16u + col1] = acc0_7_1 + residual[row7 * 16u + col1];
-    }
-    if (col2 < 16u) {
-      y[row7 * 16u + col2] = acc0_7_2 + residual[row7 * 16u + col2];
-    }
-    if (col3 < 16u) {
-      y[row7 * 16u + col3] = acc0_7_3 + residual[row7 * 16u + col3];
+      y[(row7 * 16u + col0) / 4u] = vec4<f32>(acc0_7_0 + residual7.x, acc0_7_1 + residual7.y, acc0_7_2 + residual7.z, acc0_7_3 + residual7.w);
     }
   }
 }
@@ -1183,7 +1007,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 @group(0) @binding(2) var<storage, read> offsets: array<i32>;
 @group(0) @binding(3) var<storage, read> w_gate: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> w_up: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> h: array<f32>;
+@group(0) @binding(5) var<storage, read_write> h: array<vec2<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -1215,195 +1039,274 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       last = mid - 1u;
     }
   }
-  var e = first;
+  // Its part of the tile is never empty: offsets[first] <= p0 < its end.
+   {
+    let e = first;
+    let live = e < 4u;
+    let seg_end = select(total, u32(offsets[min(e + 1u, 4u)]), live);
+    let lo = max(p0, u32(offsets[e]));
+    let hi = min(p1, seg_end);
+    let wbase = min(e, 3u) * 16u;
+    let col0 = cb * 16u + lid * 2u + 0u;
+    let wc0 = col0;
+    let col1 = cb * 16u + lid * 2u + 1u;
+    let wc1 = col1;
+    let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+    let src0 = key0 / 1u;
+    let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+    let src1 = key1 / 1u;
+    let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+    let src2 = key2 / 1u;
+    let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+    let src3 = key3 / 1u;
+    let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+    let src4 = key4 / 1u;
+    let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+    let src5 = key5 / 1u;
+    let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+    let src6 = key6 / 1u;
+    let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+    let src7 = key7 / 1u;
+    var acc0_0_0 = 0.0f;
+    var acc0_0_1 = 0.0f;
+    var acc0_1_0 = 0.0f;
+    var acc0_1_1 = 0.0f;
+    var acc0_2_0 = 0.0f;
+    var acc0_2_1 = 0.0f;
+    var acc0_3_0 = 0.0f;
+    var acc0_3_1 = 0.0f;
+    var acc0_4_0 = 0.0f;
+    var acc0_4_1 = 0.0f;
+    var acc0_5_0 = 0.0f;
+    var acc0_5_1 = 0.0f;
+    var acc0_6_0 = 0.0f;
+    var acc0_6_1 = 0.0f;
+    var acc0_7_0 = 0.0f;
+    var acc0_7_1 = 0.0f;
+    var acc1_0_0 = 0.0f;
+    var acc1_0_1 = 0.0f;
+    var acc1_1_0 = 0.0f;
+    var acc1_1_1 = 0.0f;
+    var acc1_2_0 = 0.0f;
+    var acc1_2_1 = 0.0f;
+    var acc1_3_0 = 0.0f;
+    var acc1_3_1 = 0.0f;
+    var acc1_4_0 = 0.0f;
+    var acc1_4_1 = 0.0f;
+    var acc1_5_0 = 0.0f;
+    var acc1_5_1 = 0.0f;
+    var acc1_6_0 = 0.0f;
+    var acc1_6_1 = 0.0f;
+    var acc1_7_0 = 0.0f;
+    var acc1_7_1 = 0.0f;
+    for (var kv = 0u; kv < 4u; kv++) {
+      let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
+      let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
+      let b1_0 = w_up[(wbase + wc0) * 4u + kv];
+      let b1_1 = w_up[(wbase + wc1) * 4u + kv];
+      let a0 = x[src0 * 4u + kv];
+      acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+      acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+      acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
+      acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
+      let a1 = x[src1 * 4u + kv];
+      acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+      acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+      acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
+      acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
+      let a2 = x[src2 * 4u + kv];
+      acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+      acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+      acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
+      acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
+      let a3 = x[src3 * 4u + kv];
+      acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+      acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+      acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
+      acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
+      let a4 = x[src4 * 4u + kv];
+      acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+      acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+      acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
+      acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
+      let a5 = x[src5 * 4u + kv];
+      acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+      acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+      acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
+      acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
+      let a6 = x[src6 * 4u + kv];
+      acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+      acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+      acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
+      acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
+      let a7 = x[src7 * 4u + kv];
+      acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+      acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+      acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
+      acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
+    }
+    if (p0 + 0u >= lo && p0 + 0u < hi) {
+      h[(key0 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_0_0) * acc1_0_0, live), select(0.0f, act_silu(acc0_0_1) * acc1_0_1, live));
+    }
+    if (p0 + 1u >= lo && p0 + 1u < hi) {
+      h[(key1 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_1_0) * acc1_1_0, live), select(0.0f, act_silu(acc0_1_1) * acc1_1_1, live));
+    }
+    if (p0 + 2u >= lo && p0 + 2u < hi) {
+      h[(key2 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_2_0) * acc1_2_0, live), select(0.0f, act_silu(acc0_2_1) * acc1_2_1, live));
+    }
+    if (p0 + 3u >= lo && p0 + 3u < hi) {
+      h[(key3 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_3_0) * acc1_3_0, live), select(0.0f, act_silu(acc0_3_1) * acc1_3_1, live));
+    }
+    if (p0 + 4u >= lo && p0 + 4u < hi) {
+      h[(key4 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_4_0) * acc1_4_0, live), select(0.0f, act_silu(acc0_4_1) * acc1_4_1, live));
+    }
+    if (p0 + 5u >= lo && p0 + 5u < hi) {
+      h[(key5 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_5_0) * acc1_5_0, live), select(0.0f, act_silu(acc0_5_1) * acc1_5_1, live));
+    }
+    if (p0 + 6u >= lo && p0 + 6u < hi) {
+      h[(key6 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_6_0) * acc1_6_0, live), select(0.0f, act_silu(acc0_6_1) * acc1_6_1, live));
+    }
+    if (p0 + 7u >= lo && p0 + 7u < hi) {
+      h[(key7 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_7_0) * acc1_7_0, live), select(0.0f, act_silu(acc0_7_1) * acc1_7_1, live));
+    }
+  }
+  // Segments starting inside the tile (rare: at most E + 1 in the whole grid).
+  var next = first + 1u;
   loop {
-    let seg_start = u32(offsets[e]);
-    let seg_end = select(u32(offsets[min(e + 1u, 4u)]), total, e == 4u);
-    if (seg_start >= p1) {
+    if (next > 4u || u32(offsets[min(next, 4u)]) >= p1) {
       break;
     }
-    let lo = max(p0, seg_start);
+    let e = next;
+    let live = e < 4u;
+    let seg_end = select(total, u32(offsets[min(e + 1u, 4u)]), live);
+    let lo = max(p0, u32(offsets[e]));
     let hi = min(p1, seg_end);
     if (lo < hi) {
-      if (e == 4u) {
-        if (p0 + 0u >= lo && p0 + 0u < hi) {
-          let assignment = u32(order[p0 + 0u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 1u >= lo && p0 + 1u < hi) {
-          let assignment = u32(order[p0 + 1u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 2u >= lo && p0 + 2u < hi) {
-          let assignment = u32(order[p0 + 2u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 3u >= lo && p0 + 3u < hi) {
-          let assignment = u32(order[p0 + 3u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 4u >= lo && p0 + 4u < hi) {
-          let assignment = u32(order[p0 + 4u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 5u >= lo && p0 + 5u < hi) {
-          let assignment = u32(order[p0 + 5u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 6u >= lo && p0 + 6u < hi) {
-          let assignment = u32(order[p0 + 6u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-        if (p0 + 7u >= lo && p0 + 7u < hi) {
-          let assignment = u32(order[p0 + 7u]);
-          h[assignment * 16u + cb * 16u + 0u + lid] = 0.0f;
-          h[assignment * 16u + cb * 16u + 8u + lid] = 0.0f;
-        }
-      } else {
-        let wbase = e * 16u;
-        let col0 = cb * 16u + 0u + lid;
-        let wc0 = col0;
-        let col1 = cb * 16u + 8u + lid;
-        let wc1 = col1;
-        var acc0_0_0 = 0.0f;
-        var acc0_0_1 = 0.0f;
-        var acc0_1_0 = 0.0f;
-        var acc0_1_1 = 0.0f;
-        var acc0_2_0 = 0.0f;
-        var acc0_2_1 = 0.0f;
-        var acc0_3_0 = 0.0f;
-        var acc0_3_1 = 0.0f;
-        var acc0_4_0 = 0.0f;
-        var acc0_4_1 = 0.0f;
-        var acc0_5_0 = 0.0f;
-        var acc0_5_1 = 0.0f;
-        var acc0_6_0 = 0.0f;
-        var acc0_6_1 = 0.0f;
-        var acc0_7_0 = 0.0f;
-        var acc0_7_1 = 0.0f;
-        var acc1_0_0 = 0.0f;
-        var acc1_0_1 = 0.0f;
-        var acc1_1_0 = 0.0f;
-        var acc1_1_1 = 0.0f;
-        var acc1_2_0 = 0.0f;
-        var acc1_2_1 = 0.0f;
-        var acc1_3_0 = 0.0f;
-        var acc1_3_1 = 0.0f;
-        var acc1_4_0 = 0.0f;
-        var acc1_4_1 = 0.0f;
-        var acc1_5_0 = 0.0f;
-        var acc1_5_1 = 0.0f;
-        var acc1_6_0 = 0.0f;
-        var acc1_6_1 = 0.0f;
-        var acc1_7_0 = 0.0f;
-        var acc1_7_1 = 0.0f;
-        let src0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]) / 1u;
-        let src1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]) / 1u;
-        let src2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]) / 1u;
-        let src3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]) / 1u;
-        let src4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]) / 1u;
-        let src5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]) / 1u;
-        let src6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]) / 1u;
-        let src7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]) / 1u;
-        for (var kv = 0u; kv < 4u; kv++) {
-          let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
-          let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
-          let b1_0 = w_up[(wbase + wc0) * 4u + kv];
-          let b1_1 = w_up[(wbase + wc1) * 4u + kv];
-          let a0 = x[src0 * 4u + kv];
-          acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-          acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-          acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
-          acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
-          let a1 = x[src1 * 4u + kv];
-          acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-          acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-          acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
-          acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
-          let a2 = x[src2 * 4u + kv];
-          acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-          acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-          acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
-          acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
-          let a3 = x[src3 * 4u + kv];
-          acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-          acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-          acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
-          acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
-          let a4 = x[src4 * 4u + kv];
-          acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-          acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-          acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
-          acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
-          let a5 = x[src5 * 4u + kv];
-          acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-          acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-          acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
-          acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
-          let a6 = x[src6 * 4u + kv];
-          acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-          acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-          acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
-          acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
-          let a7 = x[src7 * 4u + kv];
-          acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-          acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-          acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
-          acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
-        }
-        if (p0 + 0u >= lo && p0 + 0u < hi) {
-          let assignment0 = u32(order[p0 + 0u]);
-          h[assignment0 * 16u + col0] = act_silu(acc0_0_0) * acc1_0_0;
-          h[assignment0 * 16u + col1] = act_silu(acc0_0_1) * acc1_0_1;
-        }
-        if (p0 + 1u >= lo && p0 + 1u < hi) {
-          let assignment1 = u32(order[p0 + 1u]);
-          h[assignment1 * 16u + col0] = act_silu(acc0_1_0) * acc1_1_0;
-          h[assignment1 * 16u + col1] = act_silu(acc0_1_1) * acc1_1_1;
-        }
-        if (p0 + 2u >= lo && p0 + 2u < hi) {
-          let assignment2 = u32(order[p0 + 2u]);
-          h[assignment2 * 16u + col0] = act_silu(acc0_2_0) * acc1_2_0;
-          h[assignment2 * 16u + col1] = act_silu(acc0_2_1) * acc1_2_1;
-        }
-        if (p0 + 3u >= lo && p0 + 3u < hi) {
-          let assignment3 = u32(order[p0 + 3u]);
-          h[assignment3 * 16u + col0] = act_silu(acc0_3_0) * acc1_3_0;
-          h[assignment3 * 16u + col1] = act_silu(acc0_3_1) * acc1_3_1;
-        }
-        if (p0 + 4u >= lo && p0 + 4u < hi) {
-          let assignment4 = u32(order[p0 + 4u]);
-          h[assignment4 * 16u + col0] = act_silu(acc0_4_0) * acc1_4_0;
-          h[assignment4 * 16u + col1] = act_silu(acc0_4_1) * acc1_4_1;
-        }
-        if (p0 + 5u >= lo && p0 + 5u < hi) {
-          let assignment5 = u32(order[p0 + 5u]);
-          h[assignment5 * 16u + col0] = act_silu(acc0_5_0) * acc1_5_0;
-          h[assignment5 * 16u + col1] = act_silu(acc0_5_1) * acc1_5_1;
-        }
-        if (p0 + 6u >= lo && p0 + 6u < hi) {
-          let assignment6 = u32(order[p0 + 6u]);
-          h[assignment6 * 16u + col0] = act_silu(acc0_6_0) * acc1_6_0;
-          h[assignment6 * 16u + col1] = act_silu(acc0_6_1) * acc1_6_1;
-        }
-        if (p0 + 7u >= lo && p0 + 7u < hi) {
-          let assignment7 = u32(order[p0 + 7u]);
-          h[assignment7 * 16u + col0] = act_silu(acc0_7_0) * acc1_7_0;
-          h[assignment7 * 16u + col1] = act_silu(acc0_7_1) * acc1_7_1;
-        }
+      let wbase = min(e, 3u) * 16u;
+      let col0 = cb * 16u + lid * 2u + 0u;
+      let wc0 = col0;
+      let col1 = cb * 16u + lid * 2u + 1u;
+      let wc1 = col1;
+      let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+      let src0 = key0 / 1u;
+      let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+      let src1 = key1 / 1u;
+      let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+      let src2 = key2 / 1u;
+      let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+      let src3 = key3 / 1u;
+      let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+      let src4 = key4 / 1u;
+      let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+      let src5 = key5 / 1u;
+      let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+      let src6 = key6 / 1u;
+      let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+      let src7 = key7 / 1u;
+      var acc0_0_0 = 0.0f;
+      var acc0_0_1 = 0.0f;
+      var acc0_1_0 = 0.0f;
+      var acc0_1_1 = 0.0f;
+      var acc0_2_0 = 0.0f;
+      var acc0_2_1 = 0.0f;
+      var acc0_3_0 = 0.0f;
+      var acc0_3_1 = 0.0f;
+      var acc0_4_0 = 0.0f;
+      var acc0_4_1 = 0.0f;
+      var acc0_5_0 = 0.0f;
+      var acc0_5_1 = 0.0f;
+      var acc0_6_0 = 0.0f;
+      var acc0_6_1 = 0.0f;
+      var acc0_7_0 = 0.0f;
+      var acc0_7_1 = 0.0f;
+      var acc1_0_0 = 0.0f;
+      var acc1_0_1 = 0.0f;
+      var acc1_1_0 = 0.0f;
+      var acc1_1_1 = 0.0f;
+      var acc1_2_0 = 0.0f;
+      var acc1_2_1 = 0.0f;
+      var acc1_3_0 = 0.0f;
+      var acc1_3_1 = 0.0f;
+      var acc1_4_0 = 0.0f;
+      var acc1_4_1 = 0.0f;
+      var acc1_5_0 = 0.0f;
+      var acc1_5_1 = 0.0f;
+      var acc1_6_0 = 0.0f;
+      var acc1_6_1 = 0.0f;
+      var acc1_7_0 = 0.0f;
+      var acc1_7_1 = 0.0f;
+      for (var kv = 0u; kv < 4u; kv++) {
+        let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
+        let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
+        let b1_0 = w_up[(wbase + wc0) * 4u + kv];
+        let b1_1 = w_up[(wbase + wc1) * 4u + kv];
+        let a0 = x[src0 * 4u + kv];
+        acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+        acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+        acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
+        acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
+        let a1 = x[src1 * 4u + kv];
+        acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+        acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+        acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
+        acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
+        let a2 = x[src2 * 4u + kv];
+        acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+        acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+        acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
+        acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
+        let a3 = x[src3 * 4u + kv];
+        acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+        acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+        acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
+        acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
+        let a4 = x[src4 * 4u + kv];
+        acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+        acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+        acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
+        acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
+        let a5 = x[src5 * 4u + kv];
+        acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+        acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+        acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
+        acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
+        let a6 = x[src6 * 4u + kv];
+        acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+        acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+        acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
+        acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
+        let a7 = x[src7 * 4u + kv];
+        acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+        acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+        acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
+        acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
+      }
+      if (p0 + 0u >= lo && p0 + 0u < hi) {
+        h[(key0 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_0_0) * acc1_0_0, live), select(0.0f, act_silu(acc0_0_1) * acc1_0_1, live));
+      }
+      if (p0 + 1u >= lo && p0 + 1u < hi) {
+        h[(key1 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_1_0) * acc1_1_0, live), select(0.0f, act_silu(acc0_1_1) * acc1_1_1, live));
+      }
+      if (p0 + 2u >= lo && p0 + 2u < hi) {
+        h[(key2 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_2_0) * acc1_2_0, live), select(0.0f, act_silu(acc0_2_1) * acc1_2_1, live));
+      }
+      if (p0 + 3u >= lo && p0 + 3u < hi) {
+        h[(key3 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_3_0) * acc1_3_0, live), select(0.0f, act_silu(acc0_3_1) * acc1_3_1, live));
+      }
+      if (p0 + 4u >= lo && p0 + 4u < hi) {
+        h[(key4 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_4_0) * acc1_4_0, live), select(0.0f, act_silu(acc0_4_1) * acc1_4_1, live));
+      }
+      if (p0 + 5u >= lo && p0 + 5u < hi) {
+        h[(key5 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_5_0) * acc1_5_0, live), select(0.0f, act_silu(acc0_5_1) * acc1_5_1, live));
+      }
+      if (p0 + 6u >= lo && p0 + 6u < hi) {
+        h[(key6 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_6_0) * acc1_6_0, live), select(0.0f, act_silu(acc0_6_1) * acc1_6_1, live));
+      }
+      if (p0 + 7u >= lo && p0 + 7u < hi) {
+        h[(key7 * 16u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_7_0) * acc1_7_0, live), select(0.0f, act_silu(acc0_7_1) * acc1_7_1, live));
       }
     }
-    if (e == 4u) {
-      break;
-    }
-    e++;
+    next++;
   }
 }
 
@@ -1413,7 +1316,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 @group(0) @binding(2) var<storage, read> offsets: array<i32>;
 @group(0) @binding(3) var<storage, read> gate: array<f32>;
 @group(0) @binding(4) var<storage, read> w2: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> slots: array<f32>;
+@group(0) @binding(5) var<storage, read_write> slots: array<vec4<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -1441,359 +1344,330 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       last = mid - 1u;
     }
   }
-  var e = first;
+  // Its part of the tile is never empty: offsets[first] <= p0 < its end.
+   {
+    let e = first;
+    let live = e < 4u;
+    let seg_end = select(total, u32(offsets[min(e + 1u, 4u)]), live);
+    let lo = max(p0, u32(offsets[e]));
+    let hi = min(p1, seg_end);
+    let wbase = min(e, 3u) * 16u;
+    let col0 = cb * 32u + lid * 4u + 0u;
+    let wc0 = min(col0, 15u);
+    let col1 = cb * 32u + lid * 4u + 1u;
+    let wc1 = min(col1, 15u);
+    let col2 = cb * 32u + lid * 4u + 2u;
+    let wc2 = min(col2, 15u);
+    let col3 = cb * 32u + lid * 4u + 3u;
+    let wc3 = min(col3, 15u);
+    let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+    let src0 = key0;
+    let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+    let src1 = key1;
+    let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+    let src2 = key2;
+    let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+    let src3 = key3;
+    let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+    let src4 = key4;
+    let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+    let src5 = key5;
+    let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+    let src6 = key6;
+    let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+    let src7 = key7;
+    var acc0_0_0 = 0.0f;
+    var acc0_0_1 = 0.0f;
+    var acc0_0_2 = 0.0f;
+    var acc0_0_3 = 0.0f;
+    var acc0_1_0 = 0.0f;
+    var acc0_1_1 = 0.0f;
+    var acc0_1_2 = 0.0f;
+    var acc0_1_3 = 0.0f;
+    var acc0_2_0 = 0.0f;
+    var acc0_2_1 = 0.0f;
+    var acc0_2_2 = 0.0f;
+    var acc0_2_3 = 0.0f;
+    var acc0_3_0 = 0.0f;
+    var acc0_3_1 = 0.0f;
+    var acc0_3_2 = 0.0f;
+    var acc0_3_3 = 0.0f;
+    var acc0_4_0 = 0.0f;
+    var acc0_4_1 = 0.0f;
+    var acc0_4_2 = 0.0f;
+    var acc0_4_3 = 0.0f;
+    var acc0_5_0 = 0.0f;
+    var acc0_5_1 = 0.0f;
+    var acc0_5_2 = 0.0f;
+    var acc0_5_3 = 0.0f;
+    var acc0_6_0 = 0.0f;
+    var acc0_6_1 = 0.0f;
+    var acc0_6_2 = 0.0f;
+    var acc0_6_3 = 0.0f;
+    var acc0_7_0 = 0.0f;
+    var acc0_7_1 = 0.0f;
+    var acc0_7_2 = 0.0f;
+    var acc0_7_3 = 0.0f;
+    for (var kv = 0u; kv < 4u; kv++) {
+      let b0_0 = w2[(wbase + wc0) * 4u + kv];
+      let b0_1 = w2[(wbase + wc1) * 4u + kv];
+      let b0_2 = w2[(wbase + wc2) * 4u + kv];
+      let b0_3 = w2[(wbase + wc3) * 4u + kv];
+      let a0 = h[src0 * 4u + kv];
+      acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+      acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+      acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
+      acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
+      let a1 = h[src1 * 4u + kv];
+      acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+      acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+      acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
+      acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
+      let a2 = h[src2 * 4u + kv];
+      acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+      acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+      acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
+      acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
+      let a3 = h[src3 * 4u + kv];
+      acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+      acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+      acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
+      acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
+      let a4 = h[src4 * 4u + kv];
+      acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+      acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+      acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
+      acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
+      let a5 = h[src5 * 4u + kv];
+      acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+      acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+      acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
+      acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
+      let a6 = h[src6 * 4u + kv];
+      acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+      acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+      acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
+      acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
+      let a7 = h[src7 * 4u + kv];
+      acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+      acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+      acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
+      acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
+    }
+    if (p0 + 0u >= lo && p0 + 0u < hi) {
+      let gate0 = gate[key0];
+      if (col0 < 16u) {
+        slots[(key0 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate0 * (acc0_0_0), live), select(0.0f, gate0 * (acc0_0_1), live), select(0.0f, gate0 * (acc0_0_2), live), select(0.0f, gate0 * (acc0_0_3), live));
+      }
+    }
+    if (p0 + 1u >= lo && p0 + 1u < hi) {
+      let gate1 = gate[key1];
+      if (col0 < 16u) {
+        slots[(key1 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate1 * (acc0_1_0), live), select(0.0f, gate1 * (acc0_1_1), live), select(0.0f, gate1 * (acc0_1_2), live), select(0.0f, gate1 * (acc0_1_3), live));
+      }
+    }
+    if (p0 + 2u >= lo && p0 + 2u < hi) {
+      let gate2 = gate[key2];
+      if (col0 < 16u) {
+        slots[(key2 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate2 * (acc0_2_0), live), select(0.0f, gate2 * (acc0_2_1), live), select(0.0f, gate2 * (acc0_2_2), live), select(0.0f, gate2 * (acc0_2_3), live));
+      }
+    }
+    if (p0 + 3u >= lo && p0 + 3u < hi) {
+      let gate3 = gate[key3];
+      if (col0 < 16u) {
+        slots[(key3 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate3 * (acc0_3_0), live), select(0.0f, gate3 * (acc0_3_1), live), select(0.0f, gate3 * (acc0_3_2), live), select(0.0f, gate3 * (acc0_3_3), live));
+      }
+    }
+    if (p0 + 4u >= lo && p0 + 4u < hi) {
+      let gate4 = gate[key4];
+      if (col0 < 16u) {
+        slots[(key4 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate4 * (acc0_4_0), live), select(0.0f, gate4 * (acc0_4_1), live), select(0.0f, gate4 * (acc0_4_2), live), select(0.0f, gate4 * (acc0_4_3), live));
+      }
+    }
+    if (p0 + 5u >= lo && p0 + 5u < hi) {
+      let gate5 = gate[key5];
+      if (col0 < 16u) {
+        slots[(key5 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate5 * (acc0_5_0), live), select(0.0f, gate5 * (acc0_5_1), live), select(0.0f, gate5 * (acc0_5_2), live), select(0.0f, gate5 * (acc0_5_3), live));
+      }
+    }
+    if (p0 + 6u >= lo && p0 + 6u < hi) {
+      let gate6 = gate[key6];
+      if (col0 < 16u) {
+        slots[(key6 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate6 * (acc0_6_0), live), select(0.0f, gate6 * (acc0_6_1), live), select(0.0f, gate6 * (acc0_6_2), live), select(0.0f, gate6 * (acc0_6_3), live));
+      }
+    }
+    if (p0 + 7u >= lo && p0 + 7u < hi) {
+      let gate7 = gate[key7];
+      if (col0 < 16u) {
+        slots[(key7 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate7 * (acc0_7_0), live), select(0.0f, gate7 * (acc0_7_1), live), select(0.0f, gate7 * (acc0_7_2), live), select(0.0f, gate7 * (acc0_7_3), live));
+      }
+    }
+  }
+  // Segments starting inside the tile (rare: at most E + 1 in the whole grid).
+  var next = first + 1u;
   loop {
-    let seg_start = u32(offsets[e]);
-    let seg_end = select(u32(offsets[min(e + 1u, 4u)]), total, e == 4u);
-    if (seg_start >= p1) {
+    if (next > 4u || u32(offsets[min(next, 4u)]) >= p1) {
       break;
     }
-    let lo = max(p0, seg_start);
+    let e = next;
+    let live = e < 4u;
+    let seg_end = select(total, u32(offsets[min(e + 1u, 4u)]), live);
+    let lo = max(p0, u32(offsets[e]));
     let hi = min(p1, seg_end);
     if (lo < hi) {
-      if (e == 4u) {
-        if (p0 + 0u >= lo && p0 + 0u < hi) {
-          let assignment = u32(order[p0 + 0u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      let wbase = min(e, 3u) * 16u;
+      let col0 = cb * 32u + lid * 4u + 0u;
+      let wc0 = min(col0, 15u);
+      let col1 = cb * 32u + lid * 4u + 1u;
+      let wc1 = min(col1, 15u);
+      let col2 = cb * 32u + lid * 4u + 2u;
+      let wc2 = min(col2, 15u);
+      let col3 = cb * 32u + lid * 4u + 3u;
+      let wc3 = min(col3, 15u);
+      let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+      let src0 = key0;
+      let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+      let src1 = key1;
+      let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+      let src2 = key2;
+      let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+      let src3 = key3;
+      let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+      let src4 = key4;
+      let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+      let src5 = key5;
+      let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+      let src6 = key6;
+      let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+      let src7 = key7;
+      var acc0_0_0 = 0.0f;
+      var acc0_0_1 = 0.0f;
+      var acc0_0_2 = 0.0f;
+      var acc0_0_3 = 0.0f;
+      var acc0_1_0 = 0.0f;
+      var acc0_1_1 = 0.0f;
+      var acc0_1_2 = 0.0f;
+      var acc0_1_3 = 0.0f;
+      var acc0_2_0 = 0.0f;
+      var acc0_2_1 = 0.0f;
+      var acc0_2_2 = 0.0f;
+      var acc0_2_3 = 0.0f;
+      var acc0_3_0 = 0.0f;
+      var acc0_3_1 = 0.0f;
+      var acc0_3_2 = 0.0f;
+      var acc0_3_3 = 0.0f;
+      var acc0_4_0 = 0.0f;
+      var acc0_4_1 = 0.0f;
+      var acc0_4_2 = 0.0f;
+      var acc0_4_3 = 0.0f;
+      var acc0_5_0 = 0.0f;
+      var acc0_5_1 = 0.0f;
+      var acc0_5_2 = 0.0f;
+      var acc0_5_3 = 0.0f;
+      var acc0_6_0 = 0.0f;
+      var acc0_6_1 = 0.0f;
+      var acc0_6_2 = 0.0f;
+      var acc0_6_3 = 0.0f;
+      var acc0_7_0 = 0.0f;
+      var acc0_7_1 = 0.0f;
+      var acc0_7_2 = 0.0f;
+      var acc0_7_3 = 0.0f;
+      for (var kv = 0u; kv < 4u; kv++) {
+        let b0_0 = w2[(wbase + wc0) * 4u + kv];
+        let b0_1 = w2[(wbase + wc1) * 4u + kv];
+        let b0_2 = w2[(wbase + wc2) * 4u + kv];
+        let b0_3 = w2[(wbase + wc3) * 4u + kv];
+        let a0 = h[src0 * 4u + kv];
+        acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+        acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+        acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
+        acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
+        let a1 = h[src1 * 4u + kv];
+        acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+        acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+        acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
+        acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
+        let a2 = h[src2 * 4u + kv];
+        acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+        acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+        acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
+        acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
+        let a3 = h[src3 * 4u + kv];
+        acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+        acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+        acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
+        acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
+        let a4 = h[src4 * 4u + kv];
+        acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+        acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+        acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
+        acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
+        let a5 = h[src5 * 4u + kv];
+        acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+        acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+        acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
+        acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
+        let a6 = h[src6 * 4u + kv];
+        acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+        acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+        acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
+        acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
+        let a7 = h[src7 * 4u + kv];
+        acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+        acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+        acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
+        acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
+      }
+      if (p0 + 0u >= lo && p0 + 0u < hi) {
+        let gate0 = gate[key0];
+        if (col0 < 16u) {
+          slots[(key0 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate0 * (acc0_0_0), live), select(0.0f, gate0 * (acc0_0_1), live), select(0.0f, gate0 * (acc0_0_2), live), select(0.0f, gate0 * (acc0_0_3), live));
         }
-        if (p0 + 1u >= lo && p0 + 1u < hi) {
-          let assignment = u32(order[p0 + 1u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 1u >= lo && p0 + 1u < hi) {
+        let gate1 = gate[key1];
+        if (col0 < 16u) {
+          slots[(key1 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate1 * (acc0_1_0), live), select(0.0f, gate1 * (acc0_1_1), live), select(0.0f, gate1 * (acc0_1_2), live), select(0.0f, gate1 * (acc0_1_3), live));
         }
-        if (p0 + 2u >= lo && p0 + 2u < hi) {
-          let assignment = u32(order[p0 + 2u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 2u >= lo && p0 + 2u < hi) {
+        let gate2 = gate[key2];
+        if (col0 < 16u) {
+          slots[(key2 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate2 * (acc0_2_0), live), select(0.0f, gate2 * (acc0_2_1), live), select(0.0f, gate2 * (acc0_2_2), live), select(0.0f, gate2 * (acc0_2_3), live));
         }
-        if (p0 + 3u >= lo && p0 + 3u < hi) {
-          let assignment = u32(order[p0 + 3u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 3u >= lo && p0 + 3u < hi) {
+        let gate3 = gate[key3];
+        if (col0 < 16u) {
+          slots[(key3 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate3 * (acc0_3_0), live), select(0.0f, gate3 * (acc0_3_1), live), select(0.0f, gate3 * (acc0_3_2), live), select(0.0f, gate3 * (acc0_3_3), live));
         }
-        if (p0 + 4u >= lo && p0 + 4u < hi) {
-          let assignment = u32(order[p0 + 4u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 4u >= lo && p0 + 4u < hi) {
+        let gate4 = gate[key4];
+        if (col0 < 16u) {
+          slots[(key4 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate4 * (acc0_4_0), live), select(0.0f, gate4 * (acc0_4_1), live), select(0.0f, gate4 * (acc0_4_2), live), select(0.0f, gate4 * (acc0_4_3), live));
         }
-        if (p0 + 5u >= lo && p0 + 5u < hi) {
-          let assignment = u32(order[p0 + 5u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 5u >= lo && p0 + 5u < hi) {
+        let gate5 = gate[key5];
+        if (col0 < 16u) {
+          slots[(key5 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate5 * (acc0_5_0), live), select(0.0f, gate5 * (acc0_5_1), live), select(0.0f, gate5 * (acc0_5_2), live), select(0.0f, gate5 * (acc0_5_3), live));
         }
-        if (p0 + 6u >= lo && p0 + 6u < hi) {
-          let assignment = u32(order[p0 + 6u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
+      }
+      if (p0 + 6u >= lo && p0 + 6u < hi) {
+        let gate6 = gate[key6];
+        if (col0 < 16u) {
+          slots[(key6 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate6 * (acc0_6_0), live), select(0.0f, gate6 * (acc0_6_1), live), select(0.0f, gate6 * (acc0_6_2), live), select(0.0f, gate6 * (acc0_6_3), live));
         }
-        if (p0 + 7u >= lo && p0 + 7u < hi) {
-          let assignment = u32(order[p0 + 7u]);
-          if (cb * 32u + 0u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 0u + lid] = 0.0f;
-          }
-          if (cb * 32u + 8u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 8u + lid] = 0.0f;
-          }
-          if (cb * 32u + 16u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 16u + lid] = 0.0f;
-          }
-          if (cb * 32u + 24u + lid < 16u) {
-            slots[assignment * 16u + cb * 32u + 24u + lid] = 0.0f;
-          }
-        }
-      } else {
-        let wbase = e * 16u;
-        let col0 = cb * 32u + 0u + lid;
-        let wc0 = min(col0, 15u);
-        let col1 = cb * 32u + 8u + lid;
-        let wc1 = min(col1, 15u);
-        let col2 = cb * 32u + 16u + lid;
-        let wc2 = min(col2, 15u);
-        let col3 = cb * 32u + 24u + lid;
-        let wc3 = min(col3, 15u);
-        var acc0_0_0 = 0.0f;
-        var acc0_0_1 = 0.0f;
-        var acc0_0_2 = 0.0f;
-        var acc0_0_3 = 0.0f;
-        var acc0_1_0 = 0.0f;
-        var acc0_1_1 = 0.0f;
-        var acc0_1_2 = 0.0f;
-        var acc0_1_3 = 0.0f;
-        var acc0_2_0 = 0.0f;
-        var acc0_2_1 = 0.0f;
-        var acc0_2_2 = 0.0f;
-        var acc0_2_3 = 0.0f;
-        var acc0_3_0 = 0.0f;
-        var acc0_3_1 = 0.0f;
-        var acc0_3_2 = 0.0f;
-        var acc0_3_3 = 0.0f;
-        var acc0_4_0 = 0.0f;
-        var acc0_4_1 = 0.0f;
-        var acc0_4_2 = 0.0f;
-        var acc0_4_3 = 0.0f;
-        var acc0_5_0 = 0.0f;
-        var acc0_5_1 = 0.0f;
-        var acc0_5_2 = 0.0f;
-        var acc0_5_3 = 0.0f;
-        var acc0_6_0 = 0.0f;
-        var acc0_6_1 = 0.0f;
-        var acc0_6_2 = 0.0f;
-        var acc0_6_3 = 0.0f;
-        var acc0_7_0 = 0.0f;
-        var acc0_7_1 = 0.0f;
-        var acc0_7_2 = 0.0f;
-        var acc0_7_3 = 0.0f;
-        let src0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
-        let src1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
-        let src2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
-        let src3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
-        let src4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
-        let src5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
-        let src6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
-        let src7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
-        for (var kv = 0u; kv < 4u; kv++) {
-          let b0_0 = w2[(wbase + wc0) * 4u + kv];
-          let b0_1 = w2[(wbase + wc1) * 4u + kv];
-          let b0_2 = w2[(wbase + wc2) * 4u + kv];
-          let b0_3 = w2[(wbase + wc3) * 4u + kv];
-          let a0 = h[src0 * 4u + kv];
-          acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-          acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-          acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
-          acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
-          let a1 = h[src1 * 4u + kv];
-          acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-          acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-          acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
-          acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
-          let a2 = h[src2 * 4u + kv];
-          acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-          acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-          acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
-          acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
-          let a3 = h[src3 * 4u + kv];
-          acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-          acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-          acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
-          acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
-          let a4 = h[src4 * 4u + kv];
-          acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-          acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-          acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
-          acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
-          let a5 = h[src5 * 4u + kv];
-          acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-          acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-          acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
-          acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
-          let a6 = h[src6 * 4u + kv];
-          acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-          acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-          acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
-          acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
-          let a7 = h[src7 * 4u + kv];
-          acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-          acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-          acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
-          acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
-        }
-        if (p0 + 0u >= lo && p0 + 0u < hi) {
-          let assignment0 = u32(order[p0 + 0u]);
-          if (col0 < 16u) {
-            slots[assignment0 * 16u + col0] = gate[assignment0] * (acc0_0_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment0 * 16u + col1] = gate[assignment0] * (acc0_0_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment0 * 16u + col2] = gate[assignment0] * (acc0_0_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment0 * 16u + col3] = gate[assignment0] * (acc0_0_3);
-          }
-        }
-        if (p0 + 1u >= lo && p0 + 1u < hi) {
-          let assignment1 = u32(order[p0 + 1u]);
-          if (col0 < 16u) {
-            slots[assignment1 * 16u + col0] = gate[assignment1] * (acc0_1_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment1 * 16u + col1] = gate[assignment1] * (acc0_1_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment1 * 16u + col2] = gate[assignment1] * (acc0_1_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment1 * 16u + col3] = gate[assignment1] * (acc0_1_3);
-          }
-        }
-        if (p0 + 2u >= lo && p0 + 2u < hi) {
-          let assignment2 = u32(order[p0 + 2u]);
-          if (col0 < 16u) {
-            slots[assignment2 * 16u + col0] = gate[assignment2] * (acc0_2_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment2 * 16u + col1] = gate[assignment2] * (acc0_2_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment2 * 16u + col2] = gate[assignment2] * (acc0_2_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment2 * 16u + col3] = gate[assignment2] * (acc0_2_3);
-          }
-        }
-        if (p0 + 3u >= lo && p0 + 3u < hi) {
-          let assignment3 = u32(order[p0 + 3u]);
-          if (col0 < 16u) {
-            slots[assignment3 * 16u + col0] = gate[assignment3] * (acc0_3_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment3 * 16u + col1] = gate[assignment3] * (acc0_3_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment3 * 16u + col2] = gate[assignment3] * (acc0_3_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment3 * 16u + col3] = gate[assignment3] * (acc0_3_3);
-          }
-        }
-        if (p0 + 4u >= lo && p0 + 4u < hi) {
-          let assignment4 = u32(order[p0 + 4u]);
-          if (col0 < 16u) {
-            slots[assignment4 * 16u + col0] = gate[assignment4] * (acc0_4_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment4 * 16u + col1] = gate[assignment4] * (acc0_4_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment4 * 16u + col2] = gate[assignment4] * (acc0_4_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment4 * 16u + col3] = gate[assignment4] * (acc0_4_3);
-          }
-        }
-        if (p0 + 5u >= lo && p0 + 5u < hi) {
-          let assignment5 = u32(order[p0 + 5u]);
-          if (col0 < 16u) {
-            slots[assignment5 * 16u + col0] = gate[assignment5] * (acc0_5_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment5 * 16u + col1] = gate[assignment5] * (acc0_5_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment5 * 16u + col2] = gate[assignment5] * (acc0_5_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment5 * 16u + col3] = gate[assignment5] * (acc0_5_3);
-          }
-        }
-        if (p0 + 6u >= lo && p0 + 6u < hi) {
-          let assignment6 = u32(order[p0 + 6u]);
-          if (col0 < 16u) {
-            slots[assignment6 * 16u + col0] = gate[assignment6] * (acc0_6_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment6 * 16u + col1] = gate[assignment6] * (acc0_6_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment6 * 16u + col2] = gate[assignment6] * (acc0_6_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment6 * 16u + col3] = gate[assignment6] * (acc0_6_3);
-          }
-        }
-        if (p0 + 7u >= lo && p0 + 7u < hi) {
-          let assignment7 = u32(order[p0 + 7u]);
-          if (col0 < 16u) {
-            slots[assignment7 * 16u + col0] = gate[assignment7] * (acc0_7_0);
-          }
-          if (col1 < 16u) {
-            slots[assignment7 * 16u + col1] = gate[assignment7] * (acc0_7_1);
-          }
-          if (col2 < 16u) {
-            slots[assignment7 * 16u + col2] = gate[assignment7] * (acc0_7_2);
-          }
-          if (col3 < 16u) {
-            slots[assignment7 * 16u + col3] = gate[assignment7] * (acc0_7_3);
-          }
+      }
+      if (p0 + 7u >= lo && p0 + 7u < hi) {
+        let gate7 = gate[key7];
+        if (col0 < 16u) {
+          slots[(key7 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate7 * (acc0_7_0), live), select(0.0f, gate7 * (acc0_7_1), live), select(0.0f, gate7 * (acc0_7_2), live), select(0.0f, gate7 * (acc0_7_3), live));
         }
       }
     }
-    if (e == 4u) {
-      break;
-    }
-    e++;
+    next++;
   }
 }
 
@@ -1821,7 +1695,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 // ===== shader s14: k28_linear_tiled_lm.lm_head
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<vec4<f32>>;
 struct Params {
   sym_T: u32,
 }
@@ -1833,14 +1707,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (g >= ((params.sym_T + 7u) / 8u) * 1u) { return; }
   let row_base = (g / 1u) * 8u;
   let cb = g % 1u;
-  let col0 = cb * 32u + 0u + lid;
+  let col0 = cb * 32u + lid * 4u + 0u;
   let wc0 = col0;
-  let col1 = cb * 32u + 8u + lid;
+  let col1 = cb * 32u + lid * 4u + 1u;
   let wc1 = col1;
-  let col2 = cb * 32u + 16u + lid;
+  let col2 = cb * 32u + lid * 4u + 2u;
   let wc2 = col2;
-  let col3 = cb * 32u + 24u + lid;
+  let col3 = cb * 32u + lid * 4u + 3u;
   let wc3 = col3;
+  let key0 = min(row_base + 0u, params.sym_T - 1u);
+  let src0 = key0;
+  let key1 = min(row_base + 1u, params.sym_T - 1u);
+  let src1 = key1;
+  let key2 = min(row_base + 2u, params.sym_T - 1u);
+  let src2 = key2;
+  let key3 = min(row_base + 3u, params.sym_T - 1u);
+  let src3 = key3;
+  let key4 = min(row_base + 4u, params.sym_T - 1u);
+  let src4 = key4;
+  let key5 = min(row_base + 5u, params.sym_T - 1u);
+  let src5 = key5;
+  let key6 = min(row_base + 6u, params.sym_T - 1u);
+  let src6 = key6;
+  let key7 = min(row_base + 7u, params.sym_T - 1u);
+  let src7 = key7;
   var acc0_0_0 = 0.0f;
   var acc0_0_1 = 0.0f;
   var acc0_0_2 = 0.0f;
@@ -1873,14 +1763,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc0_7_1 = 0.0f;
   var acc0_7_2 = 0.0f;
   var acc0_7_3 = 0.0f;
-  let src0 = min(row_base + 0u, params.sym_T - 1u);
-  let src1 = min(row_base + 1u, params.sym_T - 1u);
-  let src2 = min(row_base + 2u, params.sym_T - 1u);
-  let src3 = min(row_base + 3u, params.sym_T - 1u);
-  let src4 = min(row_base + 4u, params.sym_T - 1u);
-  let src5 = min(row_base + 5u, params.sym_T - 1u);
-  let src6 = min(row_base + 6u, params.sym_T - 1u);
-  let src7 = min(row_base + 7u, params.sym_T - 1u);
   for (var kv = 0u; kv < 4u; kv++) {
     let b0_0 = w[wc0 * 4u + kv];
     let b0_1 = w[wc1 * 4u + kv];
@@ -1929,58 +1811,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   let row0 = row_base + 0u;
   if (row0 < params.sym_T) {
-    y[row0 * 32u + col0] = acc0_0_0;
-    y[row0 * 32u + col1] = acc0_0_1;
-    y[row0 * 32u + col2] = acc0_0_2;
-    y[row0 * 32u + col3] = acc0_0_3;
+    y[(row0 * 32u + col0) / 4u] = vec4<f32>(acc0_0_0, acc0_0_1, acc0_0_2, acc0_0_3);
   }
   let row1 = row_base + 1u;
   if (row1 < params.sym_T) {
-    y[row1 * 32u + col0] = acc0_1_0;
-    y[row1 * 32u + col1] = acc0_1_1;
-    y[row1 * 32u + col2] = acc0_1_2;
-    y[row1 * 32u + col3] = acc0_1_3;
+    y[(row1 * 32u + col0) / 4u] = vec4<f32>(acc0_1_0, acc0_1_1, acc0_1_2, acc0_1_3);
   }
   let row2 = row_base + 2u;
   if (row2 < params.sym_T) {
-    y[row2 * 32u + col0] = acc0_2_0;
-    y[row2 * 32u + col1] = acc0_2_1;
-    y[row2 * 32u + col2] = acc0_2_2;
-    y[row2 * 32u + col3] = acc0_2_3;
+    y[(row2 * 32u + col0) / 4u] = vec4<f32>(acc0_2_0, acc0_2_1, acc0_2_2, acc0_2_3);
   }
   let row3 = row_base + 3u;
   if (row3 < params.sym_T) {
-    y[row3 * 32u + col0] = acc0_3_0;
-    y[row3 * 32u + col1] = acc0_3_1;
-    y[row3 * 32u + col2] = acc0_3_2;
-    y[row3 * 32u + col3] = acc0_3_3;
+    y[(row3 * 32u + col0) / 4u] = vec4<f32>(acc0_3_0, acc0_3_1, acc0_3_2, acc0_3_3);
   }
   let row4 = row_base + 4u;
   if (row4 < params.sym_T) {
-    y[row4 * 32u + col0] = acc0_4_0;
-    y[row4 * 32u + col1] = acc0_4_1;
-    y[row4 * 32u + col2] = acc0_4_2;
-    y[row4 * 32u + col3] = acc0_4_3;
+    y[(row4 * 32u + col0) / 4u] = vec4<f32>(acc0_4_0, acc0_4_1, acc0_4_2, acc0_4_3);
   }
   let row5 = row_base + 5u;
   if (row5 < params.sym_T) {
-    y[row5 * 32u + col0] = acc0_5_0;
-    y[row5 * 32u + col1] = acc0_5_1;
-    y[row5 * 32u + col2] = acc0_5_2;
-    y[row5 * 32u + col3] = acc0_5_3;
+    y[(row5 * 32u + col0) / 4u] = vec4<f32>(acc0_5_0, acc0_5_1, acc0_5_2, acc0_5_3);
   }
   let row6 = row_base + 6u;
   if (row6 < params.sym_T) {
-    y[row6 * 32u + col0] = acc0_6_0;
-    y[row6 * 32u + col1] = acc0_6_1;
-    y[row6 * 32u + col2] = acc0_6_2;
-    y[row6 * 32u + col3] = acc0_6_3;
+    y[(row6 * 32u + col0) / 4u] = vec4<f32>(acc0_6_0, acc0_6_1, acc0_6_2, acc0_6_3);
   }
   let row7 = row_base + 7u;
   if (row7 < params.sym_T) {
-    y[row7 * 32u + col0] = acc0_7_0;
-    y[row7 * 32u + col1] = acc0_7_1;
-    y[row7 * 32u + col2] = acc0_7_2;
-    y[row7 * 32u + col3] = acc0_7_3;
+    y[(row7 * 32u + col0) / 4u] = vec4<f32>(acc0_7_0, acc0_7_1, acc0_7_2, acc0_7_3);
   }
 }
