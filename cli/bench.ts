@@ -155,7 +155,7 @@ const fmtMs = (ms: number) =>
 
 /**
  * Times every model: `warmup` untimed runs each, then `repeat` rounds in which every model runs
- * once (interleaved), each run profiled kernel by kernel.
+ * `runsPerRound` times (default once), interleaved, each run profiled kernel by kernel.
  */
 export async function measureModels(
   moec: MoecDevice,
@@ -203,7 +203,13 @@ export async function measureModels(
       }
     }
     for (let round = 0; round < options.repeat; round++) {
-      for (const p of prepared.flatMap((q) => Array<typeof q>(q.model.runsPerRound ?? 1).fill(q))) {
+      // Sub-rounds: models with several runs per round alternate with each other, and the
+      // last sub-round runs every model once (slow variants last).
+      const most = Math.max(...prepared.map((q) => q.model.runsPerRound ?? 1));
+      const order: typeof prepared = [];
+      for (let sub = most - 1; sub >= 0; sub--)
+        order.push(...prepared.filter((q) => (q.model.runsPerRound ?? 1) > sub));
+      for (const p of order) {
         const start = performance.now();
         const result = await p.session.run(p.inputs, { profile: true });
         const wall = performance.now() - start;

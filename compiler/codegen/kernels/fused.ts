@@ -777,14 +777,16 @@ export function emitRouteBalance(node: Node<"route_balance">, ctx: EmitContext):
 
 /**
  * The tile walk of a grouped GEMM over the assignments in `order` (segments of experts 0..E-1,
- * then the dropped ones at [offsets[E], A)). Tile t covers order positions [t·tm, t·tm + tm).
- * A binary search over the offsets finds the segment of its first position; the tile makes one
- * pass over it in straight-line code (the common case: most tiles lie inside one segment), then
- * one more per further segment it overlaps, in a loop. Loops and branches cost on lavapipe
- * (every assignment inside one is masked), hence the duplicate. `pass()` runs with `e`, `lo`, `hi`
- * (this segment's positions in the tile), `p0` and `live` (e < E: not the dropped segment, whose
- * outputs are zeros; its loads use expert E - 1 and are thrown away) in scope. The dispatch is
- * exactly ceil(A / tm) tiles per column block.
+ * then the dropped ones at [offsets[E], A)). Row tile t < ceil(A / tm) covers order positions
+ * [t·tm, t·tm + tm) of the segment holding t·tm (a binary search over the offsets finds it);
+ * the rows of a segment that starts inside a tile are the work of one extra tile per segment
+ * (E of them: experts 1..E-1 and the dropped segment; those whose segment starts on a tile
+ * boundary or is empty return at once). So every tile makes exactly one pass, with no loop
+ * around it: loops cost on lavapipe (everything inside is masked, and a second copy of the
+ * unrolled product did too). `pass()` runs with `e`, `lo`, `hi` (the positions of the tile's
+ * rows in this segment), `p0` (the tile's first position) and `live` (e < E: not the dropped
+ * segment, whose outputs are zeros; its loads use expert E - 1 and are thrown away) in scope.
+ * The dispatch is exactly (ceil(A / tm) + E) tiles per column block.
  */
 function groupedTiles(
   w: KernelWriter,
@@ -794,49 +796,52 @@ function groupedTiles(
 ): void {
   const colBlocks = Math.ceil(args.out / (cfg.wg * cfg.tn));
   const E = u(args.experts);
-  const segment = (e: string) => {
-    w.b.line(`let e = ${e};`);
-    w.b.line(`let live = e < ${E};`);
-    w.b.line(`let seg_end = select(total, u32(${args.offsets}[min(e + 1u, ${E})]), live);`);
-    w.b.line(`let lo = max(p0, u32(${args.offsets}[e]));`);
-    w.b.line("let hi = min(p1, seg_end);");
-  };
+  const tm = u(cfg.tm);
+  const segmentEnd = (e: string) =>
+    `select(total, u32(${args.offsets}[min(${e} + 1u, ${E})]), ${e} < ${E})`;
   w.perWorkgroup(
-    tileCount(args.assignments, cfg.tm, 0, colBlocks),
-    `${ceilDivWgsl(args.assignments, cfg.tm)} * ${u(colBlocks)}`,
+    tileCount(args.assignments, cfg.tm, args.experts, colBlocks),
+    `(${ceilDivWgsl(args.assignments, cfg.tm)} + ${E}) * ${u(colBlocks)}`,
     cfg.wg,
     (g) => {
       w.b.line(`let total = ${sizeToWgsl(args.assignments, PARAMS)};`);
-      w.b.line(`let p0 = (${g} / ${u(colBlocks)}) * ${u(cfg.tm)};`);
-      w.b.line(`let p1 = min(p0 + ${u(cfg.tm)}, total);`);
+      w.b.line(`let row_tiles = ${ceilDivWgsl(args.assignments, cfg.tm)};`);
+      w.b.line(`let t = ${g} / ${u(colBlocks)};`);
       w.b.line(`let cb = ${g} % ${u(colBlocks)};`);
-      w.b.comment("The last segment starting at or before p0 (offsets never decrease).");
-      w.b.line("var first = 0u;");
-      w.b.line(`var last = ${E};`);
-      w.b.block("loop", () => {
-        w.b.block("if (first >= last)", () => w.b.line("break;"));
-        w.b.line("let mid = (first + last + 1u) / 2u;");
-        w.b.ifElse(
-          `u32(${args.offsets}[mid]) <= p0`,
-          () => w.b.line("first = mid;"),
-          () => w.b.line("last = mid - 1u;"),
-        );
-      });
-      w.b.comment("Its part of the tile is never empty: offsets[first] <= p0 < its end.");
-      w.b.block("", () => {
-        segment("first");
-        pass();
-      });
-      w.b.comment("Segments starting inside the tile (rare: at most E + 1 in the whole grid).");
-      w.b.line("var next = first + 1u;");
-      w.b.block("loop", () => {
-        w.b.block(`if (next > ${E} || u32(${args.offsets}[min(next, ${E})]) >= p1)`, () =>
-          w.b.line("break;"),
-        );
-        segment("next");
-        w.b.block("if (lo < hi)", pass);
-        w.b.line("next++;");
-      });
+      w.b.line("var e = 0u;");
+      w.b.line("var p0 = 0u;");
+      w.b.line("var lo = 0u;");
+      w.b.line("var hi = 0u;");
+      w.b.ifElse(
+        "t < row_tiles",
+        () => {
+          w.b.line(`p0 = t * ${tm};`);
+          w.b.comment("The last segment starting at or before p0 (offsets never decrease).");
+          w.b.line(`var last = ${E};`);
+          w.b.block("loop", () => {
+            w.b.block("if (e >= last)", () => w.b.line("break;"));
+            w.b.line("let mid = (e + last + 1u) / 2u;");
+            w.b.ifElse(
+              `u32(${args.offsets}[mid]) <= p0`,
+              () => w.b.line("e = mid;"),
+              () => w.b.line("last = mid - 1u;"),
+            );
+          });
+          w.b.line("lo = p0;");
+          w.b.line(`hi = min(p0 + ${tm}, ${segmentEnd("e")});`);
+        },
+        () => {
+          w.b.comment("Extra tile: the rows of segment e in the tile where it starts.");
+          w.b.line("e = t - row_tiles + 1u;");
+          w.b.line(`lo = u32(${args.offsets}[e]);`);
+          w.b.line(`let end = ${segmentEnd("e")};`);
+          w.b.block(`if (lo % ${tm} == 0u || lo >= end)`, () => w.b.line("return;"));
+          w.b.line(`p0 = lo - lo % ${tm};`);
+          w.b.line(`hi = min(p0 + ${tm}, end);`);
+        },
+      );
+      w.b.line(`let live = e < ${E};`);
+      pass();
     },
     { subgroups: cfg.share > 0 },
   );
