@@ -295,325 +295,182 @@ fn act_silu(x: f32) -> f32 {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = wid.y * nwg.x + wid.x;
-  if (g >= (((params.sym_T * 2u) + 7u) / 8u) * 1u) { return; }
+  if (g >= ((((params.sym_T * 2u) + 7u) / 8u) + 8u) * 1u) { return; }
   let total = (params.sym_T * 2u);
-  let p0 = (g / 1u) * 8u;
-  let p1 = min(p0 + 8u, total);
+  let row_tiles = (((params.sym_T * 2u) + 7u) / 8u);
+  let t = g / 1u;
   let cb = g % 1u;
-  // The last segment starting at or before p0 (offsets never decrease).
-  var first = 0u;
-  var last = 8u;
-  loop {
-    if (first >= last) {
-      break;
+  var e = 0u;
+  var p0 = 0u;
+  var lo = 0u;
+  var hi = 0u;
+  if (t < row_tiles) {
+    p0 = t * 8u;
+    // The last segment starting at or before p0 (offsets never decrease).
+    var last = 8u;
+    loop {
+      if (e >= last) {
+        break;
+      }
+      let mid = (e + last + 1u) / 2u;
+      if (u32(offsets[mid]) <= p0) {
+        e = mid;
+      } else {
+        last = mid - 1u;
+      }
     }
-    let mid = (first + last + 1u) / 2u;
-    if (u32(offsets[mid]) <= p0) {
-      first = mid;
-    } else {
-      last = mid - 1u;
+    lo = p0;
+    hi = min(p0 + 8u, select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u));
+  } else {
+    // Extra tile: the rows of segment e in the tile where it starts.
+    e = t - row_tiles + 1u;
+    lo = u32(offsets[e]);
+    let end = select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u);
+    if (lo % 8u == 0u || lo >= end) {
+      return;
+    }
+    p0 = lo - lo % 8u;
+    hi = min(p0 + 8u, end);
+  }
+  let live = e < 8u;
+  let wbase = min(e, 7u) * 8u;
+  let col0 = cb * 16u + lid * 2u + 0u;
+  let wc0 = min(col0, 7u);
+  let col1 = cb * 16u + lid * 2u + 1u;
+  let wc1 = min(col1, 7u);
+  let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+  let src0 = key0 / 2u;
+  let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+  let src1 = key1 / 2u;
+  let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+  let src2 = key2 / 2u;
+  let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+  let src3 = key3 / 2u;
+  let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+  let src4 = key4 / 2u;
+  let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+  let src5 = key5 / 2u;
+  let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+  let src6 = key6 / 2u;
+  let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+  let src7 = key7 / 2u;
+  var acc0_0_0 = 0.0f;
+  var acc0_0_1 = 0.0f;
+  var acc0_1_0 = 0.0f;
+  var acc0_1_1 = 0.0f;
+  var acc0_2_0 = 0.0f;
+  var acc0_2_1 = 0.0f;
+  var acc0_3_0 = 0.0f;
+  var acc0_3_1 = 0.0f;
+  var acc0_4_0 = 0.0f;
+  var acc0_4_1 = 0.0f;
+  var acc0_5_0 = 0.0f;
+  var acc0_5_1 = 0.0f;
+  var acc0_6_0 = 0.0f;
+  var acc0_6_1 = 0.0f;
+  var acc0_7_0 = 0.0f;
+  var acc0_7_1 = 0.0f;
+  var acc1_0_0 = 0.0f;
+  var acc1_0_1 = 0.0f;
+  var acc1_1_0 = 0.0f;
+  var acc1_1_1 = 0.0f;
+  var acc1_2_0 = 0.0f;
+  var acc1_2_1 = 0.0f;
+  var acc1_3_0 = 0.0f;
+  var acc1_3_1 = 0.0f;
+  var acc1_4_0 = 0.0f;
+  var acc1_4_1 = 0.0f;
+  var acc1_5_0 = 0.0f;
+  var acc1_5_1 = 0.0f;
+  var acc1_6_0 = 0.0f;
+  var acc1_6_1 = 0.0f;
+  var acc1_7_0 = 0.0f;
+  var acc1_7_1 = 0.0f;
+  for (var kv = 0u; kv < 4u; kv++) {
+    let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
+    let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
+    let b1_0 = w_up[(wbase + wc0) * 4u + kv];
+    let b1_1 = w_up[(wbase + wc1) * 4u + kv];
+    let a0 = x[src0 * 4u + kv];
+    acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+    acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+    acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
+    acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
+    let a1 = x[src1 * 4u + kv];
+    acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+    acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+    acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
+    acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
+    let a2 = x[src2 * 4u + kv];
+    acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+    acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+    acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
+    acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
+    let a3 = x[src3 * 4u + kv];
+    acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+    acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+    acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
+    acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
+    let a4 = x[src4 * 4u + kv];
+    acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+    acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+    acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
+    acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
+    let a5 = x[src5 * 4u + kv];
+    acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+    acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+    acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
+    acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
+    let a6 = x[src6 * 4u + kv];
+    acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+    acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+    acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
+    acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
+    let a7 = x[src7 * 4u + kv];
+    acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+    acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+    acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
+    acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
+  }
+  if (p0 + 0u >= lo && p0 + 0u < hi) {
+    if (col0 < 8u) {
+      h[(key0 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_0_0) * acc1_0_0, live), select(0.0f, act_silu(acc0_0_1) * acc1_0_1, live));
     }
   }
-  // Its part of the tile is never empty: offsets[first] <= p0 < its end.
-   {
-    let e = first;
-    let live = e < 8u;
-    let seg_end = select(total, u32(offsets[min(e + 1u, 8u)]), live);
-    let lo = max(p0, u32(offsets[e]));
-    let hi = min(p1, seg_end);
-    let wbase = min(e, 7u) * 8u;
-    let col0 = cb * 16u + lid * 2u + 0u;
-    let wc0 = min(col0, 7u);
-    let col1 = cb * 16u + lid * 2u + 1u;
-    let wc1 = min(col1, 7u);
-    let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
-    let src0 = key0 / 2u;
-    let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
-    let src1 = key1 / 2u;
-    let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
-    let src2 = key2 / 2u;
-    let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
-    let src3 = key3 / 2u;
-    let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
-    let src4 = key4 / 2u;
-    let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
-    let src5 = key5 / 2u;
-    let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
-    let src6 = key6 / 2u;
-    let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
-    let src7 = key7 / 2u;
-    var acc0_0_0 = 0.0f;
-    var acc0_0_1 = 0.0f;
-    var acc0_1_0 = 0.0f;
-    var acc0_1_1 = 0.0f;
-    var acc0_2_0 = 0.0f;
-    var acc0_2_1 = 0.0f;
-    var acc0_3_0 = 0.0f;
-    var acc0_3_1 = 0.0f;
-    var acc0_4_0 = 0.0f;
-    var acc0_4_1 = 0.0f;
-    var acc0_5_0 = 0.0f;
-    var acc0_5_1 = 0.0f;
-    var acc0_6_0 = 0.0f;
-    var acc0_6_1 = 0.0f;
-    var acc0_7_0 = 0.0f;
-    var acc0_7_1 = 0.0f;
-    var acc1_0_0 = 0.0f;
-    var acc1_0_1 = 0.0f;
-    var acc1_1_0 = 0.0f;
-    var acc1_1_1 = 0.0f;
-    var acc1_2_0 = 0.0f;
-    var acc1_2_1 = 0.0f;
-    var acc1_3_0 = 0.0f;
-    var acc1_3_1 = 0.0f;
-    var acc1_4_0 = 0.0f;
-    var acc1_4_1 = 0.0f;
-    var acc1_5_0 = 0.0f;
-    var acc1_5_1 = 0.0f;
-    var acc1_6_0 = 0.0f;
-    var acc1_6_1 = 0.0f;
-    var acc1_7_0 = 0.0f;
-    var acc1_7_1 = 0.0f;
-    for (var kv = 0u; kv < 4u; kv++) {
-      let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
-      let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
-      let b1_0 = w_up[(wbase + wc0) * 4u + kv];
-      let b1_1 = w_up[(wbase + wc1) * 4u + kv];
-      let a0 = x[src0 * 4u + kv];
-      acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-      acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-      acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
-      acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
-      let a1 = x[src1 * 4u + kv];
-      acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-      acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-      acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
-      acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
-      let a2 = x[src2 * 4u + kv];
-      acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-      acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-      acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
-      acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
-      let a3 = x[src3 * 4u + kv];
-      acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-      acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-      acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
-      acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
-      let a4 = x[src4 * 4u + kv];
-      acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-      acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-      acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
-      acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
-      let a5 = x[src5 * 4u + kv];
-      acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-      acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-      acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
-      acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
-      let a6 = x[src6 * 4u + kv];
-      acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-      acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-      acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
-      acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
-      let a7 = x[src7 * 4u + kv];
-      acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-      acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-      acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
-      acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
-    }
-    if (p0 + 0u >= lo && p0 + 0u < hi) {
-      if (col0 < 8u) {
-        h[(key0 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_0_0) * acc1_0_0, live), select(0.0f, act_silu(acc0_0_1) * acc1_0_1, live));
-      }
-    }
-    if (p0 + 1u >= lo && p0 + 1u < hi) {
-      if (col0 < 8u) {
-        h[(key1 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_1_0) * acc1_1_0, live), select(0.0f, act_silu(acc0_1_1) * acc1_1_1, live));
-      }
-    }
-    if (p0 + 2u >= lo && p0 + 2u < hi) {
-      if (col0 < 8u) {
-        h[(key2 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_2_0) * acc1_2_0, live), select(0.0f, act_silu(acc0_2_1) * acc1_2_1, live));
-      }
-    }
-    if (p0 + 3u >= lo && p0 + 3u < hi) {
-      if (col0 < 8u) {
-        h[(key3 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_3_0) * acc1_3_0, live), select(0.0f, act_silu(acc0_3_1) * acc1_3_1, live));
-      }
-    }
-    if (p0 + 4u >= lo && p0 + 4u < hi) {
-      if (col0 < 8u) {
-        h[(key4 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_4_0) * acc1_4_0, live), select(0.0f, act_silu(acc0_4_1) * acc1_4_1, live));
-      }
-    }
-    if (p0 + 5u >= lo && p0 + 5u < hi) {
-      if (col0 < 8u) {
-        h[(key5 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_5_0) * acc1_5_0, live), select(0.0f, act_silu(acc0_5_1) * acc1_5_1, live));
-      }
-    }
-    if (p0 + 6u >= lo && p0 + 6u < hi) {
-      if (col0 < 8u) {
-        h[(key6 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_6_0) * acc1_6_0, live), select(0.0f, act_silu(acc0_6_1) * acc1_6_1, live));
-      }
-    }
-    if (p0 + 7u >= lo && p0 + 7u < hi) {
-      if (col0 < 8u) {
-        h[(key7 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_7_0) * acc1_7_0, live), select(0.0f, act_silu(acc0_7_1) * acc1_7_1, live));
-      }
+  if (p0 + 1u >= lo && p0 + 1u < hi) {
+    if (col0 < 8u) {
+      h[(key1 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_1_0) * acc1_1_0, live), select(0.0f, act_silu(acc0_1_1) * acc1_1_1, live));
     }
   }
-  // Segments starting inside the tile (rare: at most E + 1 in the whole grid).
-  var next = first + 1u;
-  loop {
-    if (next > 8u || u32(offsets[min(next, 8u)]) >= p1) {
-      break;
+  if (p0 + 2u >= lo && p0 + 2u < hi) {
+    if (col0 < 8u) {
+      h[(key2 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_2_0) * acc1_2_0, live), select(0.0f, act_silu(acc0_2_1) * acc1_2_1, live));
     }
-    let e = next;
-    let live = e < 8u;
-    let seg_end = select(total, u32(offsets[min(e + 1u, 8u)]), live);
-    let lo = max(p0, u32(offsets[e]));
-    let hi = min(p1, seg_end);
-    if (lo < hi) {
-      let wbase = min(e, 7u) * 8u;
-      let col0 = cb * 16u + lid * 2u + 0u;
-      let wc0 = min(col0, 7u);
-      let col1 = cb * 16u + lid * 2u + 1u;
-      let wc1 = min(col1, 7u);
-      let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
-      let src0 = key0 / 2u;
-      let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
-      let src1 = key1 / 2u;
-      let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
-      let src2 = key2 / 2u;
-      let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
-      let src3 = key3 / 2u;
-      let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
-      let src4 = key4 / 2u;
-      let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
-      let src5 = key5 / 2u;
-      let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
-      let src6 = key6 / 2u;
-      let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
-      let src7 = key7 / 2u;
-      var acc0_0_0 = 0.0f;
-      var acc0_0_1 = 0.0f;
-      var acc0_1_0 = 0.0f;
-      var acc0_1_1 = 0.0f;
-      var acc0_2_0 = 0.0f;
-      var acc0_2_1 = 0.0f;
-      var acc0_3_0 = 0.0f;
-      var acc0_3_1 = 0.0f;
-      var acc0_4_0 = 0.0f;
-      var acc0_4_1 = 0.0f;
-      var acc0_5_0 = 0.0f;
-      var acc0_5_1 = 0.0f;
-      var acc0_6_0 = 0.0f;
-      var acc0_6_1 = 0.0f;
-      var acc0_7_0 = 0.0f;
-      var acc0_7_1 = 0.0f;
-      var acc1_0_0 = 0.0f;
-      var acc1_0_1 = 0.0f;
-      var acc1_1_0 = 0.0f;
-      var acc1_1_1 = 0.0f;
-      var acc1_2_0 = 0.0f;
-      var acc1_2_1 = 0.0f;
-      var acc1_3_0 = 0.0f;
-      var acc1_3_1 = 0.0f;
-      var acc1_4_0 = 0.0f;
-      var acc1_4_1 = 0.0f;
-      var acc1_5_0 = 0.0f;
-      var acc1_5_1 = 0.0f;
-      var acc1_6_0 = 0.0f;
-      var acc1_6_1 = 0.0f;
-      var acc1_7_0 = 0.0f;
-      var acc1_7_1 = 0.0f;
-      for (var kv = 0u; kv < 4u; kv++) {
-        let b0_0 = w_gate[(wbase + wc0) * 4u + kv];
-        let b0_1 = w_gate[(wbase + wc1) * 4u + kv];
-        let b1_0 = w_up[(wbase + wc0) * 4u + kv];
-        let b1_1 = w_up[(wbase + wc1) * 4u + kv];
-        let a0 = x[src0 * 4u + kv];
-        acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-        acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-        acc1_0_0 = fma(a0.w, b1_0.w, fma(a0.z, b1_0.z, fma(a0.y, b1_0.y, fma(a0.x, b1_0.x, acc1_0_0))));
-        acc1_0_1 = fma(a0.w, b1_1.w, fma(a0.z, b1_1.z, fma(a0.y, b1_1.y, fma(a0.x, b1_1.x, acc1_0_1))));
-        let a1 = x[src1 * 4u + kv];
-        acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-        acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-        acc1_1_0 = fma(a1.w, b1_0.w, fma(a1.z, b1_0.z, fma(a1.y, b1_0.y, fma(a1.x, b1_0.x, acc1_1_0))));
-        acc1_1_1 = fma(a1.w, b1_1.w, fma(a1.z, b1_1.z, fma(a1.y, b1_1.y, fma(a1.x, b1_1.x, acc1_1_1))));
-        let a2 = x[src2 * 4u + kv];
-        acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-        acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-        acc1_2_0 = fma(a2.w, b1_0.w, fma(a2.z, b1_0.z, fma(a2.y, b1_0.y, fma(a2.x, b1_0.x, acc1_2_0))));
-        acc1_2_1 = fma(a2.w, b1_1.w, fma(a2.z, b1_1.z, fma(a2.y, b1_1.y, fma(a2.x, b1_1.x, acc1_2_1))));
-        let a3 = x[src3 * 4u + kv];
-        acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-        acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-        acc1_3_0 = fma(a3.w, b1_0.w, fma(a3.z, b1_0.z, fma(a3.y, b1_0.y, fma(a3.x, b1_0.x, acc1_3_0))));
-        acc1_3_1 = fma(a3.w, b1_1.w, fma(a3.z, b1_1.z, fma(a3.y, b1_1.y, fma(a3.x, b1_1.x, acc1_3_1))));
-        let a4 = x[src4 * 4u + kv];
-        acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-        acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-        acc1_4_0 = fma(a4.w, b1_0.w, fma(a4.z, b1_0.z, fma(a4.y, b1_0.y, fma(a4.x, b1_0.x, acc1_4_0))));
-        acc1_4_1 = fma(a4.w, b1_1.w, fma(a4.z, b1_1.z, fma(a4.y, b1_1.y, fma(a4.x, b1_1.x, acc1_4_1))));
-        let a5 = x[src5 * 4u + kv];
-        acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-        acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-        acc1_5_0 = fma(a5.w, b1_0.w, fma(a5.z, b1_0.z, fma(a5.y, b1_0.y, fma(a5.x, b1_0.x, acc1_5_0))));
-        acc1_5_1 = fma(a5.w, b1_1.w, fma(a5.z, b1_1.z, fma(a5.y, b1_1.y, fma(a5.x, b1_1.x, acc1_5_1))));
-        let a6 = x[src6 * 4u + kv];
-        acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-        acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-        acc1_6_0 = fma(a6.w, b1_0.w, fma(a6.z, b1_0.z, fma(a6.y, b1_0.y, fma(a6.x, b1_0.x, acc1_6_0))));
-        acc1_6_1 = fma(a6.w, b1_1.w, fma(a6.z, b1_1.z, fma(a6.y, b1_1.y, fma(a6.x, b1_1.x, acc1_6_1))));
-        let a7 = x[src7 * 4u + kv];
-        acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-        acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-        acc1_7_0 = fma(a7.w, b1_0.w, fma(a7.z, b1_0.z, fma(a7.y, b1_0.y, fma(a7.x, b1_0.x, acc1_7_0))));
-        acc1_7_1 = fma(a7.w, b1_1.w, fma(a7.z, b1_1.z, fma(a7.y, b1_1.y, fma(a7.x, b1_1.x, acc1_7_1))));
-      }
-      if (p0 + 0u >= lo && p0 + 0u < hi) {
-        if (col0 < 8u) {
-          h[(key0 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_0_0) * acc1_0_0, live), select(0.0f, act_silu(acc0_0_1) * acc1_0_1, live));
-        }
-      }
-      if (p0 + 1u >= lo && p0 + 1u < hi) {
-        if (col0 < 8u) {
-          h[(key1 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_1_0) * acc1_1_0, live), select(0.0f, act_silu(acc0_1_1) * acc1_1_1, live));
-        }
-      }
-      if (p0 + 2u >= lo && p0 + 2u < hi) {
-        if (col0 < 8u) {
-          h[(key2 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_2_0) * acc1_2_0, live), select(0.0f, act_silu(acc0_2_1) * acc1_2_1, live));
-        }
-      }
-      if (p0 + 3u >= lo && p0 + 3u < hi) {
-        if (col0 < 8u) {
-          h[(key3 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_3_0) * acc1_3_0, live), select(0.0f, act_silu(acc0_3_1) * acc1_3_1, live));
-        }
-      }
-      if (p0 + 4u >= lo && p0 + 4u < hi) {
-        if (col0 < 8u) {
-          h[(key4 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_4_0) * acc1_4_0, live), select(0.0f, act_silu(acc0_4_1) * acc1_4_1, live));
-        }
-      }
-      if (p0 + 5u >= lo && p0 + 5u < hi) {
-        if (col0 < 8u) {
-          h[(key5 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_5_0) * acc1_5_0, live), select(0.0f, act_silu(acc0_5_1) * acc1_5_1, live));
-        }
-      }
-      if (p0 + 6u >= lo && p0 + 6u < hi) {
-        if (col0 < 8u) {
-          h[(key6 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_6_0) * acc1_6_0, live), select(0.0f, act_silu(acc0_6_1) * acc1_6_1, live));
-        }
-      }
-      if (p0 + 7u >= lo && p0 + 7u < hi) {
-        if (col0 < 8u) {
-          h[(key7 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_7_0) * acc1_7_0, live), select(0.0f, act_silu(acc0_7_1) * acc1_7_1, live));
-        }
-      }
+  }
+  if (p0 + 3u >= lo && p0 + 3u < hi) {
+    if (col0 < 8u) {
+      h[(key3 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_3_0) * acc1_3_0, live), select(0.0f, act_silu(acc0_3_1) * acc1_3_1, live));
     }
-    next++;
+  }
+  if (p0 + 4u >= lo && p0 + 4u < hi) {
+    if (col0 < 8u) {
+      h[(key4 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_4_0) * acc1_4_0, live), select(0.0f, act_silu(acc0_4_1) * acc1_4_1, live));
+    }
+  }
+  if (p0 + 5u >= lo && p0 + 5u < hi) {
+    if (col0 < 8u) {
+      h[(key5 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_5_0) * acc1_5_0, live), select(0.0f, act_silu(acc0_5_1) * acc1_5_1, live));
+    }
+  }
+  if (p0 + 6u >= lo && p0 + 6u < hi) {
+    if (col0 < 8u) {
+      h[(key6 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_6_0) * acc1_6_0, live), select(0.0f, act_silu(acc0_6_1) * acc1_6_1, live));
+    }
+  }
+  if (p0 + 7u >= lo && p0 + 7u < hi) {
+    if (col0 < 8u) {
+      h[(key7 * 8u + col0) / 2u] = vec2<f32>(select(0.0f, act_silu(acc0_7_0) * acc1_7_0, live), select(0.0f, act_silu(acc0_7_1) * acc1_7_1, live));
+    }
   }
 }
 
@@ -632,349 +489,194 @@ struct Params {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = wid.y * nwg.x + wid.x;
-  if (g >= (((params.sym_T * 2u) + 7u) / 8u) * 1u) { return; }
+  if (g >= ((((params.sym_T * 2u) + 7u) / 8u) + 8u) * 1u) { return; }
   let total = (params.sym_T * 2u);
-  let p0 = (g / 1u) * 8u;
-  let p1 = min(p0 + 8u, total);
+  let row_tiles = (((params.sym_T * 2u) + 7u) / 8u);
+  let t = g / 1u;
   let cb = g % 1u;
-  // The last segment starting at or before p0 (offsets never decrease).
-  var first = 0u;
-  var last = 8u;
-  loop {
-    if (first >= last) {
-      break;
+  var e = 0u;
+  var p0 = 0u;
+  var lo = 0u;
+  var hi = 0u;
+  if (t < row_tiles) {
+    p0 = t * 8u;
+    // The last segment starting at or before p0 (offsets never decrease).
+    var last = 8u;
+    loop {
+      if (e >= last) {
+        break;
+      }
+      let mid = (e + last + 1u) / 2u;
+      if (u32(offsets[mid]) <= p0) {
+        e = mid;
+      } else {
+        last = mid - 1u;
+      }
     }
-    let mid = (first + last + 1u) / 2u;
-    if (u32(offsets[mid]) <= p0) {
-      first = mid;
-    } else {
-      last = mid - 1u;
+    lo = p0;
+    hi = min(p0 + 8u, select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u));
+  } else {
+    // Extra tile: the rows of segment e in the tile where it starts.
+    e = t - row_tiles + 1u;
+    lo = u32(offsets[e]);
+    let end = select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u);
+    if (lo % 8u == 0u || lo >= end) {
+      return;
+    }
+    p0 = lo - lo % 8u;
+    hi = min(p0 + 8u, end);
+  }
+  let live = e < 8u;
+  let wbase = min(e, 7u) * 16u;
+  let col0 = cb * 32u + lid * 4u + 0u;
+  let wc0 = min(col0, 15u);
+  let col1 = cb * 32u + lid * 4u + 1u;
+  let wc1 = min(col1, 15u);
+  let col2 = cb * 32u + lid * 4u + 2u;
+  let wc2 = min(col2, 15u);
+  let col3 = cb * 32u + lid * 4u + 3u;
+  let wc3 = min(col3, 15u);
+  let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
+  let src0 = key0;
+  let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
+  let src1 = key1;
+  let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
+  let src2 = key2;
+  let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
+  let src3 = key3;
+  let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
+  let src4 = key4;
+  let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
+  let src5 = key5;
+  let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
+  let src6 = key6;
+  let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
+  let src7 = key7;
+  var acc0_0_0 = 0.0f;
+  var acc0_0_1 = 0.0f;
+  var acc0_0_2 = 0.0f;
+  var acc0_0_3 = 0.0f;
+  var acc0_1_0 = 0.0f;
+  var acc0_1_1 = 0.0f;
+  var acc0_1_2 = 0.0f;
+  var acc0_1_3 = 0.0f;
+  var acc0_2_0 = 0.0f;
+  var acc0_2_1 = 0.0f;
+  var acc0_2_2 = 0.0f;
+  var acc0_2_3 = 0.0f;
+  var acc0_3_0 = 0.0f;
+  var acc0_3_1 = 0.0f;
+  var acc0_3_2 = 0.0f;
+  var acc0_3_3 = 0.0f;
+  var acc0_4_0 = 0.0f;
+  var acc0_4_1 = 0.0f;
+  var acc0_4_2 = 0.0f;
+  var acc0_4_3 = 0.0f;
+  var acc0_5_0 = 0.0f;
+  var acc0_5_1 = 0.0f;
+  var acc0_5_2 = 0.0f;
+  var acc0_5_3 = 0.0f;
+  var acc0_6_0 = 0.0f;
+  var acc0_6_1 = 0.0f;
+  var acc0_6_2 = 0.0f;
+  var acc0_6_3 = 0.0f;
+  var acc0_7_0 = 0.0f;
+  var acc0_7_1 = 0.0f;
+  var acc0_7_2 = 0.0f;
+  var acc0_7_3 = 0.0f;
+  for (var kv = 0u; kv < 2u; kv++) {
+    let b0_0 = w2[(wbase + wc0) * 2u + kv];
+    let b0_1 = w2[(wbase + wc1) * 2u + kv];
+    let b0_2 = w2[(wbase + wc2) * 2u + kv];
+    let b0_3 = w2[(wbase + wc3) * 2u + kv];
+    let a0 = h[src0 * 2u + kv];
+    acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
+    acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
+    acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
+    acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
+    let a1 = h[src1 * 2u + kv];
+    acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
+    acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
+    acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
+    acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
+    let a2 = h[src2 * 2u + kv];
+    acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
+    acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
+    acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
+    acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
+    let a3 = h[src3 * 2u + kv];
+    acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
+    acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
+    acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
+    acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
+    let a4 = h[src4 * 2u + kv];
+    acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
+    acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
+    acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
+    acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
+    let a5 = h[src5 * 2u + kv];
+    acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
+    acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
+    acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
+    acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
+    let a6 = h[src6 * 2u + kv];
+    acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
+    acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
+    acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
+    acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
+    let a7 = h[src7 * 2u + kv];
+    acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
+    acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
+    acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
+    acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
+  }
+  if (p0 + 0u >= lo && p0 + 0u < hi) {
+    let gate0 = gate[key0];
+    if (col0 < 16u) {
+      slots[(key0 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate0 * (acc0_0_0), live), select(0.0f, gate0 * (acc0_0_1), live), select(0.0f, gate0 * (acc0_0_2), live), select(0.0f, gate0 * (acc0_0_3), live));
     }
   }
-  // Its part of the tile is never empty: offsets[first] <= p0 < its end.
-   {
-    let e = first;
-    let live = e < 8u;
-    let seg_end = select(total, u32(offsets[min(e + 1u, 8u)]), live);
-    let lo = max(p0, u32(offsets[e]));
-    let hi = min(p1, seg_end);
-    let wbase = min(e, 7u) * 16u;
-    let col0 = cb * 32u + lid * 4u + 0u;
-    let wc0 = min(col0, 15u);
-    let col1 = cb * 32u + lid * 4u + 1u;
-    let wc1 = min(col1, 15u);
-    let col2 = cb * 32u + lid * 4u + 2u;
-    let wc2 = min(col2, 15u);
-    let col3 = cb * 32u + lid * 4u + 3u;
-    let wc3 = min(col3, 15u);
-    let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
-    let src0 = key0;
-    let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
-    let src1 = key1;
-    let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
-    let src2 = key2;
-    let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
-    let src3 = key3;
-    let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
-    let src4 = key4;
-    let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
-    let src5 = key5;
-    let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
-    let src6 = key6;
-    let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
-    let src7 = key7;
-    var acc0_0_0 = 0.0f;
-    var acc0_0_1 = 0.0f;
-    var acc0_0_2 = 0.0f;
-    var acc0_0_3 = 0.0f;
-    var acc0_1_0 = 0.0f;
-    var acc0_1_1 = 0.0f;
-    var acc0_1_2 = 0.0f;
-    var acc0_1_3 = 0.0f;
-    var acc0_2_0 = 0.0f;
-    var acc0_2_1 = 0.0f;
-    var acc0_2_2 = 0.0f;
-    var acc0_2_3 = 0.0f;
-    var acc0_3_0 = 0.0f;
-    var acc0_3_1 = 0.0f;
-    var acc0_3_2 = 0.0f;
-    var acc0_3_3 = 0.0f;
-    var acc0_4_0 = 0.0f;
-    var acc0_4_1 = 0.0f;
-    var acc0_4_2 = 0.0f;
-    var acc0_4_3 = 0.0f;
-    var acc0_5_0 = 0.0f;
-    var acc0_5_1 = 0.0f;
-    var acc0_5_2 = 0.0f;
-    var acc0_5_3 = 0.0f;
-    var acc0_6_0 = 0.0f;
-    var acc0_6_1 = 0.0f;
-    var acc0_6_2 = 0.0f;
-    var acc0_6_3 = 0.0f;
-    var acc0_7_0 = 0.0f;
-    var acc0_7_1 = 0.0f;
-    var acc0_7_2 = 0.0f;
-    var acc0_7_3 = 0.0f;
-    for (var kv = 0u; kv < 2u; kv++) {
-      let b0_0 = w2[(wbase + wc0) * 2u + kv];
-      let b0_1 = w2[(wbase + wc1) * 2u + kv];
-      let b0_2 = w2[(wbase + wc2) * 2u + kv];
-      let b0_3 = w2[(wbase + wc3) * 2u + kv];
-      let a0 = h[src0 * 2u + kv];
-      acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-      acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-      acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
-      acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
-      let a1 = h[src1 * 2u + kv];
-      acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-      acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-      acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
-      acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
-      let a2 = h[src2 * 2u + kv];
-      acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-      acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-      acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
-      acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
-      let a3 = h[src3 * 2u + kv];
-      acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-      acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-      acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
-      acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
-      let a4 = h[src4 * 2u + kv];
-      acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-      acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-      acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
-      acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
-      let a5 = h[src5 * 2u + kv];
-      acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-      acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-      acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
-      acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
-      let a6 = h[src6 * 2u + kv];
-      acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-      acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-      acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
-      acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
-      let a7 = h[src7 * 2u + kv];
-      acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-      acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-      acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
-      acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
-    }
-    if (p0 + 0u >= lo && p0 + 0u < hi) {
-      let gate0 = gate[key0];
-      if (col0 < 16u) {
-        slots[(key0 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate0 * (acc0_0_0), live), select(0.0f, gate0 * (acc0_0_1), live), select(0.0f, gate0 * (acc0_0_2), live), select(0.0f, gate0 * (acc0_0_3), live));
-      }
-    }
-    if (p0 + 1u >= lo && p0 + 1u < hi) {
-      let gate1 = gate[key1];
-      if (col0 < 16u) {
-        slots[(key1 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate1 * (acc0_1_0), live), select(0.0f, gate1 * (acc0_1_1), live), select(0.0f, gate1 * (acc0_1_2), live), select(0.0f, gate1 * (acc0_1_3), live));
-      }
-    }
-    if (p0 + 2u >= lo && p0 + 2u < hi) {
-      let gate2 = gate[key2];
-      if (col0 < 16u) {
-        slots[(key2 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate2 * (acc0_2_0), live), select(0.0f, gate2 * (acc0_2_1), live), select(0.0f, gate2 * (acc0_2_2), live), select(0.0f, gate2 * (acc0_2_3), live));
-      }
-    }
-    if (p0 + 3u >= lo && p0 + 3u < hi) {
-      let gate3 = gate[key3];
-      if (col0 < 16u) {
-        slots[(key3 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate3 * (acc0_3_0), live), select(0.0f, gate3 * (acc0_3_1), live), select(0.0f, gate3 * (acc0_3_2), live), select(0.0f, gate3 * (acc0_3_3), live));
-      }
-    }
-    if (p0 + 4u >= lo && p0 + 4u < hi) {
-      let gate4 = gate[key4];
-      if (col0 < 16u) {
-        slots[(key4 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate4 * (acc0_4_0), live), select(0.0f, gate4 * (acc0_4_1), live), select(0.0f, gate4 * (acc0_4_2), live), select(0.0f, gate4 * (acc0_4_3), live));
-      }
-    }
-    if (p0 + 5u >= lo && p0 + 5u < hi) {
-      let gate5 = gate[key5];
-      if (col0 < 16u) {
-        slots[(key5 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate5 * (acc0_5_0), live), select(0.0f, gate5 * (acc0_5_1), live), select(0.0f, gate5 * (acc0_5_2), live), select(0.0f, gate5 * (acc0_5_3), live));
-      }
-    }
-    if (p0 + 6u >= lo && p0 + 6u < hi) {
-      let gate6 = gate[key6];
-      if (col0 < 16u) {
-        slots[(key6 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate6 * (acc0_6_0), live), select(0.0f, gate6 * (acc0_6_1), live), select(0.0f, gate6 * (acc0_6_2), live), select(0.0f, gate6 * (acc0_6_3), live));
-      }
-    }
-    if (p0 + 7u >= lo && p0 + 7u < hi) {
-      let gate7 = gate[key7];
-      if (col0 < 16u) {
-        slots[(key7 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate7 * (acc0_7_0), live), select(0.0f, gate7 * (acc0_7_1), live), select(0.0f, gate7 * (acc0_7_2), live), select(0.0f, gate7 * (acc0_7_3), live));
-      }
+  if (p0 + 1u >= lo && p0 + 1u < hi) {
+    let gate1 = gate[key1];
+    if (col0 < 16u) {
+      slots[(key1 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate1 * (acc0_1_0), live), select(0.0f, gate1 * (acc0_1_1), live), select(0.0f, gate1 * (acc0_1_2), live), select(0.0f, gate1 * (acc0_1_3), live));
     }
   }
-  // Segments starting inside the tile (rare: at most E + 1 in the whole grid).
-  var next = first + 1u;
-  loop {
-    if (next > 8u || u32(offsets[min(next, 8u)]) >= p1) {
-      break;
+  if (p0 + 2u >= lo && p0 + 2u < hi) {
+    let gate2 = gate[key2];
+    if (col0 < 16u) {
+      slots[(key2 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate2 * (acc0_2_0), live), select(0.0f, gate2 * (acc0_2_1), live), select(0.0f, gate2 * (acc0_2_2), live), select(0.0f, gate2 * (acc0_2_3), live));
     }
-    let e = next;
-    let live = e < 8u;
-    let seg_end = select(total, u32(offsets[min(e + 1u, 8u)]), live);
-    let lo = max(p0, u32(offsets[e]));
-    let hi = min(p1, seg_end);
-    if (lo < hi) {
-      let wbase = min(e, 7u) * 16u;
-      let col0 = cb * 32u + lid * 4u + 0u;
-      let wc0 = min(col0, 15u);
-      let col1 = cb * 32u + lid * 4u + 1u;
-      let wc1 = min(col1, 15u);
-      let col2 = cb * 32u + lid * 4u + 2u;
-      let wc2 = min(col2, 15u);
-      let col3 = cb * 32u + lid * 4u + 3u;
-      let wc3 = min(col3, 15u);
-      let key0 = u32(order[clamp(p0 + 0u, lo, hi - 1u)]);
-      let src0 = key0;
-      let key1 = u32(order[clamp(p0 + 1u, lo, hi - 1u)]);
-      let src1 = key1;
-      let key2 = u32(order[clamp(p0 + 2u, lo, hi - 1u)]);
-      let src2 = key2;
-      let key3 = u32(order[clamp(p0 + 3u, lo, hi - 1u)]);
-      let src3 = key3;
-      let key4 = u32(order[clamp(p0 + 4u, lo, hi - 1u)]);
-      let src4 = key4;
-      let key5 = u32(order[clamp(p0 + 5u, lo, hi - 1u)]);
-      let src5 = key5;
-      let key6 = u32(order[clamp(p0 + 6u, lo, hi - 1u)]);
-      let src6 = key6;
-      let key7 = u32(order[clamp(p0 + 7u, lo, hi - 1u)]);
-      let src7 = key7;
-      var acc0_0_0 = 0.0f;
-      var acc0_0_1 = 0.0f;
-      var acc0_0_2 = 0.0f;
-      var acc0_0_3 = 0.0f;
-      var acc0_1_0 = 0.0f;
-      var acc0_1_1 = 0.0f;
-      var acc0_1_2 = 0.0f;
-      var acc0_1_3 = 0.0f;
-      var acc0_2_0 = 0.0f;
-      var acc0_2_1 = 0.0f;
-      var acc0_2_2 = 0.0f;
-      var acc0_2_3 = 0.0f;
-      var acc0_3_0 = 0.0f;
-      var acc0_3_1 = 0.0f;
-      var acc0_3_2 = 0.0f;
-      var acc0_3_3 = 0.0f;
-      var acc0_4_0 = 0.0f;
-      var acc0_4_1 = 0.0f;
-      var acc0_4_2 = 0.0f;
-      var acc0_4_3 = 0.0f;
-      var acc0_5_0 = 0.0f;
-      var acc0_5_1 = 0.0f;
-      var acc0_5_2 = 0.0f;
-      var acc0_5_3 = 0.0f;
-      var acc0_6_0 = 0.0f;
-      var acc0_6_1 = 0.0f;
-      var acc0_6_2 = 0.0f;
-      var acc0_6_3 = 0.0f;
-      var acc0_7_0 = 0.0f;
-      var acc0_7_1 = 0.0f;
-      var acc0_7_2 = 0.0f;
-      var acc0_7_3 = 0.0f;
-      for (var kv = 0u; kv < 2u; kv++) {
-        let b0_0 = w2[(wbase + wc0) * 2u + kv];
-        let b0_1 = w2[(wbase + wc1) * 2u + kv];
-        let b0_2 = w2[(wbase + wc2) * 2u + kv];
-        let b0_3 = w2[(wbase + wc3) * 2u + kv];
-        let a0 = h[src0 * 2u + kv];
-        acc0_0_0 = fma(a0.w, b0_0.w, fma(a0.z, b0_0.z, fma(a0.y, b0_0.y, fma(a0.x, b0_0.x, acc0_0_0))));
-        acc0_0_1 = fma(a0.w, b0_1.w, fma(a0.z, b0_1.z, fma(a0.y, b0_1.y, fma(a0.x, b0_1.x, acc0_0_1))));
-        acc0_0_2 = fma(a0.w, b0_2.w, fma(a0.z, b0_2.z, fma(a0.y, b0_2.y, fma(a0.x, b0_2.x, acc0_0_2))));
-        acc0_0_3 = fma(a0.w, b0_3.w, fma(a0.z, b0_3.z, fma(a0.y, b0_3.y, fma(a0.x, b0_3.x, acc0_0_3))));
-        let a1 = h[src1 * 2u + kv];
-        acc0_1_0 = fma(a1.w, b0_0.w, fma(a1.z, b0_0.z, fma(a1.y, b0_0.y, fma(a1.x, b0_0.x, acc0_1_0))));
-        acc0_1_1 = fma(a1.w, b0_1.w, fma(a1.z, b0_1.z, fma(a1.y, b0_1.y, fma(a1.x, b0_1.x, acc0_1_1))));
-        acc0_1_2 = fma(a1.w, b0_2.w, fma(a1.z, b0_2.z, fma(a1.y, b0_2.y, fma(a1.x, b0_2.x, acc0_1_2))));
-        acc0_1_3 = fma(a1.w, b0_3.w, fma(a1.z, b0_3.z, fma(a1.y, b0_3.y, fma(a1.x, b0_3.x, acc0_1_3))));
-        let a2 = h[src2 * 2u + kv];
-        acc0_2_0 = fma(a2.w, b0_0.w, fma(a2.z, b0_0.z, fma(a2.y, b0_0.y, fma(a2.x, b0_0.x, acc0_2_0))));
-        acc0_2_1 = fma(a2.w, b0_1.w, fma(a2.z, b0_1.z, fma(a2.y, b0_1.y, fma(a2.x, b0_1.x, acc0_2_1))));
-        acc0_2_2 = fma(a2.w, b0_2.w, fma(a2.z, b0_2.z, fma(a2.y, b0_2.y, fma(a2.x, b0_2.x, acc0_2_2))));
-        acc0_2_3 = fma(a2.w, b0_3.w, fma(a2.z, b0_3.z, fma(a2.y, b0_3.y, fma(a2.x, b0_3.x, acc0_2_3))));
-        let a3 = h[src3 * 2u + kv];
-        acc0_3_0 = fma(a3.w, b0_0.w, fma(a3.z, b0_0.z, fma(a3.y, b0_0.y, fma(a3.x, b0_0.x, acc0_3_0))));
-        acc0_3_1 = fma(a3.w, b0_1.w, fma(a3.z, b0_1.z, fma(a3.y, b0_1.y, fma(a3.x, b0_1.x, acc0_3_1))));
-        acc0_3_2 = fma(a3.w, b0_2.w, fma(a3.z, b0_2.z, fma(a3.y, b0_2.y, fma(a3.x, b0_2.x, acc0_3_2))));
-        acc0_3_3 = fma(a3.w, b0_3.w, fma(a3.z, b0_3.z, fma(a3.y, b0_3.y, fma(a3.x, b0_3.x, acc0_3_3))));
-        let a4 = h[src4 * 2u + kv];
-        acc0_4_0 = fma(a4.w, b0_0.w, fma(a4.z, b0_0.z, fma(a4.y, b0_0.y, fma(a4.x, b0_0.x, acc0_4_0))));
-        acc0_4_1 = fma(a4.w, b0_1.w, fma(a4.z, b0_1.z, fma(a4.y, b0_1.y, fma(a4.x, b0_1.x, acc0_4_1))));
-        acc0_4_2 = fma(a4.w, b0_2.w, fma(a4.z, b0_2.z, fma(a4.y, b0_2.y, fma(a4.x, b0_2.x, acc0_4_2))));
-        acc0_4_3 = fma(a4.w, b0_3.w, fma(a4.z, b0_3.z, fma(a4.y, b0_3.y, fma(a4.x, b0_3.x, acc0_4_3))));
-        let a5 = h[src5 * 2u + kv];
-        acc0_5_0 = fma(a5.w, b0_0.w, fma(a5.z, b0_0.z, fma(a5.y, b0_0.y, fma(a5.x, b0_0.x, acc0_5_0))));
-        acc0_5_1 = fma(a5.w, b0_1.w, fma(a5.z, b0_1.z, fma(a5.y, b0_1.y, fma(a5.x, b0_1.x, acc0_5_1))));
-        acc0_5_2 = fma(a5.w, b0_2.w, fma(a5.z, b0_2.z, fma(a5.y, b0_2.y, fma(a5.x, b0_2.x, acc0_5_2))));
-        acc0_5_3 = fma(a5.w, b0_3.w, fma(a5.z, b0_3.z, fma(a5.y, b0_3.y, fma(a5.x, b0_3.x, acc0_5_3))));
-        let a6 = h[src6 * 2u + kv];
-        acc0_6_0 = fma(a6.w, b0_0.w, fma(a6.z, b0_0.z, fma(a6.y, b0_0.y, fma(a6.x, b0_0.x, acc0_6_0))));
-        acc0_6_1 = fma(a6.w, b0_1.w, fma(a6.z, b0_1.z, fma(a6.y, b0_1.y, fma(a6.x, b0_1.x, acc0_6_1))));
-        acc0_6_2 = fma(a6.w, b0_2.w, fma(a6.z, b0_2.z, fma(a6.y, b0_2.y, fma(a6.x, b0_2.x, acc0_6_2))));
-        acc0_6_3 = fma(a6.w, b0_3.w, fma(a6.z, b0_3.z, fma(a6.y, b0_3.y, fma(a6.x, b0_3.x, acc0_6_3))));
-        let a7 = h[src7 * 2u + kv];
-        acc0_7_0 = fma(a7.w, b0_0.w, fma(a7.z, b0_0.z, fma(a7.y, b0_0.y, fma(a7.x, b0_0.x, acc0_7_0))));
-        acc0_7_1 = fma(a7.w, b0_1.w, fma(a7.z, b0_1.z, fma(a7.y, b0_1.y, fma(a7.x, b0_1.x, acc0_7_1))));
-        acc0_7_2 = fma(a7.w, b0_2.w, fma(a7.z, b0_2.z, fma(a7.y, b0_2.y, fma(a7.x, b0_2.x, acc0_7_2))));
-        acc0_7_3 = fma(a7.w, b0_3.w, fma(a7.z, b0_3.z, fma(a7.y, b0_3.y, fma(a7.x, b0_3.x, acc0_7_3))));
-      }
-      if (p0 + 0u >= lo && p0 + 0u < hi) {
-        let gate0 = gate[key0];
-        if (col0 < 16u) {
-          slots[(key0 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate0 * (acc0_0_0), live), select(0.0f, gate0 * (acc0_0_1), live), select(0.0f, gate0 * (acc0_0_2), live), select(0.0f, gate0 * (acc0_0_3), live));
-        }
-      }
-      if (p0 + 1u >= lo && p0 + 1u < hi) {
-        let gate1 = gate[key1];
-        if (col0 < 16u) {
-          slots[(key1 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate1 * (acc0_1_0), live), select(0.0f, gate1 * (acc0_1_1), live), select(0.0f, gate1 * (acc0_1_2), live), select(0.0f, gate1 * (acc0_1_3), live));
-        }
-      }
-      if (p0 + 2u >= lo && p0 + 2u < hi) {
-        let gate2 = gate[key2];
-        if (col0 < 16u) {
-          slots[(key2 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate2 * (acc0_2_0), live), select(0.0f, gate2 * (acc0_2_1), live), select(0.0f, gate2 * (acc0_2_2), live), select(0.0f, gate2 * (acc0_2_3), live));
-        }
-      }
-      if (p0 + 3u >= lo && p0 + 3u < hi) {
-        let gate3 = gate[key3];
-        if (col0 < 16u) {
-          slots[(key3 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate3 * (acc0_3_0), live), select(0.0f, gate3 * (acc0_3_1), live), select(0.0f, gate3 * (acc0_3_2), live), select(0.0f, gate3 * (acc0_3_3), live));
-        }
-      }
-      if (p0 + 4u >= lo && p0 + 4u < hi) {
-        let gate4 = gate[key4];
-        if (col0 < 16u) {
-          slots[(key4 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate4 * (acc0_4_0), live), select(0.0f, gate4 * (acc0_4_1), live), select(0.0f, gate4 * (acc0_4_2), live), select(0.0f, gate4 * (acc0_4_3), live));
-        }
-      }
-      if (p0 + 5u >= lo && p0 + 5u < hi) {
-        let gate5 = gate[key5];
-        if (col0 < 16u) {
-          slots[(key5 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate5 * (acc0_5_0), live), select(0.0f, gate5 * (acc0_5_1), live), select(0.0f, gate5 * (acc0_5_2), live), select(0.0f, gate5 * (acc0_5_3), live));
-        }
-      }
-      if (p0 + 6u >= lo && p0 + 6u < hi) {
-        let gate6 = gate[key6];
-        if (col0 < 16u) {
-          slots[(key6 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate6 * (acc0_6_0), live), select(0.0f, gate6 * (acc0_6_1), live), select(0.0f, gate6 * (acc0_6_2), live), select(0.0f, gate6 * (acc0_6_3), live));
-        }
-      }
-      if (p0 + 7u >= lo && p0 + 7u < hi) {
-        let gate7 = gate[key7];
-        if (col0 < 16u) {
-          slots[(key7 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate7 * (acc0_7_0), live), select(0.0f, gate7 * (acc0_7_1), live), select(0.0f, gate7 * (acc0_7_2), live), select(0.0f, gate7 * (acc0_7_3), live));
-        }
-      }
+  }
+  if (p0 + 3u >= lo && p0 + 3u < hi) {
+    let gate3 = gate[key3];
+    if (col0 < 16u) {
+      slots[(key3 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate3 * (acc0_3_0), live), select(0.0f, gate3 * (acc0_3_1), live), select(0.0f, gate3 * (acc0_3_2), live), select(0.0f, gate3 * (acc0_3_3), live));
     }
-    next++;
+  }
+  if (p0 + 4u >= lo && p0 + 4u < hi) {
+    let gate4 = gate[key4];
+    if (col0 < 16u) {
+      slots[(key4 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate4 * (acc0_4_0), live), select(0.0f, gate4 * (acc0_4_1), live), select(0.0f, gate4 * (acc0_4_2), live), select(0.0f, gate4 * (acc0_4_3), live));
+    }
+  }
+  if (p0 + 5u >= lo && p0 + 5u < hi) {
+    let gate5 = gate[key5];
+    if (col0 < 16u) {
+      slots[(key5 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate5 * (acc0_5_0), live), select(0.0f, gate5 * (acc0_5_1), live), select(0.0f, gate5 * (acc0_5_2), live), select(0.0f, gate5 * (acc0_5_3), live));
+    }
+  }
+  if (p0 + 6u >= lo && p0 + 6u < hi) {
+    let gate6 = gate[key6];
+    if (col0 < 16u) {
+      slots[(key6 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate6 * (acc0_6_0), live), select(0.0f, gate6 * (acc0_6_1), live), select(0.0f, gate6 * (acc0_6_2), live), select(0.0f, gate6 * (acc0_6_3), live));
+    }
+  }
+  if (p0 + 7u >= lo && p0 + 7u < hi) {
+    let gate7 = gate[key7];
+    if (col0 < 16u) {
+      slots[(key7 * 16u + col0) / 4u] = vec4<f32>(select(0.0f, gate7 * (acc0_7_0), live), select(0.0f, gate7 * (acc0_7_1), live), select(0.0f, gate7 * (acc0_7_2), live), select(0.0f, gate7 * (acc0_7_3), live));
+    }
   }
 }
 
