@@ -732,7 +732,8 @@ export async function benchReport(moec: MoecDevice, req: BenchRequest): Promise<
     (r) => r.label.endsWith("(--compare)") || r.label.startsWith("matched SMoE"),
   );
   if (cmp) {
-    const cmpInfo = moeLayerInfo(cmp.graph);
+    // The lowered graph: the optimised one has no expert_up left to describe.
+    const cmpInfo = moeLayerInfo(models.find((m) => m.label === cmp.label)!.graph);
     const ratio = fused.ms.median / cmp.ms.median;
     const macsA = info?.macsPerToken;
     const macsB = cmpInfo?.macsPerToken;
