@@ -96,12 +96,12 @@ async function main(): Promise<void> {
   const results = await measureModels(
     moec,
     [
-      // The fast variants run 3 times a round: more samples, next to the slow -O0 runs.
-      { label: "SMoE -O2", graph: smoe, level: 2, runsPerRound: 3 },
+      // The fast variants run 5 times a round: more samples, next to the slow -O0 runs.
+      { label: "SMoE -O2", graph: smoe, level: 2, runsPerRound: 5 },
       { label: "SMoE -O0", graph: smoe, level: 0 },
-      { label: "MH-MoE -O2", graph: mh, level: 2, runsPerRound: 3 },
+      { label: "MH-MoE -O2", graph: mh, level: 2, runsPerRound: 5 },
       { label: "MH-MoE -O0", graph: mh, level: 0 },
-      { label: "dense FFN -O2", graph: dense, level: 2, runsPerRound: 3 },
+      { label: "dense FFN -O2", graph: dense, level: 2, runsPerRound: 5 },
     ],
     { tokens: TOKENS, warmup: WARMUP, repeat: REPEAT, progress: say },
   );
