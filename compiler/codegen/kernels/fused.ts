@@ -817,17 +817,19 @@ function groupedTiles(
         "t < row_tiles",
         () => {
           w.b.line(`p0 = t * ${tm};`);
-          w.b.comment("The last segment starting at or before p0 (offsets never decrease).");
-          w.b.line(`var last = ${E};`);
-          w.b.block("loop", () => {
-            w.b.block("if (e >= last)", () => w.b.line("break;"));
-            w.b.line("let mid = (e + last + 1u) / 2u;");
-            w.b.ifElse(
-              `u32(${args.offsets}[mid]) <= p0`,
-              () => w.b.line("e = mid;"),
-              () => w.b.line("last = mid - 1u;"),
+          w.b.comment(
+            "The last segment starting at or before p0 (offsets never decrease): a binary " +
+              "search without branches or loops (both are costly on lavapipe).",
+          );
+          for (
+            let step = 2 ** Math.floor(Math.log2(Math.max(1, args.experts)));
+            step >= 1;
+            step /= 2
+          ) {
+            w.b.line(
+              `e = select(e, min(e + ${u(step)}, ${E}), u32(${args.offsets}[min(e + ${u(step)}, ${E})]) <= p0);`,
             );
-          });
+          }
           w.b.line("lo = p0;");
           w.b.line(`hi = min(p0 + ${tm}, ${segmentEnd("e")});`);
         },
