@@ -306,19 +306,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var hi = 0u;
   if (t < row_tiles) {
     p0 = t * 8u;
-    // The last segment starting at or before p0 (offsets never decrease).
-    var last = 8u;
-    loop {
-      if (e >= last) {
-        break;
-      }
-      let mid = (e + last + 1u) / 2u;
-      if (u32(offsets[mid]) <= p0) {
-        e = mid;
-      } else {
-        last = mid - 1u;
-      }
-    }
+    // The last segment starting at or before p0 (offsets never decrease): a binary search without branches or loops (both are costly on lavapipe).
+    e = select(e, min(e + 8u, 8u), u32(offsets[min(e + 8u, 8u)]) <= p0);
+    e = select(e, min(e + 4u, 8u), u32(offsets[min(e + 4u, 8u)]) <= p0);
+    e = select(e, min(e + 2u, 8u), u32(offsets[min(e + 2u, 8u)]) <= p0);
+    e = select(e, min(e + 1u, 8u), u32(offsets[min(e + 1u, 8u)]) <= p0);
     lo = p0;
     hi = min(p0 + 8u, select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u));
   } else {
@@ -500,19 +492,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var hi = 0u;
   if (t < row_tiles) {
     p0 = t * 8u;
-    // The last segment starting at or before p0 (offsets never decrease).
-    var last = 8u;
-    loop {
-      if (e >= last) {
-        break;
-      }
-      let mid = (e + last + 1u) / 2u;
-      if (u32(offsets[mid]) <= p0) {
-        e = mid;
-      } else {
-        last = mid - 1u;
-      }
-    }
+    // The last segment starting at or before p0 (offsets never decrease): a binary search without branches or loops (both are costly on lavapipe).
+    e = select(e, min(e + 8u, 8u), u32(offsets[min(e + 8u, 8u)]) <= p0);
+    e = select(e, min(e + 4u, 8u), u32(offsets[min(e + 4u, 8u)]) <= p0);
+    e = select(e, min(e + 2u, 8u), u32(offsets[min(e + 2u, 8u)]) <= p0);
+    e = select(e, min(e + 1u, 8u), u32(offsets[min(e + 1u, 8u)]) <= p0);
     lo = p0;
     hi = min(p0 + 8u, select(total, u32(offsets[min(e + 1u, 8u)]), e < 8u));
   } else {
