@@ -11,8 +11,12 @@
 // invocation, not by multiply-adds; vec4 loads carry 4 elements for about the price of one.
 // With subgroups, the tile's rows of A are loaded once per subgroup, `share` rows per load
 // instruction (lane l loads row l), and handed to every lane with subgroupBroadcast (a register
-// shuffle): per K step an invocation issues tm/share + tn loads for 4·tm·tn multiply-adds. The
-// dispatch is exact: ceil(rows / tm) row tiles per column block (SizeExpr tile counts).
+// shuffle): per K step an invocation issues tm/share + tn loads for 4·tm·tn multiply-adds.
+// Invocations own adjacent columns and store them as one vector. Loops and branches around the
+// product are avoided where possible (lavapipe masks every assignment inside them): the grouped
+// GEMMs find their expert segment with a branchless binary search and make one pass per tile.
+// The dispatch is exact: ceil(rows / tm) row tiles per column block (SizeExpr tile counts).
+// Measured with `moec bench` and bench/suite.ts (results in bench/RESULTS.md).
 import type { Node } from "../../ir/graph.js";
 import type { Activation } from "../../ir/ops.js";
 import type { DeviceProfile } from "../profile.js";
