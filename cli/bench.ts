@@ -89,6 +89,8 @@ export interface ModelResult {
   readonly ms: Stats;
   /** Submit to read-back of each run, inputs and outputs included (host clock). */
   readonly wallMs: Stats;
+  /** When each sample of `ms` ran: the index of the run among all runs of the measurement. */
+  readonly sequence: readonly number[];
   readonly timing: "gpu" | "cpu";
   readonly macs: number;
   /** Useful GFLOP/s at the median time. */
@@ -173,6 +175,7 @@ export async function measureModels(
     inputs: Map<string, TensorData>;
     wall: number[];
     total: number[];
+    sequence: number[];
     kernels: number[][];
     timing: "gpu" | "cpu";
   }[] = [];
@@ -189,6 +192,7 @@ export async function measureModels(
         inputs: benchInputs(plan, options.tokens, seed + 1),
         wall: [],
         total: [],
+        sequence: [],
         kernels: plan.kernels.map(() => []),
         timing: "gpu",
       });
@@ -202,6 +206,7 @@ export async function measureModels(
         );
       }
     }
+    let runs = 0;
     for (let round = 0; round < options.repeat; round++) {
       // Sub-rounds: models with several runs per round alternate with each other, and the
       // last sub-round runs every model once (slow variants last).
@@ -219,6 +224,7 @@ export async function measureModels(
         p.timing = timings[0]?.source ?? "gpu";
         p.wall.push(wall);
         p.total.push(total);
+        p.sequence.push(runs++);
         say(
           `run ${round + 1}/${options.repeat}: ${p.model.label} ${fmtMs(total)} ms (kernels), ${fmtMs(wall)} ms (wall)`,
         );
@@ -249,6 +255,7 @@ export async function measureModels(
       tokens: options.tokens,
       ms,
       wallMs: stats(p.wall),
+      sequence: p.sequence,
       timing: p.timing,
       macs,
       gflops: gflops(macs, ms.median),
@@ -257,6 +264,23 @@ export async function measureModels(
       graph: p.graph,
     };
   });
+}
+
+/**
+ * The median over the samples of `a` of a's time / b's time in the run of b nearest in the run
+ * order: variants that ran back to back saw the same machine, so on a shared machine whose speed
+ * drifts this is steadier than the ratio of the two medians.
+ */
+export function pairedRatio(a: ModelResult, b: ModelResult): number {
+  const ratios = a.ms.samples.map((t, i) => {
+    const at = a.sequence[i]!;
+    let best = 0;
+    b.sequence.forEach((bt, j) => {
+      if (Math.abs(bt - at) < Math.abs(b.sequence[best]! - at)) best = j;
+    });
+    return t / b.ms.samples[best]!;
+  });
+  return stats(ratios).median;
 }
 
 export function gflops(macs: number, ms: number): number {
@@ -518,6 +542,8 @@ export interface Ratio {
   readonly name: string;
   /** a / b of median kernel times (e.g. MoE / dense), or undefined where it does not apply. */
   readonly value?: number;
+  /** The median of the ratios of runs that ran back to back (pairedRatio). */
+  readonly paired?: number;
   /** The ratio per useful multiply-add, where the two sides' work differs. */
   readonly perMac?: number;
   readonly note: string;
@@ -712,6 +738,7 @@ export async function benchReport(moec: MoecDevice, req: BenchRequest): Promise<
     ratios.push({
       name: "fused -O2 vs -O0",
       value: o0.ms.median / o2.ms.median,
+      paired: 1 / pairedRatio(o2, o0),
       note: `-O0 ${fmtMs(o0.ms.median)} ms / -O2 ${fmtMs(o2.ms.median)} ms (speed-up)`,
     });
   }
@@ -722,6 +749,7 @@ export async function benchReport(moec: MoecDevice, req: BenchRequest): Promise<
     ratios.push({
       name: "sparse tax (MoE layer / dense FFN, same active MACs)",
       value: ratio,
+      paired: pairedRatio(fused, d),
       perMac: ratio * (dense.macsPerToken / info.macsPerToken),
       note:
         `${fmtMs(fused.ms.median)} ms / ${fmtMs(d.ms.median)} ms; dense FFN(${info.dim}, ${dense.hidden}, ` +
@@ -740,6 +768,7 @@ export async function benchReport(moec: MoecDevice, req: BenchRequest): Promise<
     ratios.push({
       name: `parity (${name} / ${req.compareGraph ? req.compareFile : "matched SMoE"})`,
       value: ratio,
+      paired: pairedRatio(fused, cmp),
       ...(macsA && macsB ? { perMac: ratio * (macsB / macsA) } : {}),
       note:
         `${fmtMs(fused.ms.median)} ms / ${fmtMs(cmp.ms.median)} ms` +
@@ -817,11 +846,12 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.ratios.length > 0) {
     lines.push("");
-    lines.push("ratios (medians, same run):");
+    lines.push("ratios (of medians; paired: median ratio of runs that ran back to back):");
     for (const q of r.ratios) {
       const value = q.value === undefined ? "" : `${q.value.toFixed(2)}`;
-      const perMac = q.perMac === undefined ? "" : ` (per MAC ${q.perMac.toFixed(2)})`;
-      lines.push(`  ${pad(q.name, 52)} ${value}${perMac}`);
+      const paired = q.paired === undefined ? "" : `, paired runs ${q.paired.toFixed(2)}`;
+      const perMac = q.perMac === undefined ? "" : `, per MAC ${q.perMac.toFixed(2)}`;
+      lines.push(`  ${pad(q.name, 52)} ${value}${paired}${perMac}`);
       lines.push(`    ${q.note}`);
     }
   }
