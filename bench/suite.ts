@@ -76,6 +76,16 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const x2 = (x: number) => x.toFixed(2);
 const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
 
+/** Aligned tables, as `npm run format` would write them (prettier is a dev dependency). */
+async function formatMarkdown(text: string): Promise<string> {
+  try {
+    const prettier = await import("prettier");
+    return await prettier.format(text, { parser: "markdown" });
+  } catch {
+    return text;
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const moec = await createNodeDevice();
@@ -311,7 +321,7 @@ async function main(): Promise<void> {
         : ""),
     "",
   ];
-  const text = lines.join("\n");
+  const text = await formatMarkdown(lines.join("\n"));
   writeFileSync(values.out!, text);
   process.stdout.write(text);
   say(
