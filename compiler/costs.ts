@@ -236,7 +236,3 @@ export function fmt(x: number): string {
     ? x.toLocaleString("en-US")
     : x.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
-
-export function numelOf(shape: readonly number[]): number {
-  return numel(shape);
-}

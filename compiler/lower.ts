@@ -1514,5 +1514,3 @@ function usedIn(forward: Forward, name: string): boolean {
   for (const s of forward.body) (s.kind === "Assign" ? [s.value] : s.values).forEach(visit);
   return found;
 }
-
-export { formatDim };

@@ -549,9 +549,8 @@ export const OPS: OpTable = {
 
   route_stats: {
     arity: [3, 3],
-    infer: ([routed, , probs], { experts, heads }) => {
+    infer: ([, , probs], { experts, heads }) => {
       expect(probs!.shape[1] === experts, "route_stats: probabilities must cover every expert");
-      void routed;
       return [
         { dtype: "i32", shape: [heads, experts] },
         { dtype: "i32", shape: [experts] },
@@ -707,18 +706,13 @@ export const OPS: OpTable = {
 
   moe_grouped_up: {
     arity: [5, 6],
-    infer: ([x, expert, order, , w1, extra], attrs) => {
-      void order;
-      return OPS.expert_up.infer([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs);
-    },
+    // Same result as expert_up: order and offsets only say how the GPU walks the assignments.
+    infer: ([x, expert, , , w1, extra], attrs) =>
+      OPS.expert_up.infer([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs),
     cost: ([x, e, , , w1, extra], outs, attrs) =>
       OPS.expert_up.cost([x!, e!, w1!, ...(extra ? [extra] : [])], outs, attrs),
-    evaluate: ([x, expert, order, offsets, w1, extra], attrs) => {
-      const h = OPS.expert_up.evaluate!([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs)[0]!;
-      void order;
-      void offsets;
-      return [h];
-    },
+    evaluate: ([x, expert, , , w1, extra], attrs) =>
+      OPS.expert_up.evaluate!([x!, expert!, w1!, ...(extra ? [extra] : [])], attrs),
   },
 
   moe_grouped_down: {
