@@ -39,6 +39,8 @@ export const LIMITS = {
   maxTensorElements: 2 ** 32,
   maxRepeat: 4096,
   maxNodes: 200_000,
+  /** Layers without weights (Identity, empty user layers) add no nodes, so count them too. */
+  maxInstances: 200_000,
   maxInstanceDepth: 64,
   maxInt: Number.MAX_SAFE_INTEGER,
 };
@@ -139,6 +141,7 @@ class DedupBag extends DiagnosticBag {
 class Elaborator {
   readonly builder: GraphBuilder = new GraphBuilder("model");
   readonly #stack: Definition[] = [];
+  #instances = 0;
   /**
    * The calls being elaborated, outermost first: each user-definition instantiation and each
    * forward call of a user layer. Errors found inside library code are reported at the user's
@@ -302,6 +305,13 @@ class Elaborator {
     span: Span,
     callerEnv?: Env,
   ): Instance | undefined {
+    if (++this.#instances > LIMITS.maxInstances) {
+      this.report(
+        span,
+        `the model has more than ${LIMITS.maxInstances} layer instances; it is too large to compile`,
+      );
+      throw new Stop();
+    }
     if (callable.kind === "builtin-layer") {
       const bound = this.bindBuiltinArgs(
         callable.layer,
