@@ -653,7 +653,7 @@ export const OPS: OpTable = {
     },
     cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
     evaluate: ([expert], { experts, factor, heads }) => {
-      const [kept] = factor > 0 ? capacityReference(expert!, expert!, experts, factor) : [expert!];
+      const kept = factor > 0 ? keptExperts(expert!, experts, factor) : expert!;
       const [n, k] = expert!.shape as [number, number];
       const offsets = tensor([experts + 1]);
       const order = tensor([n * k]);
@@ -850,28 +850,36 @@ export function expertCapacity(
   return Math.ceil(factor * topK * Math.ceil(rowsRouted / experts));
 }
 
+/** Expert ids after the capacity limit (-1 = dropped), in the official order. */
+function keptExperts(expert: RefTensor, experts: number, factor: number): RefTensor {
+  const [n, k] = expert.shape as [number, number];
+  const capacity = expertCapacity(n, k, experts, factor);
+  const kept = tensor(expert.shape, expert.data.slice());
+  const load = new Array<number>(experts).fill(0);
+  for (let j = 0; j < k; j++) {
+    for (let r = 0; r < n; r++) {
+      const e = expert.data[r * k + j]!;
+      if (load[e]! < capacity) load[e]!++;
+      else kept.data[r * k + j] = -1;
+    }
+  }
+  return kept;
+}
+
 function capacityReference(
   expert: RefTensor,
   gate: RefTensor,
   experts: number,
   factor: number,
 ): RefTensor[] {
-  const [n, k] = expert.shape as [number, number];
-  const capacity = expertCapacity(n, k, experts, factor);
-  const keptExpert = tensor(expert.shape, expert.data.slice());
-  const keptGate = tensor(gate.shape, gate.data.slice());
-  const load = new Array<number>(experts).fill(0);
-  for (let j = 0; j < k; j++) {
-    for (let r = 0; r < n; r++) {
-      const e = expert.data[r * k + j]!;
-      if (load[e]! < capacity) load[e]!++;
-      else {
-        keptExpert.data[r * k + j] = -1;
-        keptGate.data[r * k + j] = 0;
-      }
-    }
-  }
-  return [keptExpert, keptGate];
+  const kept = keptExperts(expert, experts, factor);
+  return [
+    kept,
+    tensor(
+      gate.shape,
+      gate.data.map((g, a) => (kept.data[a]! < 0 ? 0 : g)),
+    ),
+  ];
 }
 
 function expertUpReference(
