@@ -128,6 +128,16 @@ interface GemmBody {
 const vectorType = (vec: number) => (vec === 1 ? "f32" : `vec${vec}<f32>`);
 const COMPONENTS = ["x", "y", "z", "w"];
 
+/** acc + a·b over the `vec` components of two vectors, as a chain of fma. */
+function vectorFma(vec: number, a: string, b: string, acc: string): string {
+  let e = acc;
+  for (let i = 0; i < vec; i++) {
+    const c = vec === 1 ? "" : `.${COMPONENTS[i]}`;
+    e = `fma(${a}${c}, ${b}${c}, ${e})`;
+  }
+  return e;
+}
+
 /**
  * Elements per store: an invocation's tn columns are adjacent, so where tn is 2 or 4 and divides
  * the output width it stores them as one vector (one store instruction instead of tn).
@@ -157,14 +167,7 @@ function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
     w.b.line(`let wc${c} = ${ragged ? `min(col${c}, ${u(g.out - 1)})` : `col${c}`};`);
   }
   const weights = g.b.length;
-  const fma = (a: string, b: string, acc: string) => {
-    let e = acc;
-    for (let i = 0; i < vec; i++) {
-      const s = vec === 1 ? "" : `.${COMPONENTS[i]}`;
-      e = `fma(${a}${s}, ${b}${s}, ${e})`;
-    }
-    return e;
-  };
+  const fma = (a: string, b: string, acc: string) => vectorFma(vec, a, b, acc);
   const tile = (shared: boolean) => {
     // Keys: one per invocation and load group when shared (row j·share + lane), else every row's.
     const keys = shared ? tm / share : tm;
@@ -475,14 +478,7 @@ function moeRoute(choose: GemmChooser) {
     const rowsSize = dimSize(w.type(xv!).shape[0]!);
     const rows = sizeToWgsl(rowsSize, PARAMS);
     const wg = 64;
-    const fma = (a: string, b: string, acc: string) => {
-      let e = acc;
-      for (let i = 0; i < vec; i++) {
-        const c = vec === 1 ? "" : `.${COMPONENTS[i]}`;
-        e = `fma(${a}${c}, ${b}${c}, ${e})`;
-      }
-      return e;
-    };
+    const fma = (a: string, b: string, acc: string) => vectorFma(vec, a, b, acc);
     w.perWorkgroup(
       tileCount(rowsSize, wg),
       ceilDivWgsl(rowsSize, wg),
