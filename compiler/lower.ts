@@ -338,9 +338,7 @@ class Elaborator {
     }
     const env = new Env(callable.file, undefined, path);
     const given =
-      args instanceof Map
-        ? args
-        : this.evaluateArgs(args, callerEnv!, def.params, def.name.name, span);
+      args instanceof Map ? args : this.evaluateArgs(args, callerEnv!, def.params, def.name.name);
     if (!given) return undefined;
     this.#sites.push({ def, span, path, args: args instanceof Map ? undefined : args });
     try {
@@ -458,7 +456,6 @@ class Elaborator {
     env: Env,
     params: readonly { name: string }[] | readonly HyperParam[],
     owner: string,
-    span: Span,
   ): Map<string, Value> | undefined {
     const names = params.map((p) => (typeof p.name === "string" ? p.name : p.name.name));
     const out = new Map<string, Value>();
@@ -491,7 +488,6 @@ class Elaborator {
       }
       out.set(name, this.evalExpr(arg.value, env, "body"));
     }
-    void span;
     return ok ? out : undefined;
   }
 
@@ -501,7 +497,7 @@ class Elaborator {
     env: Env,
     span: Span,
   ): Map<string, Value> | undefined {
-    const given = this.evaluateArgs(args, env, layer.params, layer.name, span);
+    const given = this.evaluateArgs(args, env, layer.params, layer.name);
     if (!given) return undefined;
     const bound = new Map<string, Value>();
     let ok = true;
