@@ -4,7 +4,7 @@ import type { Graph } from "../ir/graph.js";
 import { Rewriter, exportedValues } from "./rewrite.js";
 
 export function eliminateDeadCode(graph: Graph): Graph {
-  const live = exportedValues(graph);
+  const live = new Set(exportedValues(graph));
   const keep = new Set<number>();
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const node = graph.nodes[i]!;

@@ -79,11 +79,17 @@ export function consumers(graph: Graph): Map<number, Node[]> {
   return map;
 }
 
-/** Values that leave the graph: model outputs and routing statistics. */
-export function exportedValues(graph: Graph): Set<number> {
-  const out = new Set(graph.outputs.map((o) => o.value));
-  for (const s of graph.routing)
-    for (const v of [s.counts, s.top1, s.probSum, s.dropped]) out.add(v);
+const exported = new WeakMap<Graph, ReadonlySet<number>>();
+
+/** Values that leave the graph: model outputs and routing statistics (computed once per graph). */
+export function exportedValues(graph: Graph): ReadonlySet<number> {
+  let out = exported.get(graph);
+  if (!out) {
+    const values = new Set(graph.outputs.map((o) => o.value));
+    for (const s of graph.routing)
+      for (const v of [s.counts, s.top1, s.probSum, s.dropped]) values.add(v);
+    exported.set(graph, (out = values));
+  }
   return out;
 }
 
