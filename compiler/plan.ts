@@ -1,138 +1,42 @@
-// The execution plan: kernels (WGSL + explicit layouts), buffers with sizes as functions of the
-// runtime dims, buffer reuse, dispatch order and routing sites. Plain JSON-serialisable data, so
-// a page can load a precompiled model; the runtime (runtime/session.ts) needs nothing else.
-import { type EmitContext, type EmittedKernel, type Dispatch } from "./codegen/kernels/common.js";
+// Builds the execution plan (plan/format.ts) from an optimised graph: one kernel per remaining
+// node (fused ops have their own emitters), buffers with lifetimes and reuse, the uniform's
+// runtime parameters and the routing sites.
+import {
+  PLAN_FORMAT,
+  type Plan,
+  type PlanBuffer,
+  type PlanKernel,
+  type PlanParam,
+  type PlanShader,
+  type PlanTensor,
+  type PlanValue,
+} from "../plan/format.js";
+import { BASELINE_PROFILE, type DeviceProfile } from "../plan/profile.js";
+import {
+  type SizeExpr,
+  constantSize,
+  dimSize,
+  mulSize,
+  sameSymbols,
+  shapeSize,
+} from "../plan/size.js";
+import { type EmitContext, type EmittedKernel } from "./codegen/kernels/common.js";
 import {
   type KernelOp,
   type KernelTable,
   type NoKernelOp,
   UNFUSED_KERNELS,
 } from "./codegen/kernels/index.js";
-import { BASELINE_PROFILE, type DeviceProfile } from "./codegen/profile.js";
-import {
-  type SizeExpr,
-  constantSize,
-  dimSize,
-  formatSize,
-  mulSize,
-  sameSymbols,
-  shapeSize,
-} from "./codegen/size.js";
-import { type BindingKind, symbolField } from "./codegen/wgsl.js";
+import { symbolField } from "./codegen/wgsl.js";
 import type { Graph, Node } from "./ir/graph.js";
-import type { InitKind, OpName } from "./ir/ops.js";
+import type { OpName } from "./ir/ops.js";
 import { OPS } from "./ir/ops.js";
-import { type DType, type Dim, bytesPerElement, formatDim, symbolsOf } from "./ir/types.js";
+import { bytesPerElement, symbolsOf } from "./ir/types.js";
 
-export const PLAN_FORMAT = "moec-plan/1";
-
-export interface Plan {
-  readonly format: typeof PLAN_FORMAT;
-  readonly name: string;
-  readonly profile: DeviceProfile;
-  /** Graph symbols bound from the input shapes at run time (T, ...). */
-  readonly symbols: readonly string[];
-  /** The u32 fields of the uniform buffer every kernel reads, in order. */
-  readonly params: readonly PlanParam[];
-  readonly inputs: readonly PlanTensor[];
-  readonly outputs: readonly PlanTensor[];
-  readonly buffers: readonly PlanBuffer[];
-  /** Where every IR value lives (weights, inputs and views included). */
-  readonly values: readonly PlanValue[];
-  /** Unique shaders; kernels refer to them by index (repeated layers share one). */
-  readonly shaders: readonly PlanShader[];
-  /** In dispatch order. */
-  readonly kernels: readonly PlanKernel[];
-  readonly routing: readonly PlanRoutingSite[];
-}
-
-export type PlanParam =
-  | { readonly field: string; readonly kind: "symbol"; readonly symbol: string }
-  | {
-      /** C = expertCapacity(rows, topK, experts, factor), computed by the runtime. */
-      readonly field: string;
-      readonly kind: "capacity";
-      readonly node: number;
-      readonly rows: SizeExpr;
-      readonly topK: number;
-      readonly experts: number;
-      readonly factor: number;
-    };
-
-export interface PlanTensor {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly shape: readonly Dim[];
-  readonly value: number;
-  readonly buffer: number;
-  /** Token ids feeding an embedding must lie in [0, idLimit); checked before a run. */
-  readonly idLimit?: number;
-}
-
-interface BufferBase {
-  readonly id: number;
-  readonly name: string;
-  readonly bytes: SizeExpr;
-}
-
-export type PlanBuffer =
-  | (BufferBase & { readonly kind: "params" })
-  | (BufferBase & {
-      readonly kind: "weight";
-      readonly dtype: DType;
-      readonly shape: readonly number[];
-      readonly init: InitKind;
-      readonly fanIn: number;
-    })
-  | (BufferBase & { readonly kind: "input" })
-  | (BufferBase & {
-      readonly kind: "activation";
-      /** Root values (not views) it holds over the run, in order. */
-      readonly values: readonly number[];
-      /** Kernel indices of its first write and last read; kernels.length = read back. */
-      readonly first: number;
-      readonly last: number;
-    });
-
-export interface PlanValue {
-  readonly value: number;
-  readonly buffer: number;
-  readonly dtype: DType;
-  readonly shape: readonly Dim[];
-  /** Still intact after the run (outputs, routing statistics, `keep`): readable by the runtime. */
-  readonly kept: boolean;
-}
-
-export interface PlanShader {
-  readonly wgsl: string;
-  readonly entryPoint: string;
-  readonly workgroupSize: readonly [number, number, number];
-  readonly layout: readonly { readonly binding: number; readonly type: BindingKind }[];
-}
-
-export interface PlanKernel {
-  /** `k03_linear_moe.router`: index, what it computes, the scope of its first node. */
-  readonly name: string;
-  /** IR node ids it implements (several for fused kernels). */
-  readonly nodes: readonly number[];
-  readonly shader: number;
-  readonly bindings: readonly { readonly binding: number; readonly buffer: number }[];
-  readonly dispatch: Dispatch;
-}
-
-export interface PlanRoutingSite {
-  readonly scope: string;
-  readonly experts: number;
-  readonly topK: number;
-  readonly heads: number;
-  /** Routed rows S (tokens times heads). */
-  readonly rows: SizeExpr;
-  /** Buffers of the statistics: counts i32[heads, E], top1 i32[E], probSum f32[E], dropped i32[heads]. */
-  readonly counts: number;
-  readonly top1: number;
-  readonly probSum: number;
-  readonly dropped: number;
-}
+// The format's types and its printer live in plan/ (the runtime's side of the boundary).
+export { PLAN_FORMAT } from "../plan/format.js";
+export type * from "../plan/format.js";
+export { printPlan } from "../plan/print.js";
 
 export interface PlanOptions {
   /** Emitters for ops the unfused table lacks (the optimiser's fused ops). */
@@ -452,71 +356,4 @@ function planMemory(
     kept: buffers[bufferOf(v.id)]!.kind !== "activation" || keptRoots.has(root[v.id]!),
   }));
   return { buffers, values, bufferOf };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The text form (goldens, `moec plan`).
-
-export function printPlan(plan: Plan): string {
-  const lines: string[] = [];
-  const shape = (s: readonly Dim[]) => `[${s.map(formatDim).join(", ")}]`;
-  const buf = (id: number) => `b${id}`;
-  lines.push(`plan ${plan.name} (${plan.format}, profile ${plan.profile.name})`);
-  lines.push(
-    `params: ${
-      plan.params
-        .map((p) =>
-          p.kind === "symbol"
-            ? `${p.field} = ${p.symbol}`
-            : `${p.field} = capacity(rows=${formatSize(p.rows)}, top_k=${p.topK}, experts=${p.experts}, factor=${p.factor})`,
-        )
-        .join(", ") || "none"
-    }`,
-  );
-  for (const [what, list] of [
-    ["input", plan.inputs],
-    ["output", plan.outputs],
-  ] as const) {
-    for (const t of list) {
-      const limit = t.idLimit === undefined ? "" : ` ids < ${t.idLimit}`;
-      lines.push(`${what} ${t.name}: ${t.dtype}${shape(t.shape)} in ${buf(t.buffer)}${limit}`);
-    }
-  }
-  lines.push("buffers:");
-  for (const b of plan.buffers) {
-    const size = `${formatSize(b.bytes)} B`;
-    if (b.kind === "params") lines.push(`  ${buf(b.id)} params (${plan.params.length} x u32)`);
-    else if (b.kind === "weight")
-      lines.push(`  ${buf(b.id)} weight ${b.name} ${b.dtype}[${b.shape.join(", ")}] ${size}`);
-    else if (b.kind === "input") lines.push(`  ${buf(b.id)} input ${b.name} ${size}`);
-    else {
-      const live = `k${b.first}..${b.last === plan.kernels.length ? "end" : `k${b.last}`}`;
-      lines.push(
-        `  ${buf(b.id)} activation ${size} ${live} holds ${b.values.map((v) => `%${v}`).join(" ")}`,
-      );
-    }
-  }
-  lines.push("kernels:");
-  for (const k of plan.kernels) {
-    const s = plan.shaders[k.shader]!;
-    const binds = k.bindings.map((b) => `${b.binding}=${buf(b.buffer)}`).join(" ");
-    const groups = `ceil(${formatSize(k.dispatch.items)}/${k.dispatch.perWorkgroup})`;
-    lines.push(
-      `  ${k.name} nodes=${k.nodes.map((n) => `#${n}`).join(",")} shader=s${k.shader} wg=${s.workgroupSize[0]} groups=${groups} ${binds}`,
-    );
-  }
-  lines.push("shaders:");
-  plan.shaders.forEach((s, i) => {
-    const layout = s.layout.map((e) => `${e.binding}:${e.type}`).join(" ");
-    const users = plan.kernels.filter((k) => k.shader === i).length;
-    lines.push(
-      `  s${i} ${s.wgsl.split("\n").length - 1} lines, used by ${users}, layout ${layout}`,
-    );
-  });
-  for (const r of plan.routing) {
-    lines.push(
-      `routing ${r.scope}: experts=${r.experts} top_k=${r.topK} heads=${r.heads} rows=${formatSize(r.rows)} counts=${buf(r.counts)} top1=${buf(r.top1)} prob_sum=${buf(r.probSum)} dropped=${buf(r.dropped)}`,
-    );
-  }
-  return lines.join("\n") + "\n";
 }

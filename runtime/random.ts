@@ -5,6 +5,9 @@
 // finaliser applied to (seed low word, seed high word, stream), see seedState. A weight's stream
 // is the FNV-1a hash of its name's UTF-8 bytes, so each tensor depends only on (seed, name): the
 // same values come out whatever order tensors are created in, on CPU and GPU paths alike.
+import type { InitKind } from "../plan/format.js";
+
+export type { InitKind } from "../plan/format.js";
 
 export interface Rng {
   /** Uniform integer in [0, 2^32). */
@@ -16,8 +19,6 @@ export interface Rng {
   /** Standard normal (Box-Muller; values come in pairs). */
   normal(): number;
 }
-
-export type InitKind = "linear" | "router" | "bias" | "norm_weight" | "norm_bias" | "embedding";
 
 /** Standard deviation of embedding tables (the GPT-2 / LLaMA `initializer_range`). */
 export const EMBEDDING_STD = 0.02;

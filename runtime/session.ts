@@ -1,10 +1,11 @@
 // Runs a compiled plan on a GPUDevice: weights uploaded once, pipelines compiled once (cached by
 // WGSL text per device), one command encoder per run, outputs and routing statistics read back.
 // Browser-safe: no Node imports.
-import { dimSize, evalSize } from "../compiler/codegen/size.js";
-import { expertCapacity } from "../compiler/ir/ops.js";
-import { type DimBindings, formatDim } from "../compiler/ir/types.js";
-import { PLAN_FORMAT, type Plan, type PlanBuffer, type PlanShader } from "../compiler/plan.js";
+import { expertCapacity } from "../plan/capacity.js";
+import { type DimBindings, formatDim } from "../plan/dims.js";
+import { PLAN_FORMAT, type Plan, type PlanBuffer, type PlanShader } from "../plan/format.js";
+import { dimSize, evalSize } from "../plan/size.js";
+import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
 
 export interface TensorData {
   readonly shape: readonly number[];
@@ -553,7 +554,7 @@ function resolveWeights(
       if (data) out.set(b.id, data);
       continue;
     }
-    if (!b.name.includes("{e}")) {
+    if (!isStackedExpertName(b.name)) {
       problems.push(`missing weight ${b.name} [${b.shape.join(", ")}]`);
       continue;
     }
@@ -562,7 +563,7 @@ function resolveWeights(
     const sliceSize = slice.reduce((a, c) => a * c, 1);
     const stacked = new Float32Array(experts! * sliceSize);
     for (let e = 0; e < experts!; e++) {
-      const name = b.name.replace("{e}", String(e));
+      const name = expertWeightName(b.name, e);
       const t = weights.get(name);
       if (t === undefined) {
         problems.push(

@@ -2,8 +2,7 @@
 // (seed, name), see runtime/random.ts. Browser-safe.
 import type { Graph } from "../compiler/ir/graph.js";
 import { weightNodes } from "../compiler/ir/graph.js";
-import type { InitKind } from "../compiler/ir/ops.js";
-import type { Plan } from "../compiler/plan.js";
+import type { InitKind, Plan } from "../plan/format.js";
 import { initWeight } from "./random.js";
 
 export interface WeightSpec {

@@ -1,12 +1,13 @@
 // WgslBuilder: the only way moec produces WGSL text. It owns bindings, literals and feature
 // gates (`enable f16;` only when used, checked against the device profile).
-import type { DeviceProfile, ShaderFeature } from "./profile.js";
-import { type SizeExpr, isConstantSize } from "./size.js";
+import type { BindingKind } from "../../plan/format.js";
+import type { DeviceProfile, ShaderFeature } from "../../plan/profile.js";
+import { type SizeExpr, isConstantSize } from "../../plan/size.js";
 
 export type WgslScalar = "f32" | "f16" | "i32" | "u32";
 
 /** How a binding appears in the explicit bind group layout. */
-export type BindingKind = "read-only-storage" | "storage" | "uniform";
+export type { BindingKind } from "../../plan/format.js";
 
 export interface ShaderBinding {
   readonly binding: number;

@@ -1,22 +1,22 @@
-// Tensor types of the IR: dtypes and dimensions that are concrete or symbolic.
+// Tensor types of the IR: dtypes and dimensions that are concrete or symbolic. Dims and dtypes
+// are the plan's own (plan/dims.ts), so the runtime reads them without the compiler.
+import { type DType, type Dim, type SymDim, formatDim } from "../../plan/dims.js";
 
-export type DType = "f32" | "f16" | "i32";
-
-/** A symbolic dimension `coef * sym`, e.g. the T·h sub-tokens of an MH-MoE block. */
-export interface SymDim {
-  readonly sym: string;
-  readonly coef: number;
-}
-
-export type Dim = number | SymDim;
+export {
+  type DType,
+  type Dim,
+  type DimBindings,
+  type SymDim,
+  bytesPerElement,
+  formatDim,
+  resolveDim,
+  resolveShape,
+} from "../../plan/dims.js";
 
 export interface TensorType {
   readonly dtype: DType;
   readonly shape: readonly Dim[];
 }
-
-/** Values for the symbols of a graph at run time, e.g. `{ T: 128 }`. */
-export type DimBindings = Readonly<Record<string, number>>;
 
 export function sym(name: string, coef = 1): SymDim {
   return { sym: name, coef };
@@ -42,32 +42,12 @@ export function divideDim(d: Dim, divisor: number): Dim | undefined {
   return d.coef % divisor === 0 ? { sym: d.sym, coef: d.coef / divisor } : undefined;
 }
 
-export function resolveDim(d: Dim, bindings: DimBindings): number {
-  if (typeof d === "number") return d;
-  const value = bindings[d.sym];
-  if (value === undefined) throw new Error(`no value for dimension ${d.sym}`);
-  return d.coef * value;
-}
-
-export function resolveShape(shape: readonly Dim[], bindings: DimBindings): number[] {
-  return shape.map((d) => resolveDim(d, bindings));
-}
-
-export function formatDim(d: Dim): string {
-  if (typeof d === "number") return String(d);
-  return d.coef === 1 ? d.sym : `${d.sym}*${d.coef}`;
-}
-
 export function formatType(t: TensorType): string {
   return `${t.dtype}[${t.shape.map(formatDim).join(", ")}]`;
 }
 
 export function symbolsOf(shape: readonly Dim[]): string[] {
   return shape.flatMap((d) => (typeof d === "number" ? [] : [d.sym]));
-}
-
-export function bytesPerElement(dtype: DType): number {
-  return dtype === "f16" ? 2 : 4;
 }
 
 /** Product of the concrete dims; symbolic dims contribute their coefficient. */

@@ -3,8 +3,9 @@
 import type { Graph, Node } from "../../ir/graph.js";
 import type { OpName } from "../../ir/ops.js";
 import type { Dim, TensorType } from "../../ir/types.js";
-import type { DeviceProfile } from "../profile.js";
-import { type SizeExpr, constantSize, shapeSize } from "../size.js";
+import type { Dispatch } from "../../../plan/format.js";
+import type { DeviceProfile } from "../../../plan/profile.js";
+import { type SizeExpr, constantSize, shapeSize } from "../../../plan/size.js";
 import { type BuiltShader, type WgslScalar, WgslBuilder, sizeToWgsl, u32Literal } from "../wgsl.js";
 
 export interface EmitContext {
@@ -16,11 +17,7 @@ export interface EmitContext {
   readonly nodeParam: (node: number) => string;
 }
 
-/** How many workgroups a kernel needs: ceil(items / perWorkgroup), split 2-D when too many. */
-export interface Dispatch {
-  readonly items: SizeExpr;
-  readonly perWorkgroup: number;
-}
+export type { Dispatch } from "../../../plan/format.js";
 
 export interface EmittedKernel {
   /** Short description for the kernel name, e.g. "linear". */
