@@ -237,7 +237,9 @@ export function ternaryFromPacked(
     const what = packed.length > 1 ? name.replace("{e}", String(m)) : name;
     const scale = scales[m]!;
     if (!(Number.isFinite(scale) && scale > 0)) {
-      throw new PackedWeightError(`${what}_scale: scale must be a positive finite number, got ${scale}`);
+      throw new PackedWeightError(
+        `${what}_scale: scale must be a positive finite number, got ${scale}`,
+      );
     }
     return { values: unpackTernary(words, rows, cols, what), scale: Math.fround(scale) };
   });
