@@ -23,6 +23,8 @@ const CONFIG: Record<string, string[]> = {
   fine_grained: [...LAYER, "shared=1"],
   mh_moe: LAYER,
   mh_moe_parity: [...LAYER, "capacity=1.25"],
+  mh_moe_depth: LAYER,
+  mh_moe_parity_ablation: LAYER,
   lm_smoe: LM,
   lm_fine_grained: LM,
   lm_mh_moe: LM,

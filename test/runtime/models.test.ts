@@ -22,6 +22,8 @@ const MODELS: readonly { file: string; sets: string[]; tokens: number }[] = [
   { file: "models/fine_grained.moe", sets: [...LAYER, "shared=1"], tokens: 13 },
   { file: "models/mh_moe.moe", sets: LAYER, tokens: 13 },
   { file: "models/mh_moe_parity.moe", sets: ["dim=32", "experts=6", "ffn=32"], tokens: 13 },
+  { file: "models/mh_moe_depth.moe", sets: [...LAYER, "depth=3"], tokens: 13 },
+  { file: "models/mh_moe_parity_ablation.moe", sets: ["dim=32", "experts=6", "ffn=32"], tokens: 13 },
   { file: "models/lm_smoe.moe", sets: LM, tokens: 10 },
   { file: "models/lm_fine_grained.moe", sets: LM, tokens: 10 },
   { file: "models/lm_mh_moe.moe", sets: LM, tokens: 10 },
