@@ -11,6 +11,7 @@ import {
   type PlanTensor,
   type PlanValue,
 } from "../plan/format.js";
+import { int8WordsPerRow, ternaryBufferBytes } from "../plan/bitnet.js";
 import { BASELINE_PROFILE, type DeviceProfile } from "../plan/profile.js";
 import {
   type SizeExpr,
@@ -31,7 +32,7 @@ import { symbolField } from "./codegen/wgsl.js";
 import type { Graph, Node } from "./ir/graph.js";
 import type { OpName } from "./ir/ops.js";
 import { OPS } from "./ir/ops.js";
-import { bytesPerElement, symbolsOf } from "./ir/types.js";
+import { type DType, type Dim, bytesPerElement, formatDim, symbolsOf } from "./ir/types.js";
 
 // The format's types and its printer live in plan/ (the runtime's side of the boundary).
 export { PLAN_FORMAT } from "../plan/format.js";
@@ -267,7 +268,7 @@ function planMemory(
   const bufferOfRoot = new Map<number, number>();
   const bytesOf = (v: number): SizeExpr => {
     const t = graph.values[v]!.type;
-    return mulSize(shapeSize(t.shape), bytesPerElement(t.dtype));
+    return valueBytes(t.dtype, t.shape);
   };
 
   for (const node of graph.nodes) {
@@ -356,4 +357,21 @@ function planMemory(
     kept: buffers[bufferOf(v.id)]!.kind !== "activation" || keptRoots.has(root[v.id]!),
   }));
   return { buffers, values, bufferOf };
+}
+
+/** Buffer bytes of a value; the packed BitNet types hold whole words per row (plan/bitnet.ts). */
+function valueBytes(dtype: DType, shape: readonly Dim[]): SizeExpr {
+  if (dtype === "t2") {
+    if (!shape.every((d): d is number => typeof d === "number"))
+      throw new PlanError(
+        `ternary weights need fixed sizes, got [${shape.map(formatDim).join(", ")}]`,
+      );
+    return constantSize(ternaryBufferBytes(shape));
+  }
+  if (dtype === "i8") {
+    const cols = shape[shape.length - 1];
+    if (typeof cols !== "number") throw new PlanError("int8 rows need a fixed width");
+    return mulSize(shapeSize(shape.slice(0, -1)), 4 * int8WordsPerRow(cols));
+  }
+  return mulSize(shapeSize(shape), bytesPerElement(dtype));
 }

@@ -1,7 +1,12 @@
 // Dimensions and dtypes as the plan stores them: concrete numbers or `coef * sym` of a symbol
 // bound at run time (T tokens). The compiler's IR types re-export these (compiler/ir/types.ts).
 
-export type DType = "f32" | "f16" | "i32";
+/**
+ * Element types. Two are packed (plan/bitnet.ts has the layouts): `i8`, int8 values four to a
+ * u32 word, rows padded to whole 16-value blocks; `t2`, ternary weights 16 to a word after one
+ * f32 scale per matrix. Shapes are always the logical ones ([rows, cols], not words).
+ */
+export type DType = "f32" | "f16" | "i32" | "i8" | "t2";
 
 /** A symbolic dimension `coef * sym`, e.g. the T·h sub-tokens of an MH-MoE block. */
 export interface SymDim {

@@ -179,6 +179,7 @@ export class KernelWriter {
 }
 
 export function wgslElement(t: TensorType): WgslScalar {
+  if (t.dtype === "i8" || t.dtype === "t2") return "u32"; // packed words (plan/bitnet.ts)
   if (t.dtype === "f16") {
     // f16 storage needs f32 accumulation rewrites in every kernel; -O0 keeps to f32 for now.
     throw new CodegenError("f16 tensors are not supported by the -O0 code generator yet");
