@@ -1,0 +1,105 @@
+// What an op-table entry is: the attributes of every op, and the shape, cost and reference rules
+// each entry gives. The entries themselves live in one file per op family.
+import type { TensorType } from "../types.js";
+
+export type Activation = "gelu" | "gelu_tanh" | "silu" | "relu";
+export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh", "silu", "relu"];
+
+/** How the k chosen router probabilities become gate weights (design.md section 4). */
+export type Gating = "softmax" | "renorm" | "softmax_topk";
+export const GATINGS: readonly Gating[] = ["softmax", "renorm", "softmax_topk"];
+
+export type InitKind = "linear" | "bias" | "norm_weight" | "norm_bias" | "embedding" | "router";
+
+/** Attributes of each op; the keys are the op names. */
+export interface OpAttrs {
+  input: { readonly name: string };
+  /** A weight; `{e}` in the name stands for the expert index of a stacked expert tensor. */
+  weight: { readonly name: string; readonly init: InitKind; readonly fanIn: number };
+  linear: Record<string, never>;
+  embedding: Record<string, never>;
+  rmsnorm: { readonly eps: number };
+  layernorm: { readonly eps: number };
+  activation: { readonly fn: Activation };
+  add: Record<string, never>;
+  mul: Record<string, never>;
+  rope: { readonly heads: number; readonly base: number };
+  attention: { readonly heads: number };
+  split: { readonly heads: number };
+  join: { readonly heads: number };
+  route: { readonly topK: number; readonly gating: Gating };
+  capacity: { readonly experts: number; readonly factor: number };
+  expert_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  expert_down: { readonly bias: boolean };
+  combine: Record<string, never>;
+  route_stats: { readonly experts: number; readonly heads: number };
+
+  // Fused ops, made by the optimiser's passes (compiler/passes); never by lowering.
+  /** A linear layer with its elementwise epilogue: act(x·Wᵀ + b) + residual. */
+  linear_epilogue: {
+    readonly bias: boolean;
+    readonly act: Activation | "none";
+    readonly residual: boolean;
+  };
+  /** A gated (SwiGLU-style) pair of linears in one pass over x: act(x·Wgᵀ) ⊙ (x·Wuᵀ). */
+  linear_glu: { readonly act: Activation };
+  /** Router logits, softmax, top-k and gates in one pass; the split into sub-tokens is a view. */
+  moe_route: { readonly topK: number; readonly gating: Gating };
+  /**
+   * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, with
+   * the kept counts. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
+   * expert by expert (choice-major, then row, inside a segment), then the dropped ones in the
+   * same order; the kept
+   * expert of each assignment (-1 = dropped); counts [heads, E]; dropped [heads].
+   */
+  moe_permute: { readonly experts: number; readonly factor: number; readonly heads: number };
+  /** The load-balancing statistics of a router: top-1 counts and probability sums per expert. */
+  route_balance: Record<string, never>;
+  /** Grouped GEMM over the expert segments, gathering input rows by index: H = act(x W1ᵀ + b1). */
+  moe_grouped_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  /** Grouped GEMM 2: slots[a] = gate[a] · (H W2ᵀ + b2), written back to assignment a. */
+  moe_grouped_down: { readonly bias: boolean };
+  /** The combine read while loading the consumer: join_h(Σ_j slots) · Wᵀ + b. */
+  combine_linear: { readonly heads: number; readonly bias: boolean };
+  /** The combine fused into the residual add: residual + join_h(Σ_j slots). */
+  combine_add: { readonly heads: number };
+}
+
+export type OpName = keyof OpAttrs;
+
+/** A dense float64 tensor of the reference interpreter (i32 values are stored exactly). */
+export interface RefTensor {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+export interface Cost {
+  /** Multiply-adds of matrix products (the unit of the MoE parity papers). */
+  readonly macs: number;
+  /** All floating-point operations: 2 per multiply-add plus elementwise work. */
+  readonly flops: number;
+  /** Bytes read and written, counting each operand once. */
+  readonly bytes: number;
+}
+
+export class ShapeError extends Error {}
+
+export interface OpDef<K extends OpName> {
+  /** Number of tensor inputs; a range where some are optional (biases). */
+  readonly arity: readonly [min: number, max: number];
+  /** Output types from input types, or a ShapeError with a user-facing message. */
+  readonly infer: (inputs: readonly TensorType[], attrs: OpAttrs[K]) => TensorType[];
+  /** Cost on concrete shapes. */
+  readonly cost: (
+    inputs: readonly number[][],
+    outputs: readonly number[][],
+    attrs: OpAttrs[K],
+  ) => Cost;
+  /** Float64 reference semantics; undefined for ops the interpreter binds (input, weight). */
+  readonly evaluate?: (inputs: readonly RefTensor[], attrs: OpAttrs[K]) => RefTensor[];
+  /** True for ops that only reinterpret their input's memory. */
+  readonly view?: boolean;
+}
+
+/** The entries of one op family; ops.ts assembles the families into the one table. */
+export type OpFamily<K extends OpName> = { readonly [P in K]: OpDef<P> };
