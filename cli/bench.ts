@@ -183,7 +183,7 @@ export async function measureModels(
     for (const model of models) {
       say(`compiling ${model.label} (-O${model.level})`);
       const { graph, plan } = compileBenchModel(model, profile);
-      const session = await Session.create(moec.device, plan, initWeights(graph, seed));
+      const session = await Session.create(moec.device, plan, initWeights(plan, seed));
       prepared.push({
         model,
         graph,

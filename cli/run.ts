@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { compileGraph } from "../compiler/compile.js";
 import { fmt, modelCost } from "../compiler/costs.js";
-import type { Graph } from "../compiler/ir/graph.js";
+import { type Graph, weightDecls } from "../compiler/ir/graph.js";
 import type { OptLevel } from "../compiler/passes/index.js";
 import { PlanError, printPlan } from "../compiler/plan.js";
 import { type MoecDevice, NoAdapterError } from "../runtime/device.js";
@@ -126,7 +126,9 @@ export const run: Command = {
     const graph = result.graph;
     try {
       const inputs = readInputs(graph, inputFile);
-      const weights = weightsFile ? readWeights(weightsFile, io) : initWeights(graph, seed);
+      const weights = weightsFile
+        ? readWeights(weightsFile, io)
+        : initWeights(weightDecls(graph), seed);
       const moec = await createNodeDevice();
       const { plan } = compileGraph(graph, { level, profile: profileOfDevice(moec) });
       const session = await Session.create(moec.device, plan, weights, {
@@ -371,7 +373,7 @@ async function runDemo(args: Parsed, io: Io): Promise<number> {
     const cost = modelCost(result.graph);
     const t0 = performance.now();
     const { plan } = compileGraph(result.graph, { level, profile });
-    const weights = initWeights(result.graph, seed);
+    const weights = initWeights(plan, seed);
     const session = await Session.create(moec.device, plan, weights);
     const t1 = performance.now();
     const input = result.graph.inputs[0]!;

@@ -1,7 +1,5 @@
 // Seeded initial weights for a compiled model (the CLI's `--seed N`): each tensor depends only on
 // (seed, name), see runtime/random.ts. Browser-safe.
-import type { Graph } from "../compiler/ir/graph.js";
-import { weightNodes } from "../compiler/ir/graph.js";
 import type { InitKind, Plan } from "../plan/format.js";
 import { initWeight } from "./random.js";
 
@@ -12,25 +10,21 @@ export interface WeightSpec {
   readonly fanIn: number;
 }
 
-/** The weights a graph or plan declares, stacked expert tensors under their `{e}` names. */
-export function weightSpecs(model: Graph | Plan): WeightSpec[] {
-  if ("format" in model) {
-    return model.buffers.flatMap((b) =>
-      b.kind === "weight" ? [{ name: b.name, shape: b.shape, init: b.init, fanIn: b.fanIn }] : [],
-    );
-  }
-  return weightNodes(model).map((node) => {
-    const shape = model.values[node.outputs[0]!]!.type.shape;
-    if (!shape.every((d): d is number => typeof d === "number")) {
-      throw new Error(`weight ${node.attrs.name} has a symbolic shape`);
-    }
-    return { name: node.attrs.name, shape, init: node.attrs.init, fanIn: node.attrs.fanIn };
-  });
+/** The weights a plan declares, stacked expert tensors under their `{e}` names. */
+export function weightSpecs(plan: Plan): WeightSpec[] {
+  return plan.buffers.flatMap((b) =>
+    b.kind === "weight" ? [{ name: b.name, shape: b.shape, init: b.init, fanIn: b.fanIn }] : [],
+  );
 }
 
-/** Initial weights by name (stacked `{e}` tensors as one Float32Array each). */
-export function initWeights(model: Graph | Plan, seed: number): Map<string, Float32Array> {
-  return new Map(
-    weightSpecs(model).map((w) => [w.name, initWeight(w.name, w.shape, seed, w.init, w.fanIn)]),
-  );
+/**
+ * Initial weights by name (stacked `{e}` tensors as one Float32Array each), for a plan or a list
+ * of weight specs (the compiler's weightDecls(graph) gives the same list without a plan).
+ */
+export function initWeights(
+  model: Plan | readonly WeightSpec[],
+  seed: number,
+): Map<string, Float32Array> {
+  const specs = "format" in model ? weightSpecs(model) : model;
+  return new Map(specs.map((w) => [w.name, initWeight(w.name, w.shape, seed, w.init, w.fanIn)]));
 }

@@ -102,3 +102,24 @@ export class GraphBuilder {
 export function weightNodes(graph: Graph): Node<"weight">[] {
   return graph.nodes.filter((n): n is Node<"weight"> => n.op === "weight");
 }
+
+/**
+ * The weights a graph declares (stacked expert tensors under their `{e}` names), in the form
+ * runtime/weights.ts initialises: the same list a plan of this graph holds.
+ */
+export function weightDecls(graph: Graph): WeightDecl[] {
+  return weightNodes(graph).map((node) => {
+    const shape = graph.values[node.outputs[0]!]!.type.shape;
+    if (!shape.every((d): d is number => typeof d === "number")) {
+      throw new Error(`weight ${node.attrs.name} has a symbolic shape`);
+    }
+    return { name: node.attrs.name, shape, init: node.attrs.init, fanIn: node.attrs.fanIn };
+  });
+}
+
+export interface WeightDecl {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: OpAttrs["weight"]["init"];
+  readonly fanIn: number;
+}

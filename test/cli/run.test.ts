@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { weightDecls } from "../../compiler/ir/graph.js";
 import { runMoec } from "../helpers/golden.js";
 import { parseSafetensors, toFloat32, writeSafetensors } from "../../runtime/safetensors.js";
 import { initWeights } from "../../runtime/weights.js";
@@ -35,7 +36,7 @@ open(sys.argv[3], "wb").write(struct.pack("<Q", len(text)) + text + body)
 describe("moec run", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "moec-run-"));
   const graph = loadGraph(MODEL, SETS);
-  const weights = initWeights(graph, 3);
+  const weights = initWeights(weightDecls(graph), 3);
   const inputs = randomInputs(graph, 9, 4);
   const x = inputs.get("x")!;
 

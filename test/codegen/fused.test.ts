@@ -24,7 +24,7 @@ import {
   tileCount,
 } from "../../compiler/codegen/size.js";
 import { compileToIR } from "../../compiler/index.js";
-import type { Graph } from "../../compiler/ir/graph.js";
+import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import { runPipeline } from "../../compiler/passes/index.js";
 import { buildPlan } from "../../compiler/plan.js";
 import { memoryHost } from "../../compiler/sources.js";
@@ -169,7 +169,7 @@ describe("tiled -O2 GEMMs on Dawn vs the float64 reference", () => {
       async () => {
         const lowered = c.graph();
         const { graph } = runPipeline(lowered, { level: 2 });
-        const weights = initWeights(graph, 3);
+        const weights = initWeights(weightDecls(graph), 3);
         for (const [label, profile, gemm] of profiles) {
           const plan = buildPlan(graph, profile, { kernels: fusedKernels({ gemm }) });
           const session = await Session.create(moec.device, plan, weights);

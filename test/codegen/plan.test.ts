@@ -4,7 +4,7 @@ import { FUSED_OPS, UNFUSED_KERNELS } from "../../compiler/codegen/kernels/index
 import { BASELINE_PROFILE } from "../../compiler/codegen/profile.js";
 import { OPS, OP_NAMES } from "../../compiler/ir/ops.js";
 import { buildPlan, printPlan } from "../../compiler/plan.js";
-import { weightSpecs } from "../../runtime/weights.js";
+import { weightDecls } from "../../compiler/ir/graph.js";
 import { loadGraph } from "../runtime/helpers.js";
 
 const SHIPPED = [
@@ -77,7 +77,7 @@ describe("-O0 plans of the shipped models", () => {
       }
 
       expect(plan.buffers.flatMap((b) => (b.kind === "weight" ? [b.name] : []))).toEqual(
-        weightSpecs(graph).map((w) => w.name),
+        weightDecls(graph).map((w) => w.name),
       );
       expect(plan.routing.map((r) => r.scope)).toEqual(graph.routing.map((r) => r.scope));
     });

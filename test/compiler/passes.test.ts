@@ -9,7 +9,7 @@ import type { RefTensor } from "../../compiler/ir/ops.js";
 import { compileToIR } from "../../compiler/index.js";
 import { PIPELINE, runPipeline } from "../../compiler/passes/index.js";
 import { createRng } from "../../runtime/random.js";
-import { runReference } from "../../runtime/reference.js";
+import { runReference } from "../../compiler/ir/interpret.js";
 
 const SMALL = ["dim=32", "ffn=64"];
 const MODELS: Record<string, string[]> = {

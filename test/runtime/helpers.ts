@@ -1,15 +1,14 @@
 // Shared by the runtime tests: compiling shipped models, random inputs, the float64 oracle and
 // error measures. One Dawn device per test file (lavapipe on CI machines).
 import { compileToIR } from "../../compiler/index.js";
-import type { Graph } from "../../compiler/ir/graph.js";
+import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import type { RefTensor } from "../../compiler/ir/ops.js";
 import { resolveShape } from "../../compiler/ir/types.js";
 import { formatDiagnostic } from "../../grammar/diagnostics.js";
 import { nodeHost } from "../../cli/host.js";
 import { createRng, randomTensor } from "../../runtime/random.js";
-import { type ReferenceResult, runReference } from "../../runtime/reference.js";
+import { type ReferenceResult, runReference } from "../../compiler/ir/interpret.js";
 import type { TensorData } from "../../runtime/session.js";
-import { weightSpecs } from "../../runtime/weights.js";
 
 export function loadGraph(file: string, overrides: readonly string[] = []): Graph {
   const result = compileToIR(file, nodeHost, { overrides });
@@ -57,7 +56,7 @@ export function reference(
   weights: ReadonlyMap<string, Float32Array>,
 ): ReferenceResult {
   const refWeights = new Map(
-    weightSpecs(graph).map((w) => [w.name, toRef({ shape: w.shape, data: weights.get(w.name)! })]),
+    weightDecls(graph).map((w) => [w.name, toRef({ shape: w.shape, data: weights.get(w.name)! })]),
   );
   const refInputs = new Map([...inputs].map(([k, v]) => [k, toRef(v)]));
   return runReference(graph, refInputs, refWeights);

@@ -4,13 +4,13 @@
 // compiles in Dawn.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Graph } from "../../compiler/ir/graph.js";
+import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import { compileGraph } from "../../compiler/compile.js";
 import type { OptLevel } from "../../compiler/passes/index.js";
 import { type Plan, buildPlan } from "../../compiler/plan.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
-import type { ReferenceResult } from "../../runtime/reference.js";
+import type { ReferenceResult } from "../../compiler/ir/interpret.js";
 import { type RunResult, Session } from "../../runtime/session.js";
 import { initWeights } from "../../runtime/weights.js";
 import { bitsOf, loadGraph, randomInputs, reference, relL2 } from "./helpers.js";
@@ -23,7 +23,11 @@ const MODELS: readonly { file: string; sets: string[]; tokens: number }[] = [
   { file: "models/mh_moe.moe", sets: LAYER, tokens: 13 },
   { file: "models/mh_moe_parity.moe", sets: ["dim=32", "experts=6", "ffn=32"], tokens: 13 },
   { file: "models/mh_moe_depth.moe", sets: [...LAYER, "depth=3"], tokens: 13 },
-  { file: "models/mh_moe_parity_ablation.moe", sets: ["dim=32", "experts=6", "ffn=32"], tokens: 13 },
+  {
+    file: "models/mh_moe_parity_ablation.moe",
+    sets: ["dim=32", "experts=6", "ffn=32"],
+    tokens: 13,
+  },
   { file: "models/lm_smoe.moe", sets: LM, tokens: 10 },
   { file: "models/lm_fine_grained.moe", sets: LM, tokens: 10 },
   { file: "models/lm_mh_moe.moe", sets: LM, tokens: 10 },
@@ -113,7 +117,7 @@ describe.each([0, 2] as const)(
         const { graph, plan } = compileForTest(loadGraph(m.file, m.sets), level);
         // A page loads plans as JSON: run the round-tripped one.
         const loaded = JSON.parse(JSON.stringify(plan)) as Plan;
-        const weights = initWeights(graph, 1);
+        const weights = initWeights(weightDecls(graph), 1);
         const session = await Session.create(moec.device, loaded, weights);
         const inputs = randomInputs(graph, m.tokens, 5, 64);
         const values = routeValues(graph).map((r) => r.expert);
@@ -198,7 +202,7 @@ describe.each([0, 2] as const)(
             ...(c.model.includes("mh_moe") ? [`heads=${c.heads}`, `bias=${!c.gated}`] : []),
           ];
           const { graph, plan } = compileForTest(loadGraph(c.model, sets), level);
-          const weights = initWeights(graph, c.seed);
+          const weights = initWeights(weightDecls(graph), c.seed);
           const session = await Session.create(moec.device, plan, weights);
           const inputs = randomInputs(graph, c.tokens, c.seed + 1);
           const result = await session.run(inputs, {

@@ -10,7 +10,7 @@ import type { Span } from "../../grammar/ast.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
 import { createRng, hashString } from "../../runtime/random.js";
-import { runReference } from "../../runtime/reference.js";
+import { runReference } from "../../compiler/ir/interpret.js";
 import { Session, type TensorData } from "../../runtime/session.js";
 import { relL2, toRef } from "./helpers.js";
 

@@ -1,6 +1,7 @@
 // The session's contract beyond numerics: weight validation and per-expert assembly, input
 // checks, poisoning, errors that name the kernel, and buffers that grow with T.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { weightDecls } from "../../compiler/ir/graph.js";
 import { type Plan, buildPlan } from "../../compiler/plan.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
@@ -24,7 +25,7 @@ describe("Session", { timeout: 30_000 }, () => {
   beforeAll(async () => {
     moec = await createNodeDevice();
     plan = buildPlan(graph);
-    weights = initWeights(graph, 3);
+    weights = initWeights(weightDecls(graph), 3);
   });
   afterAll(() => moec?.device.destroy());
 
@@ -105,7 +106,7 @@ describe("Session", { timeout: 30_000 }, () => {
     session.destroy();
 
     const lmPlan = buildPlan(lm);
-    const lmSession = await Session.create(moec.device, lmPlan, initWeights(lm, 1));
+    const lmSession = await Session.create(moec.device, lmPlan, initWeights(weightDecls(lm), 1));
     const ids = { shape: [3], data: Int32Array.from([1, 20, 2]) };
     await expect(lmSession.run(new Map([["ids", ids]]))).rejects.toThrow(
       "token id 20 at position 1 of input 'ids' is outside the vocabulary [0, 20)",
@@ -114,7 +115,11 @@ describe("Session", { timeout: 30_000 }, () => {
   });
 
   it("grows buffers with T and gives the same rows for a prefix (causal LM)", async () => {
-    const session = await Session.create(moec.device, buildPlan(lm), initWeights(lm, 1));
+    const session = await Session.create(
+      moec.device,
+      buildPlan(lm),
+      initWeights(weightDecls(lm), 1),
+    );
     const long = Int32Array.from({ length: 9 }, (_, i) => (i * 7) % 20);
     const short = await session.run(new Map([["ids", { shape: [4], data: long.slice(0, 4) }]]));
     const full = await session.run(new Map([["ids", { shape: [9], data: long }]]), {

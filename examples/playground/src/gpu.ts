@@ -1,6 +1,6 @@
 // Running a plan on the page's GPU: one device per page, seeded or safetensors weights, timed
 // runs. Shared by both pages; imports the runtime and only the plan's types from the compiler.
-import type { Plan } from "../../../compiler/plan.js";
+import type { Plan } from "../../../plan/format.js";
 import { type MoecDevice, requestMoecDevice } from "../../../runtime/device.js";
 import { parseSafetensors, toFloat32 } from "../../../runtime/safetensors.js";
 import {

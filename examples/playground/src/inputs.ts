@@ -1,7 +1,7 @@
 // Seeded model inputs for a plan: the same values in the page and in Node (the browser test
 // compares the two). Needs only the plan's types, never the compiler.
-import type { Dim } from "../../../compiler/ir/types.js";
-import type { Plan } from "../../../compiler/plan.js";
+import type { Dim } from "../../../plan/dims.js";
+import type { Plan } from "../../../plan/format.js";
 import { createRng, randomTensor } from "../../../runtime/random.js";
 import type { TensorData } from "../../../runtime/session.js";
 

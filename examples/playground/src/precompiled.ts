@@ -1,6 +1,6 @@
 // The precompiled page: loads a plan.json and runs it on navigator.gpu. It imports the runtime
-// and only the plan's types from the compiler, so the bundle carries no parser or compiler.
-import type { Plan } from "../../../compiler/plan.js";
+// and the plan format (plan/), so the bundle carries no parser or compiler.
+import type { Plan } from "../../../plan/format.js";
 import { NO_WEBGPU, type WeightSource, hasWebGpu, plainRun, runPlan } from "./gpu.js";
 import type { PrecompiledHook } from "./hook.js";
 import { errorView, outputsView, routingView, timingsView } from "./render.js";

@@ -1,8 +1,8 @@
 // The CPU reference interpreter: runs an IR graph in float64 through the op table's semantics.
-// It is the numeric oracle of every GPU test.
-import type { Graph } from "../compiler/ir/graph.js";
-import { OPS, type RefTensor } from "../compiler/ir/ops.js";
-import { type DimBindings, formatType, resolveShape } from "../compiler/ir/types.js";
+// It is the numeric oracle of every GPU test. It reads the IR, so it lives with the compiler.
+import type { Graph } from "./graph.js";
+import { OPS, type RefTensor } from "./ops.js";
+import { type DimBindings, formatType, resolveShape } from "./types.js";
 
 export interface ReferenceResult {
   readonly outputs: ReadonlyMap<string, RefTensor>;
