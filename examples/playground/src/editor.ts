@@ -1,168 +1,173 @@
-// A plain textarea with a line-number gutter and per-line diagnostic markers: the gutter shows a
-// marker (hover: the messages) and a backdrop behind the transparent textarea tints the line.
+// The source editor: CodeMirror 6 with the .moe language (highlighting, bracket matching, folding,
+// completion), lines wrapped so long model signatures stay visible, moec's diagnostics as lint
+// markers, and a hover that asks the page what is known at a position (shapes, parameters, FLOPs).
+import { autocompletion, closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { bracketMatching, foldGutter, foldKeymap, indentOnInput } from "@codemirror/language";
+import { type Diagnostic as LintDiagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
+import { EditorState } from "@codemirror/state";
+import {
+  EditorView,
+  drawSelection,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  hoverTooltip,
+  keymap,
+  lineNumbers,
+} from "@codemirror/view";
 import type { Severity } from "../../../grammar/diagnostics.js";
+import type { HoverInfo } from "./hover.js";
+import { moeCompletions, moeSupport } from "./moeLanguage.js";
 
 export interface LineMarker {
   readonly line: number;
-  /** 1-based columns of the underlined span on that line (end exclusive; to the line's end). */
+  /** 1-based columns of the marked span (end exclusive); to the line's end when absent. */
   readonly column: number;
+  readonly endLine?: number;
   readonly endColumn?: number;
   readonly severity: Severity;
   readonly message: string;
 }
 
+/** Answers a hover at a 1-based line and column over `word`. */
+export type HoverSource = (line: number, column: number, word: string) => HoverInfo | undefined;
+
 export class Editor {
-  readonly textarea: HTMLTextAreaElement;
-  readonly #gutter: HTMLElement;
-  readonly #backdrop: HTMLElement;
-  #markers = new Map<number, LineMarker[]>();
+  readonly view: EditorView;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #silent = false;
 
   /** `onChange` runs `debounceMs` after the user stops typing. */
   constructor(
     root: HTMLElement,
     private readonly onChange: (text: string) => void,
+    hover: HoverSource,
     private readonly debounceMs = 250,
   ) {
     root.classList.add("editor");
-    this.#gutter = document.createElement("div");
-    this.#gutter.className = "gutter";
-    this.#gutter.setAttribute("aria-hidden", "true");
-    const body = document.createElement("div");
-    body.className = "editor-body";
-    this.#backdrop = document.createElement("div");
-    this.#backdrop.className = "backdrop";
-    this.#backdrop.setAttribute("aria-hidden", "true");
-    this.textarea = document.createElement("textarea");
-    this.textarea.id = "source";
-    this.textarea.spellcheck = false;
-    this.textarea.wrap = "off";
-    this.textarea.setAttribute("aria-label", ".moe source");
-    this.textarea.setAttribute("autocapitalize", "off");
-    this.textarea.setAttribute("autocomplete", "off");
-    body.append(this.#backdrop, this.textarea);
-    root.append(this.#gutter, body);
-
-    this.textarea.addEventListener("input", () => {
-      this.#render();
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => this.onChange(this.textarea.value), this.debounceMs);
-    });
-    this.textarea.addEventListener("scroll", () => this.#syncScroll());
-    this.textarea.addEventListener("keydown", (e) => {
-      // Tab inserts two spaces rather than leaving the editor.
-      if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
-      e.preventDefault();
-      this.textarea.setRangeText(
-        "  ",
-        this.textarea.selectionStart,
-        this.textarea.selectionEnd,
-        "end",
-      );
-      this.textarea.dispatchEvent(new Event("input"));
+    this.view = new EditorView({
+      parent: root,
+      state: EditorState.create({
+        doc: "",
+        extensions: [
+          lineNumbers(),
+          foldGutter(),
+          lintGutter(),
+          highlightActiveLineGutter(),
+          highlightActiveLine(),
+          drawSelection(),
+          history(),
+          indentOnInput(),
+          bracketMatching(),
+          closeBrackets(),
+          autocompletion({ override: [moeCompletions], icons: false }),
+          moeSupport(),
+          EditorView.lineWrapping,
+          EditorState.tabSize.of(2),
+          EditorView.contentAttributes.of({
+            "aria-label": ".moe source",
+            spellcheck: "false",
+            autocapitalize: "off",
+          }),
+          hoverTooltip((view, pos) => {
+            const word = view.state.wordAt(pos);
+            if (!word) return null;
+            const line = view.state.doc.lineAt(pos);
+            const info = hover(
+              line.number,
+              pos - line.from + 1,
+              view.state.sliceDoc(word.from, word.to),
+            );
+            if (!info) return null;
+            return {
+              pos: word.from,
+              end: word.to,
+              above: true,
+              create: () => ({ dom: hoverDom(info) }),
+            };
+          }),
+          keymap.of([
+            ...closeBracketsKeymap,
+            ...defaultKeymap,
+            ...historyKeymap,
+            ...foldKeymap,
+            indentWithTab,
+          ]),
+          EditorView.updateListener.of((update) => {
+            if (!update.docChanged || this.#silent) return;
+            clearTimeout(this.#timer);
+            this.#timer = setTimeout(() => this.onChange(this.value), this.debounceMs);
+          }),
+        ],
+      }),
     });
   }
 
   get value(): string {
-    return this.textarea.value;
+    return this.view.state.doc.toString();
   }
 
   /** Replaces the text (no change event) and clears the markers. */
   set value(text: string) {
     // A pending change event belongs to the text being replaced.
     clearTimeout(this.#timer);
-    this.textarea.value = text;
-    this.#markers.clear();
-    this.#render();
-    this.textarea.scrollTop = 0;
-    this.#syncScroll();
+    this.#silent = true;
+    try {
+      this.view.dispatch({
+        changes: { from: 0, to: this.view.state.doc.length, insert: text },
+        selection: { anchor: 0 },
+        scrollIntoView: true,
+      });
+      this.view.dispatch(setDiagnostics(this.view.state, []));
+    } finally {
+      this.#silent = false;
+    }
   }
 
+  /** Shows moec's diagnostics as lint markers (underline, gutter marker, hover message). */
   setMarkers(markers: readonly LineMarker[]): void {
-    this.#markers = new Map();
-    // A problem at the end of the file (say, a missing '}') shows on the last line.
-    const last = this.textarea.value.split("\n").length;
-    for (const m of markers) {
-      const line = Math.max(1, Math.min(m.line, last));
-      const list = this.#markers.get(line) ?? [];
-      list.push(m);
-      this.#markers.set(line, list);
-    }
-    this.#render();
+    const doc = this.view.state.doc;
+    const offset = (line: number, column: number) => {
+      // A problem at the end of the file (say, a missing '}') shows on the last line.
+      const l = doc.line(Math.max(1, Math.min(line, doc.lines)));
+      return Math.min(l.to, l.from + Math.max(0, column - 1));
+    };
+    const diagnostics: LintDiagnostic[] = markers.map((m) => {
+      const from = offset(m.line, m.column);
+      const lineEnd = doc.line(Math.max(1, Math.min(m.line, doc.lines))).to;
+      let to = m.endColumn === undefined ? lineEnd : offset(m.endLine ?? m.line, m.endColumn);
+      if (to <= from) to = Math.min(doc.length, from + 1);
+      return {
+        from,
+        to,
+        severity: m.severity === "note" ? "info" : m.severity,
+        message: m.message,
+      };
+    });
+    this.view.dispatch(setDiagnostics(this.view.state, diagnostics));
   }
 
-  /** Puts the caret at the start of a line and scrolls it into view. */
+  /** Puts the caret at a line and column and scrolls it into view. */
   goToLine(line: number, column = 1): void {
-    const lines = this.textarea.value.split("\n");
-    let offset = 0;
-    for (let i = 0; i < Math.min(line - 1, lines.length); i++) offset += lines[i]!.length + 1;
-    offset += Math.max(0, column - 1);
-    this.textarea.focus();
-    this.textarea.setSelectionRange(offset, offset);
-    const lineHeight = parseFloat(getComputedStyle(this.textarea).lineHeight) || 18;
-    this.textarea.scrollTop = Math.max(0, (line - 5) * lineHeight);
-    this.#syncScroll();
-  }
-
-  #render(): void {
-    const lines = this.textarea.value.split("\n");
-    const gutter: HTMLElement[] = [];
-    const back: HTMLElement[] = [];
-    for (let i = 1; i <= lines.length; i++) {
-      const markers = this.#markers.get(i);
-      const g = document.createElement("div");
-      const b = document.createElement("div");
-      g.textContent = String(i);
-      // A space keeps empty lines one line high.
-      const text = lines[i - 1] || " ";
-      if (markers) {
-        const severity = markers.some((m) => m.severity === "error")
-          ? "error"
-          : markers[0]!.severity;
-        g.className = `marker ${severity}`;
-        g.title = markers.map((m) => `${m.severity}: ${m.message}`).join("\n");
-        g.dataset.line = String(i);
-        b.className = `line-${severity}`;
-        b.append(...underline(text, markers));
-      } else {
-        b.textContent = text;
-      }
-      gutter.push(g);
-      back.push(b);
-    }
-    this.#gutter.replaceChildren(...gutter);
-    this.#backdrop.replaceChildren(...back);
-    this.#syncScroll();
-  }
-
-  #syncScroll(): void {
-    this.#gutter.scrollTop = this.textarea.scrollTop;
-    this.#backdrop.scrollTop = this.textarea.scrollTop;
-    this.#backdrop.scrollLeft = this.textarea.scrollLeft;
+    const doc = this.view.state.doc;
+    const l = doc.line(Math.max(1, Math.min(line, doc.lines)));
+    const pos = Math.min(l.to, l.from + Math.max(0, column - 1));
+    this.view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+    this.view.focus();
   }
 }
 
-/** The line's text with each marker's span wrapped in a squiggle (overlaps merged left to right). */
-function underline(text: string, markers: readonly LineMarker[]): (Node | string)[] {
-  const spans = markers
-    .map((m) => {
-      const from = Math.min(Math.max(0, m.column - 1), Math.max(0, text.length - 1));
-      const to = Math.min(text.length, Math.max(from + 1, (m.endColumn ?? text.length + 1) - 1));
-      return { from, to, severity: m.severity };
-    })
-    .sort((a, b) => a.from - b.from);
-  const out: (Node | string)[] = [];
-  let at = 0;
-  for (const s of spans) {
-    const from = Math.max(s.from, at);
-    if (from >= s.to) continue;
-    if (from > at) out.push(text.slice(at, from));
-    const mark = document.createElement("span");
-    mark.className = `squiggle ${s.severity}`;
-    mark.textContent = text.slice(from, s.to);
-    out.push(mark);
-    at = s.to;
+function hoverDom(info: HoverInfo): HTMLElement {
+  const dom = document.createElement("div");
+  dom.className = "moe-hover";
+  const title = document.createElement("div");
+  title.className = "moe-hover-title";
+  title.textContent = info.title;
+  dom.append(title);
+  for (const text of info.lines) {
+    const line = document.createElement("div");
+    line.textContent = text;
+    dom.append(line);
   }
-  if (at < text.length) out.push(text.slice(at));
-  return out;
+  return dom;
 }

@@ -9,6 +9,12 @@ import {
   type TensorData,
   type WeightData,
 } from "../../../runtime/session.js";
+import {
+  type RouteValues,
+  type TokenRoutes,
+  routeValueIds,
+  tokenRoutes,
+} from "../../../runtime/routes.js";
 import { initWeights } from "../../../runtime/weights.js";
 import { makeInputs } from "./inputs.js";
 
@@ -68,6 +74,8 @@ export interface RunRequest {
   readonly inputSeed: number;
   /** Timed runs after the first (default 3). */
   readonly warmRuns?: number;
+  /** Routing sites whose per-token choices to read back (the plan must keep them). */
+  readonly routes?: readonly RouteValues[];
 }
 
 export interface Timings {
@@ -85,6 +93,8 @@ export interface PageRun {
   readonly adapter: string;
   readonly inputs: ReadonlyMap<string, TensorData>;
   readonly result: RunResult;
+  /** Per-token expert choices and gates, when the request named the routes. */
+  readonly routes?: readonly TokenRoutes[];
   readonly timings: Timings;
   readonly warnings: readonly string[];
 }
@@ -105,7 +115,8 @@ export async function runPlan(request: RunRequest): Promise<PageRun> {
   try {
     const inputs = makeInputs(plan, request.tokens, request.inputSeed);
     t = performance.now();
-    const result = await session.run(inputs);
+    const sites = request.routes ?? [];
+    const result = await session.run(inputs, { values: routeValueIds(sites) });
     const firstRunMs = performance.now() - t;
     const warm: number[] = [];
     for (let i = 0; i < (request.warmRuns ?? 3); i++) {
@@ -118,6 +129,7 @@ export async function runPlan(request: RunRequest): Promise<PageRun> {
       adapter: moec.describeAdapter(),
       inputs,
       result,
+      ...(sites.length > 0 && { routes: tokenRoutes(result, sites) }),
       timings: {
         weightsMs,
         sessionMs,
@@ -139,6 +151,11 @@ export function plainRun(run: PageRun) {
     adapter: run.adapter,
     outputs: Object.fromEntries([...run.result.outputs].map(([k, v]) => [k, tensor(v)])),
     routing: run.result.routing,
+    routes: run.routes?.map((r) => ({
+      ...r,
+      expert: Array.from(r.expert),
+      gate: Array.from(r.gate),
+    })),
     timings: run.timings,
     warnings: run.warnings,
   };

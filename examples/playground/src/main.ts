@@ -4,7 +4,9 @@
 import { printGraph } from "../../../compiler/ir/print.js";
 import type { Plan } from "../../../compiler/plan.js";
 import { type CompileRequest, type Compiled, check, compile, parseOverrides } from "./compile.js";
+import type { Graph } from "../../../compiler/ir/graph.js";
 import { Editor } from "./editor.js";
+import { hoverAt } from "./hover.js";
 import type { HookOptions, PlaygroundHook } from "./hook.js";
 import {
   NO_WEBGPU,
@@ -15,7 +17,9 @@ import {
   runPlan,
 } from "./gpu.js";
 import { MODEL_FILES, SHIPPED_MODELS, smallOverrides } from "./models.js";
+import { drawGraph } from "./graphView.js";
 import { el, errorView, outputsView, routingView, timingsView } from "./render.js";
+import { tokenRoutesView } from "./tokens.js";
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const node = document.getElementById(id);
@@ -39,9 +43,14 @@ const ui = {
   download: $<HTMLAnchorElement>("download-plan"),
   status: $("status"),
   results: $("results"),
+  stale: $("stale"),
+  progress: $("progress"),
   outputs: $("outputs"),
   timings: $("timings"),
   routing: $("routing"),
+  tokenRoutes: $("token-routes"),
+  graph: $("graph"),
+  graphFit: $<HTMLInputElement>("graph-fit"),
   ir: $("ir"),
   irBefore: $("ir-before"),
   irAfter: $("ir-after"),
@@ -57,10 +66,18 @@ let currentPath = SHIPPED_MODELS.includes("models/smoe.moe")
 let lastCompiled: Compiled | undefined;
 let planUrl: string | undefined;
 
-const editor = new Editor($("editor"), (text) => {
-  edits.set(currentPath, text);
-  runCheck();
-});
+/** The graph of the last front-end check: what the hover reads shapes and costs from. */
+let checkedGraph: Graph | undefined;
+
+const editor = new Editor(
+  $("editor"),
+  (text) => {
+    edits.set(currentPath, text);
+    setStale(true);
+    runCheck();
+  },
+  (line, column, word) => hoverAt(checkedGraph, currentPath, line, column, word),
+);
 
 function request(): CompileRequest {
   const level = new FormData(ui.controls).get("level") === "0" ? 0 : 2;
@@ -75,6 +92,80 @@ function request(): CompileRequest {
 function setStatus(text: string, kind: "" | "busy" = ""): void {
   ui.status.className = kind;
   ui.status.replaceChildren(text);
+}
+
+/** The bar under the header: `fraction` of the way through compile and run; undefined hides it. */
+function setProgress(fraction: number | undefined): void {
+  ui.progress.hidden = fraction === undefined;
+  ui.progress.setAttribute("aria-valuenow", String(Math.round(100 * (fraction ?? 0))));
+  (ui.progress.firstElementChild as HTMLElement).style.width = `${100 * (fraction ?? 0)}%`;
+}
+
+/** One step of compile-and-run: the status line and the bar, painted before the work goes on. */
+async function step(text: string, fraction: number): Promise<void> {
+  setStatus(text, "busy");
+  setProgress(fraction);
+  // The compiler runs on this thread: let the browser paint the step first.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+/** Marks what is shown as made from an older version of the spec (or clears the mark). */
+function setStale(stale: boolean): void {
+  const has = ui.results.dataset.has === "true";
+  ui.stale.hidden = !(stale && has);
+  ui.results.classList.toggle("stale", stale && has);
+}
+
+// ---- result tabs -------------------------------------------------------------------------------
+
+const tabs = [...document.querySelectorAll<HTMLButtonElement>('.tabs [role="tab"]')];
+
+function selectTab(id: string): void {
+  for (const tab of tabs) {
+    const selected = tab.id === id;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    $(tab.getAttribute("aria-controls")!).hidden = !selected;
+  }
+  if (id === "tab-graph") void showGraph();
+}
+
+for (const tab of tabs) {
+  tab.addEventListener("click", () => selectTab(tab.id));
+  tab.addEventListener("keydown", (e) => {
+    const i = tabs.indexOf(tab);
+    const next = e.key === "ArrowRight" ? i + 1 : e.key === "ArrowLeft" ? i - 1 : -1;
+    if (next < 0 && e.key !== "ArrowLeft") return;
+    const target = tabs[(next + tabs.length) % tabs.length]!;
+    target.focus();
+    selectTab(target.id);
+  });
+}
+
+// ---- graph view --------------------------------------------------------------------------------
+
+let drawn: { graph: Graph; stage: string } | undefined;
+
+/** Draws the chosen stage of the last compiled graph, unless it is already drawn. */
+async function showGraph(): Promise<number> {
+  const compiled = lastCompiled;
+  if (!compiled?.lowered || !compiled.graph || !compiled.plan) return 0;
+  const stage =
+    document.querySelector<HTMLInputElement>('input[name="graph-stage"]:checked')?.value ===
+    "before"
+      ? "before"
+      : "after";
+  const graph = stage === "before" ? compiled.lowered : compiled.graph;
+  if (drawn?.graph === graph) return graph.nodes.length;
+  drawn = { graph, stage };
+  ui.graph.replaceChildren(el("p", { class: "muted busy" }, "laying out the graph…"));
+  try {
+    return await drawGraph(graph, ui.graph);
+  } catch (err) {
+    drawn = undefined;
+    ui.graph.replaceChildren(errorView(err));
+    return 0;
+  }
 }
 
 // ---- diagnostics -------------------------------------------------------------------------------
@@ -103,7 +194,8 @@ function showDiagnostics(result: {
       .map((d) => ({
         line: d.span.line,
         column: d.span.column,
-        endColumn: d.span.endLine === d.span.line ? d.span.endColumn : undefined,
+        endLine: d.span.endLine,
+        endColumn: d.span.endColumn,
         severity: d.severity,
         message: d.message,
       })),
@@ -112,6 +204,7 @@ function showDiagnostics(result: {
 
 function runCheck(): void {
   const result = check(request());
+  checkedGraph = result.graph;
   showDiagnostics(result);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   const others = result.formatted.length - errors;
@@ -127,7 +220,6 @@ function runCheck(): void {
 
 function showIR(compiled: Compiled): void {
   if (!compiled.lowered || !compiled.stages) return;
-  ui.ir.hidden = false;
   ui.irBefore.textContent = printGraph(compiled.lowered);
   const names = [...compiled.stages.keys()];
   ui.irStage.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
@@ -148,16 +240,39 @@ function offerPlan(plan: Plan): void {
   ui.download.hidden = false;
 }
 
+const EMPTY = {
+  routing: "Run a model to see which experts its tokens chose.",
+  tokens: "Run a model to see the experts and gates of every token.",
+  graph: "Compile a model to see its graph.",
+  outputs: "No run yet.",
+};
+
+/** Empties every result view: nothing shown may belong to another version of the spec. */
+function clearResults(): void {
+  const empty = (text: string) => el("p", { class: "empty" }, text);
+  ui.routing.replaceChildren(empty(EMPTY.routing));
+  ui.tokenRoutes.replaceChildren(empty(EMPTY.tokens));
+  ui.graph.replaceChildren(empty(EMPTY.graph));
+  ui.outputs.replaceChildren(empty(EMPTY.outputs));
+  ui.timings.replaceChildren();
+  ui.irBefore.textContent = ui.irAfter.textContent = "";
+  ui.irStage.replaceChildren();
+  ui.download.hidden = true;
+  ui.results.dataset.has = "false";
+  drawn = undefined;
+  setStale(false);
+}
+
 function doCompile(): Compiled {
   const compiled = compile(request());
   lastCompiled = compiled;
   showDiagnostics(compiled);
+  clearResults();
   if (compiled.plan) {
     showIR(compiled);
     offerPlan(compiled.plan);
-  } else {
-    // Nothing shown may belong to an older version of the spec.
-    ui.ir.hidden = ui.results.hidden = ui.download.hidden = true;
+    ui.results.dataset.has = "true";
+    if (!$("panel-graph").hidden) void showGraph();
   }
   return compiled;
 }
@@ -182,7 +297,7 @@ async function compileAndRun(
   busy = true;
   ui.run.disabled = ui.compile.disabled = true;
   try {
-    setStatus("compiling…", "busy");
+    await step("compiling: parse, check, optimise, generate WGSL…", 0.1);
     const compiled = doCompile();
     if (!compiled.plan) {
       const error = compiled.failure ?? "the spec has errors (see the diagnostics)";
@@ -194,34 +309,45 @@ async function compileAndRun(
       setStatus(`compiled ${compiled.plan.name}; ${NO_WEBGPU}`);
       return { compiled, error: NO_WEBGPU };
     }
-    setStatus(`running ${compiled.plan.name} on the GPU…`, "busy");
+    await step(
+      `running ${compiled.plan.name} on the GPU: weights, shader compilation, ${warmRuns + 1} run${warmRuns > 0 ? "s" : ""}…`,
+      0.45,
+    );
+    const tokens = Math.max(1, Math.floor(Number(ui.tokens.value) || 1));
     const run = await runPlan({
       plan: compiled.plan,
       weights: weightSource(),
-      tokens: Math.max(1, Math.floor(Number(ui.tokens.value) || 1)),
+      tokens,
       inputSeed: Number(ui.inputSeed.value) || 0,
       warmRuns,
+      routes: compiled.routes,
     });
-    ui.results.hidden = false;
+    setProgress(0.95);
     ui.outputs.replaceChildren(outputsView(run));
     ui.timings.replaceChildren(
       timingsView(run, { front: compiled.ms, back: compiled.backMs ?? 0 }),
     );
     ui.routing.replaceChildren(routingView(run.result.routing));
+    const ids = [...run.inputs.values()].find((t) => t.data instanceof Int32Array);
+    ui.tokenRoutes.replaceChildren(
+      tokenRoutesView(run.routes ?? [], ids?.data as Int32Array | undefined),
+    );
     setStatus(
-      `ran ${compiled.plan.name}: ${compiled.plan.kernels.length} kernels, ` +
-        `${compiled.plan.shaders.length} shaders` +
+      `ran ${compiled.plan.name} on ${tokens} token${tokens === 1 ? "" : "s"}: ` +
+        `${compiled.plan.kernels.length} kernels, ${compiled.plan.shaders.length} shaders` +
         (run.warnings.length > 0 ? `; ${run.warnings.join("; ")}` : ""),
     );
     return { compiled, run: plainRun(run) };
   } catch (err) {
     setStatus("");
-    ui.results.hidden = true;
+    clearResults();
     ui.status.replaceChildren(errorView(err));
     return { compiled: lastCompiled!, error: err instanceof Error ? err.message : String(err) };
   } finally {
     busy = false;
-    ui.run.disabled = ui.compile.disabled = false;
+    setProgress(undefined);
+    ui.run.disabled = !hasWebGpu();
+    ui.compile.disabled = false;
   }
 }
 
@@ -232,6 +358,7 @@ function selectModel(path: string, overrides?: string): void {
   ui.model.value = path;
   editor.value = edits.get(path) ?? MODEL_FILES[path] ?? "";
   ui.overrides.value = overrides ?? smallOverrides(path);
+  if (lastCompiled) setStale(true);
   runCheck();
 }
 
@@ -245,16 +372,24 @@ ui.reset.addEventListener("click", () => {
 });
 let overridesTimer: ReturnType<typeof setTimeout> | undefined;
 ui.overrides.addEventListener("input", () => {
+  setStale(true);
   clearTimeout(overridesTimer);
   overridesTimer = setTimeout(runCheck, 250);
 });
 ui.irStage.addEventListener("change", showStage);
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="graph-stage"]'))
+  radio.addEventListener("change", () => void showGraph());
+ui.graphFit.addEventListener("change", () =>
+  ui.graph.classList.toggle("natural", !ui.graphFit.checked),
+);
 ui.controls.addEventListener("submit", (e) => {
   e.preventDefault();
   void compileAndRun();
 });
-ui.compile.addEventListener("click", () => {
+ui.compile.addEventListener("click", async () => {
+  await step("compiling: parse, check, optimise, generate WGSL…", 0.3);
   const compiled = doCompile();
+  setProgress(undefined);
   setStatus(
     compiled.plan
       ? `compiled ${compiled.plan.name}: ${compiled.plan.kernels.length} kernels in ${(compiled.ms + (compiled.backMs ?? 0)).toFixed(1)} ms`

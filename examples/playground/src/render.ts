@@ -144,68 +144,74 @@ function headHeatmap(r: RoutingStats): Heatmap {
   };
 }
 
-const LABEL_WIDTH = 150;
-const CELL_H = 22;
-
-function drawHeatmap(map: Heatmap): HTMLCanvasElement {
-  const cellW = Math.max(6, Math.min(40, Math.floor(720 / map.columns)));
-  const width = LABEL_WIDTH + cellW * map.columns + 8;
-  const height = 18 + CELL_H * map.rowLabels.length + 4;
-  const ratio = globalThis.devicePixelRatio || 1;
-  const canvas = el("canvas", {
+/** A heatmap as an HTML grid: scrolls sideways inside its box with the row labels and the expert
+ * numbers sticky, every cell numbered, a title with exact count and share, and a legend. */
+function drawHeatmap(map: Heatmap): HTMLElement {
+  let peak = 0;
+  map.counts.forEach((row, i) => row.forEach((c) => (peak = Math.max(peak, c / map.totals[i]!))));
+  const grid = el("div", {
     class: "heatmap",
+    role: "table",
+    "aria-label": map.title,
     "data-title": map.title,
     "data-rows": String(map.rowLabels.length),
     "data-columns": String(map.columns),
   });
-  canvas.width = Math.ceil(width * ratio);
-  canvas.height = Math.ceil(height * ratio);
-  canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
-  const g = canvas.getContext("2d");
-  if (!g) return canvas;
-  g.scale(ratio, ratio);
-  g.font = "11px ui-monospace, monospace";
-  g.textBaseline = "middle";
-  let peak = 0;
-  map.counts.forEach((row, i) => row.forEach((c) => (peak = Math.max(peak, c / map.totals[i]!))));
-  // Expert indices along the top.
-  g.fillStyle = "#555";
-  g.textAlign = "center";
-  const step = Math.ceil(24 / cellW);
-  for (let e = 0; e < map.columns; e += step)
-    g.fillText(String(e), LABEL_WIDTH + (e + 0.5) * cellW, 9);
+  grid.style.setProperty("--columns", String(map.columns));
+  grid.append(el("div", { class: "corner", role: "columnheader" }, "expert"));
+  for (let e = 0; e < map.columns; e++)
+    grid.append(el("div", { class: "col-label", role: "columnheader" }, String(e)));
   map.rowLabels.forEach((label, i) => {
-    const y = 18 + i * CELL_H;
-    g.fillStyle = "#222";
-    g.textAlign = "right";
-    g.fillText(label.length > 22 ? `…${label.slice(-21)}` : label, LABEL_WIDTH - 6, y + CELL_H / 2);
+    grid.append(el("div", { class: "row-label", role: "rowheader", title: label }, label));
     for (let e = 0; e < map.columns; e++) {
       const c = map.counts[i]![e];
-      const x = LABEL_WIDTH + e * cellW;
       if (c === undefined) {
-        g.fillStyle = "#ddd";
-      } else {
-        const share = c / map.totals[i]!;
-        g.fillStyle = heat(peak > 0 ? share / peak : 0, c > 0);
+        grid.append(el("div", { class: "cell none", title: `${label}: no expert ${e}` }));
+        continue;
       }
-      g.fillRect(x, y, cellW - 1, CELL_H - 1);
-      if (c !== undefined && cellW >= 22) {
-        const share = c / map.totals[i]!;
-        g.fillStyle = peak > 0 && share / peak > 0.55 ? "#fff" : "#333";
-        g.textAlign = "center";
-        g.fillText(String(c), x + cellW / 2, y + CELL_H / 2);
-      }
+      const share = map.totals[i]! > 0 ? c / map.totals[i]! : 0;
+      const t = peak > 0 ? share / peak : 0;
+      const cell = el(
+        "div",
+        {
+          class: c === 0 ? "cell idle" : t > 0.55 ? "cell dark" : "cell",
+          role: "cell",
+          "data-count": String(c),
+          title: `${label}, expert ${e}: ${c} of ${map.totals[i]} assignments (${pct(share)})`,
+        },
+        String(c),
+      );
+      if (c > 0) cell.style.background = heat(t);
+      grid.append(cell);
     }
   });
-  return canvas;
+  return el(
+    "figure",
+    { class: "heatmap-figure" },
+    el("figcaption", {}, map.title),
+    el("div", { class: "heatmap-scroll" }, grid),
+    legend(peak),
+  );
 }
 
-/** White (0) to deep blue (the map's largest share); experts with no tokens get a red tint. */
-function heat(t: number, active: boolean): string {
-  if (!active) return "#fbe9e7";
+const pct = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** White (0) to deep blue (the map's largest share). */
+function heat(t: number): string {
   const mix = (a: number, b: number) => Math.round(a + (b - a) * t);
   return `rgb(${mix(235, 20)}, ${mix(242, 70)}, ${mix(250, 160)})`;
+}
+
+function legend(peak: number): HTMLElement {
+  const bar = el("span", { class: "legend-bar" });
+  bar.style.background = `linear-gradient(to right, ${heat(0)}, ${heat(0.5)}, ${heat(1)})`;
+  return el(
+    "div",
+    { class: "legend", "aria-label": "Colour legend" },
+    el("span", {}, "share of the row's assignments:"),
+    el("span", { class: "legend-scale" }, "0", bar, pct(peak)),
+    el("span", { class: "legend-idle" }, el("span", { class: "swatch idle" }), "no tokens"),
+  );
 }
 
 export function routingView(routing: readonly RoutingStats[]): HTMLElement {
@@ -222,33 +228,30 @@ export function routingView(routing: readonly RoutingStats[]): HTMLElement {
     fmt(r.auxLoss),
   ]);
   const maps = [layerHeatmap(routing), ...routing.filter((r) => r.heads > 1).map(headHeatmap)];
+  const head = [
+    "MoE layer",
+    "experts",
+    "heads",
+    "top-k",
+    "routed rows",
+    "active experts",
+    "active per head",
+    "dropped",
+    "aux loss",
+  ];
   return el(
     "div",
     { class: "routing" },
-    table(
-      [
-        "MoE layer",
-        "experts",
-        "heads",
-        "top-k",
-        "routed rows",
-        "active experts",
-        "active per head",
-        "dropped",
-        "aux loss",
-      ],
-      rows,
-    ),
+    ...maps.map(drawHeatmap),
     el(
       "p",
-      { class: "muted" },
-      "Each cell counts the kept (sub-)token assignments routed to an expert (after any " +
-        "capacity limit) over this batch; the colour is that count as a share of the row's " +
-        "assignments (routed rows × top-k; per head: tokens × top-k), darkest = the largest share " +
-        "in the map. Red: an expert that received nothing. Active experts: experts with at least " +
-        "one kept assignment.",
+      { class: "note" },
+      "Each cell counts the (sub-)token assignments an expert kept over this batch (after any " +
+        "capacity limit). Colour: that count as a share of the row's assignments (routed rows × " +
+        "top-k; per head: tokens × top-k), darkest = the largest share in the map; red: an " +
+        "expert that got nothing. Hover a cell for its exact count and share.",
     ),
-    ...maps.map((m) => el("figure", {}, el("figcaption", {}, m.title), drawHeatmap(m))),
+    el("div", { class: "table-scroll" }, table(head, rows)),
   );
 }
 
