@@ -293,8 +293,8 @@ export function gflops(macs: number, ms: number): number {
 /** The front end over one in-memory source, with `std/...` imports from the shipped library. */
 export function graphFromSource(name: string, source: string): Graph {
   const host: SourceHost = {
-    read: (file) => (file === name ? source : nodeHost.read(file)),
-    resolve: nodeHost.resolve,
+    read: (file, within) => (file === name ? { text: source } : nodeHost.read(file, within)),
+    stdRoot: nodeHost.stdRoot,
   };
   const result = compileToIR(name, host);
   if (!result.graph) {

@@ -1,9 +1,12 @@
-// The Node source host: reads .moe files from disk; `std/...` imports resolve to the shipped
-// library, shown relative to the working directory so diagnostics stay short and stable.
-import { readFileSync, statSync } from "node:fs";
+// The Node source host: reads .moe files from disk (regular files only, size checked first, and
+// for imports only inside the folder compiler/sources.ts allows, also after symbolic links); the
+// shipped library's folder is shown relative to the working directory so diagnostics stay short.
+import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SourceHost } from "../compiler/sources.js";
+import { MAX_FILE_BYTES } from "../grammar/index.js";
+import { FileError, readRegularFile, reallyWithin } from "./files.js";
 
 /** The package root: two levels above this file in both `cli/` and `dist/cli/`. */
 function packageRoot(): string {
@@ -26,16 +29,25 @@ function display(p: string): string {
   return (rel.startsWith("..") || path.isAbsolute(rel) ? p : rel).split(path.sep).join("/");
 }
 
+/** The shipped library's folder, as diagnostics show it. */
+export const STD_DIR = display(path.join(MODELS_DIR, "std"));
+
 export const nodeHost: SourceHost = {
-  read(file) {
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      return undefined;
+  read(file, within) {
+    if (within !== undefined && !reallyWithin(file, within)) {
+      // A missing file is reported as missing; an existing one outside the tree is refused.
+      if (!existsSync(file)) return { problem: "missing" };
+      return { problem: "refused", why: `it lies outside '${within}' (through a symbolic link)` };
     }
+    let bytes: Uint8Array;
+    try {
+      bytes = readRegularFile(file, "spec file", MAX_FILE_BYTES);
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e;
+      if (!existsSync(file)) return { problem: "missing" };
+      return { problem: "refused", why: e.why };
+    }
+    return { text: new TextDecoder().decode(bytes) };
   },
-  resolve(from, spec) {
-    if (spec.startsWith("std/")) return display(path.join(MODELS_DIR, spec));
-    return display(path.resolve(path.dirname(from), spec));
-  },
+  stdRoot: STD_DIR,
 };

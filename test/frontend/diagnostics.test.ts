@@ -29,8 +29,6 @@ interface Case {
   readonly name: string;
   readonly file: string;
   readonly argv: readonly string[];
-  /** Milliseconds the check may take. */
-  readonly budget: number;
 }
 
 function corpusCase(file: string): Case {
@@ -38,7 +36,7 @@ function corpusCase(file: string): Case {
   const path = `${CORPUS}/${file}`;
   const header = /^\/\/ moec-args:(.*)$/m.exec(readFileSync(path, "utf8"));
   const extra = header ? header[1]!.trim().split(/\s+/) : [];
-  return { name, file: path, argv: ["check", path, ...extra], budget: 1000 };
+  return { name, file: path, argv: ["check", path, ...extra] };
 }
 
 /** Cases too large to commit; the file is written when the case first runs. */
@@ -70,7 +68,7 @@ const GENERATORS: Record<string, () => string> = {
 
 function generatedCase(name: string): Case {
   const file = `${GENERATED}/${name}.moe`;
-  return { name, file, argv: ["check", file], budget: 3000 };
+  return { name, file, argv: ["check", file] };
 }
 
 const CASES: Case[] = [
@@ -87,7 +85,7 @@ const CASES: Case[] = [
 interface Poor {
   /** What is wrong now and what it should be. */
   readonly why: string;
-  readonly expected: (r: CliResult, c: Case, ms: number) => void;
+  readonly expected: (r: CliResult, c: Case) => void;
 }
 
 /** The diagnostic headers (`file:line:col: severity: message`) of an output. */
@@ -124,20 +122,23 @@ const KNOWN_POOR: Record<string, Poor> = {
 
 // ---------------------------------------------------------------------------------------------
 
-const runs = new Map<string, Promise<{ result: CliResult; ms: number }>>();
+const runs = new Map<string, Promise<{ result: CliResult }>>();
 
-/** Runs a case once per test file (the golden and the structure tests share the result). */
-function run(c: Case): Promise<{ result: CliResult; ms: number }> {
+/**
+ * Runs a case once per test file (the golden and the structure tests share the result). No time
+ * budget: a test must not depend on the machine's load; the tests' 20 s timeouts guard hangs, and
+ * `npm run bench:frontend` measures speed.
+ */
+function run(c: Case): Promise<{ result: CliResult }> {
   if (!runs.has(c.name)) {
     const generate = GENERATORS[c.name];
     if (generate) {
       mkdirSync(GENERATED, { recursive: true });
       writeFileSync(c.file, generate());
     }
-    const start = performance.now();
     runs.set(
       c.name,
-      runMoec(c.argv).then((result) => ({ result, ms: performance.now() - start })),
+      runMoec(c.argv).then((result) => ({ result })),
     );
   }
   return runs.get(c.name)!;
@@ -151,8 +152,8 @@ describe("bad specs: golden diagnostics", () => {
       it.fails(
         `${c.name}: ${poor.why}`,
         async () => {
-          const { result, ms } = await run(c);
-          poor.expected(result, c, ms);
+          const { result } = await run(c);
+          poor.expected(result, c);
         },
         20_000,
       );
@@ -177,23 +178,22 @@ describe("bad specs: every case fails cleanly", () => {
     it(
       c.name,
       async () => {
-        const { result: r, ms } = await run(c);
+        const { result: r } = await run(c);
         expect(r.stderr).not.toMatch(/internal error|TypeError|RangeError|undefined:undefined/);
         if (!KNOWN_POOR[c.name]) {
           // Exit 1 (errors in the input); warning_unused is the one case that only warns.
           expect(r.code).toBe(c.name === "warning_unused" ? 0 : 1);
           expect(headers(r.stderr).length).toBeGreaterThan(0);
-          expect(ms).toBeLessThan(c.budget);
         }
 
         // Every diagnostic carries file:line:col and, for source files, the line and a caret
-        // that lies on that line.
+        // that lies on that line (a file refused before reading, e.g. too large, has none).
         const lines = r.stderr.replace(/\n$/, "").split("\n");
         const sources = new Map<string, string[]>();
         for (const [i, text] of lines.entries()) {
           const h = headers(text)[0];
           if (!h) continue;
-          if (h.file === "<command line>") continue;
+          if (h.file === "<command line>" || / cannot read file /.test(text)) continue;
           if (!sources.has(h.file))
             sources.set(h.file, readFileSync(h.file, "utf8").split(/\r?\n/));
           const source = sources.get(h.file)!;

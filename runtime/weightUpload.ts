@@ -1,0 +1,137 @@
+// Weights into GPU buffers: each weight of the plan found by name (a stacked expert tensor also
+// from its per-expert slices, `bank.3.fc1.weight` being slice 3 of `bank.{e}.fc1.weight`), checked
+// against the plan's shape, uploaded once per session. Browser-safe.
+import type { Plan } from "../plan/format.js";
+import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
+import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
+import { MoecRunError } from "./errors.js";
+
+/** A weight by name: flat data (checked by element count) or data with its shape (checked). */
+export type WeightData =
+  Float32Array | { readonly shape: readonly number[]; readonly data: Float32Array };
+
+/**
+ * Uploads the resolved weights (resolveWeights) and creates the uniform buffer of runtime
+ * parameters. Returns the GPU buffers by plan buffer id; inputs and activations are allocated
+ * later, per run size.
+ */
+export async function uploadWeights(
+  device: GPUDevice,
+  plan: Plan,
+  data: ReadonlyMap<number, Float32Array>,
+): Promise<(GPUBuffer | undefined)[]> {
+  const buffers: (GPUBuffer | undefined)[] = plan.buffers.map(() => undefined);
+  device.pushErrorScope("out-of-memory");
+  for (const b of plan.buffers) {
+    if (b.kind === "weight") {
+      const values = data.get(b.id)!;
+      const buffer = device.createBuffer({
+        label: b.name,
+        size: values.byteLength,
+        usage: STORAGE_USAGE(),
+      });
+      writeBuffer(device, buffer, values);
+      buffers[b.id] = buffer;
+    } else if (b.kind === "params") {
+      const size = b.bytes.coef;
+      buffers[b.id] = device.createBuffer({
+        label: "params",
+        size,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+    }
+  }
+  const oom = await device.popErrorScope();
+  if (oom) {
+    for (const b of buffers) b?.destroy();
+    throw new MoecRunError(
+      `out of memory while uploading the weights of ${plan.name}: ${oom.message}`,
+    );
+  }
+  return buffers;
+}
+
+/**
+ * The weight data by plan buffer id, every weight found by name and checked against its shape;
+ * all problems are reported at once. Weights the plan does not use are named in a warning.
+ */
+export function resolveWeights(
+  plan: Plan,
+  weights: ReadonlyMap<string, WeightData>,
+  warn: (message: string) => void,
+): Map<number, Float32Array> {
+  const used = new Set<string>();
+  const problems: string[] = [];
+  const out = new Map<number, Float32Array>();
+  for (const b of plan.buffers) {
+    if (b.kind !== "weight") continue;
+    const direct = weights.get(b.name);
+    if (direct !== undefined) {
+      used.add(b.name);
+      const data = checkWeight(b.name, direct, b.shape, problems);
+      if (data) out.set(b.id, data);
+      continue;
+    }
+    if (!isStackedExpertName(b.name)) {
+      problems.push(`missing weight ${b.name} [${b.shape.join(", ")}]`);
+      continue;
+    }
+    // Assemble a stacked expert tensor from its per-expert slices.
+    const [experts, ...slice] = b.shape;
+    const sliceSize = slice.reduce((a, c) => a * c, 1);
+    const stacked = new Float32Array(experts! * sliceSize);
+    for (let e = 0; e < experts!; e++) {
+      const name = expertWeightName(b.name, e);
+      const t = weights.get(name);
+      if (t === undefined) {
+        problems.push(
+          `missing weight ${name} [${slice.join(", ")}] (or all experts stacked as ${b.name} [${b.shape.join(", ")}])`,
+        );
+        continue;
+      }
+      used.add(name);
+      const data = checkWeight(name, t, slice, problems);
+      if (data) stacked.set(data, e * sliceSize);
+    }
+    out.set(b.id, stacked);
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 10).join("\n  ");
+    const more = problems.length > 10 ? `\n  ... and ${problems.length - 10} more` : "";
+    throw new MoecRunError(`weights do not fit model ${plan.name}:\n  ${shown}${more}`);
+  }
+  const extra = [...weights.keys()].filter((n) => !used.has(n)).sort();
+  if (extra.length > 0) {
+    const listed =
+      extra.slice(0, 5).join(", ") + (extra.length > 5 ? `, ... (${extra.length} in all)` : "");
+    warn(`ignoring weights that model ${plan.name} does not use: ${listed}`);
+  }
+  return out;
+}
+
+function checkWeight(
+  name: string,
+  w: WeightData,
+  shape: readonly number[],
+  problems: string[],
+): Float32Array | undefined {
+  const data = w instanceof Float32Array ? w : w.data;
+  const expected = shape.reduce((a, c) => a * c, 1);
+  if (!(data instanceof Float32Array)) {
+    problems.push(`weight ${name} must be a Float32Array`);
+    return undefined;
+  }
+  if (!(w instanceof Float32Array) && w.shape.join() !== shape.join()) {
+    problems.push(
+      `weight ${name} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
+    );
+    return undefined;
+  }
+  if (data.length !== expected) {
+    problems.push(
+      `weight ${name} has ${data.length} values, expected ${expected} for shape [${shape.join(", ")}]`,
+    );
+    return undefined;
+  }
+  return data;
+}
