@@ -12,7 +12,15 @@ export interface DeviceProfile {
   readonly maxComputeWorkgroupSizeX: number;
   readonly maxComputeWorkgroupStorageSize: number;
   readonly features: readonly ShaderFeature[];
+  /**
+   * WGSL language features the kernels may use (navigator.gpu.wgslLanguageFeatures; nothing to
+   * request on the device): `packed_4x8_integer_dot_product` gives the BitNet kernels
+   * dot4I8Packed. Absent: none.
+   */
+  readonly wgslLanguageFeatures?: readonly string[];
 }
+
+const PACKED_DOT = "packed_4x8_integer_dot_product";
 
 /** The WebGPU default limits with no optional features: what every adapter offers. */
 export const BASELINE_PROFILE: DeviceProfile = Object.freeze({
@@ -30,6 +38,8 @@ export const BASELINE_PROFILE: DeviceProfile = Object.freeze({
 export function profileOfDevice(device: {
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySetLike<string>;
+  /** The GPU object's WGSL language features, where known. */
+  readonly wgslLanguageFeatures?: ReadonlySetLike<string>;
 }): DeviceProfile {
   const l = device.limits;
   const features = (["shader-f16", "subgroups"] as const).filter((f) => device.features.has(f));
@@ -42,6 +52,9 @@ export function profileOfDevice(device: {
     maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
     features,
+    ...(device.wgslLanguageFeatures?.has(PACKED_DOT)
+      ? { wgslLanguageFeatures: Object.freeze([PACKED_DOT]) }
+      : {}),
   });
 }
 

@@ -46,6 +46,8 @@ export interface MoecDevice {
   adapterInfo: AdapterSummary;
   /** Features actually enabled on the device. */
   features: Set<string>;
+  /** WGSL language features of the GPU object (packed_4x8_integer_dot_product, ...). */
+  wgslLanguageFeatures: Set<string>;
   /** The device's limits (raised ones included). */
   limits: GPUSupportedLimits;
   /** Uncaptured errors and device loss, in the order they happened. */
@@ -119,6 +121,8 @@ export async function requestMoecDevice(
     adapter,
     adapterInfo,
     features: new Set(device.features),
+    // Older browsers and bindings lack the set; no language features then.
+    wgslLanguageFeatures: new Set(gpu.wgslLanguageFeatures ?? []),
     limits: device.limits,
     errors: [],
     lost: null,
