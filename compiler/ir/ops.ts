@@ -3,12 +3,16 @@
 import type { OpName } from "./ops/def.js";
 import { type OpDef } from "./ops/def.js";
 import { ATTENTION_OPS } from "./ops/attention.js";
+import { ATTENTION_GRAD_OPS } from "./ops/attentionGrad.js";
 import { DENSE_OPS } from "./ops/dense.js";
+import { DENSE_GRAD_OPS } from "./ops/denseGrad.js";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.js";
 import { EXPERT_OPS } from "./ops/experts.js";
 import { FUSED_LINEAR_OPS } from "./ops/fusedLinear.js";
 import { FUSED_MOE_OPS } from "./ops/fusedMoe.js";
 import { HEAD_OPS } from "./ops/heads.js";
+import { LOSS_OPS } from "./ops/loss.js";
+import { MOE_GRAD_OPS } from "./ops/moeGrad.js";
 import { NORM_OPS } from "./ops/norms.js";
 import { ROUTING_OPS } from "./ops/routing.js";
 
@@ -30,6 +34,11 @@ export const OPS: OpTable = {
   // Fused ops, made by the optimiser's passes; never by lowering.
   ...FUSED_LINEAR_OPS,
   ...FUSED_MOE_OPS,
+  // Backward ops and losses, made by differentiation (compiler/autodiff); never by lowering.
+  ...DENSE_GRAD_OPS,
+  ...ATTENTION_GRAD_OPS,
+  ...MOE_GRAD_OPS,
+  ...LOSS_OPS,
 };
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];

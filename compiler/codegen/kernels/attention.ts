@@ -11,6 +11,19 @@ import { reduceAngleFunction, splitF32 } from "./math.js";
  * the angle reaches sin/cos reduced to [-pi, pi] with about f32 accuracy.
  */
 export function emitRope(node: Node<"rope">, ctx: EmitContext): EmittedKernel {
+  return emitRotation(node, ctx, 1);
+}
+
+/** rope's gradient: the same rotation by the negative angle (its transpose). */
+export function emitRopeGrad(node: Node<"rope_grad">, ctx: EmitContext): EmittedKernel {
+  return emitRotation(node, ctx, -1);
+}
+
+function emitRotation(
+  node: Node<"rope" | "rope_grad">,
+  ctx: EmitContext,
+  sign: 1 | -1,
+): EmittedKernel {
   const w = new KernelWriter(ctx);
   const { heads, base } = node.attrs;
   const [t, width] = w.type(node.inputs[0]!).shape;
@@ -33,14 +46,14 @@ export function emitRope(node: Node<"rope">, ctx: EmitContext): EmittedKernel {
     w.b.line("let p = f32(pos);");
     w.b.line(`let angle = ${reduce}(p * INV_FREQ_HI[k], p * INV_FREQ_LO[k]);`);
     w.b.line("let c = cos(angle);");
-    w.b.line("let s = sin(angle);");
+    w.b.line(sign === 1 ? "let s = sin(angle);" : "let s = -sin(angle);");
     w.b.line(`let a = pos * ${u(d)} + h * ${u(headDim)} + k;`);
     w.b.line(`let x1 = ${x}[a];`);
     w.b.line(`let x2 = ${x}[a + ${u(half)}];`);
     w.b.line(`${y}[a] = x1 * c - x2 * s;`);
     w.b.line(`${y}[a + ${u(half)}] = x2 * c + x1 * s;`);
   });
-  return w.finish("rope");
+  return w.finish(sign === 1 ? "rope" : "rope_grad");
 }
 
 /**

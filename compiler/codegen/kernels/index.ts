@@ -1,7 +1,20 @@
 // The -O0 kernel table: one straightforward kernel per IR op that lowering produces. Keyed by
 // op name, so an op added to the IR without a kernel here is a type error.
 import type { OpName } from "../../ir/ops.js";
-import { emitAttention, emitRope } from "./attention.js";
+import { emitAttention, emitRope, emitRopeGrad } from "./attention.js";
+import { emitAttentionGrad, emitAttentionStats } from "./attentionGrad.js";
+import {
+  emitActivationGrad,
+  emitCrossEntropy,
+  emitCrossEntropyGrad,
+  emitEmbeddingGrad,
+  emitFill,
+  emitLinearGradInput,
+  emitLinearGradWeight,
+  emitNormGradInput,
+  emitNormGradWeight,
+  emitSumRows,
+} from "./backward.js";
 import type { KernelEmitter } from "./common.js";
 import {
   emitActivation,
@@ -20,6 +33,18 @@ import {
   emitRoute,
   emitRouteStats,
 } from "./moe.js";
+import {
+  emitBalanceLoss,
+  emitBalanceLossGrad,
+  emitCapacityGrad,
+  emitCombineGrad,
+  emitExpertBackprop,
+  emitExpertBiasGrad,
+  emitExpertDownGrad,
+  emitExpertUpGrad,
+  emitExpertWeightGrad,
+  emitRouteGrad,
+} from "./moeGrad.js";
 
 /** Ops bound by the runtime (input, weight) or that only alias memory (split, join). */
 export type NoKernelOp = "input" | "weight" | "split" | "join";
@@ -63,4 +88,28 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   expert_down: emitExpertDown,
   combine: emitCombine,
   route_stats: emitRouteStats,
+  // Backward ops and losses (compiler/autodiff), one simple kernel each.
+  linear_grad_input: emitLinearGradInput,
+  linear_grad_weight: emitLinearGradWeight,
+  sum_rows: emitSumRows,
+  embedding_grad: emitEmbeddingGrad,
+  activation_grad: emitActivationGrad,
+  norm_grad_input: emitNormGradInput,
+  norm_grad_weight: emitNormGradWeight,
+  rope_grad: emitRopeGrad,
+  attention_stats: emitAttentionStats,
+  attention_grad: emitAttentionGrad,
+  route_grad: emitRouteGrad,
+  capacity_grad: emitCapacityGrad,
+  expert_up_grad: emitExpertUpGrad,
+  expert_backprop: emitExpertBackprop,
+  expert_weight_grad: emitExpertWeightGrad,
+  expert_bias_grad: emitExpertBiasGrad,
+  expert_down_grad: emitExpertDownGrad,
+  combine_grad: emitCombineGrad,
+  fill: emitFill,
+  cross_entropy: emitCrossEntropy,
+  cross_entropy_grad: emitCrossEntropyGrad,
+  balance_loss: emitBalanceLoss,
+  balance_loss_grad: emitBalanceLossGrad,
 };

@@ -17,6 +17,7 @@ export const ATTENTION_OPS: OpFamily<"rope" | "attention"> = {
     },
     cost: elementwiseCost(6),
     evaluate: ([x], { heads, base }) => [applyRope(x!, heads, base)],
+    grad: ({ dOutputs: [dy], attrs, emit }) => [emit("rope_grad", [dy!], attrs)[0]],
   },
 
   attention: {
@@ -46,10 +47,15 @@ export const ATTENTION_OPS: OpFamily<"rope" | "attention"> = {
       return { macs, flops: 2 * macs + (5 * t * (t + 1)) / 2, bytes: bytesOf(q!, q!, q!, y!) };
     },
     evaluate: ([q, k, v], { heads }) => [causalAttention(q!, k!, v!, heads)],
+    grad: ({ inputs: [q, k, v], outputs: [y], dOutputs: [dy], attrs, emit }) => {
+      const [stats] = emit("attention_stats", [q!, k!, y!, dy!], attrs);
+      return emit("attention_grad", [q!, k!, v!, dy!, stats!], attrs);
+    },
   },
 };
 
-function applyRope(x: RefTensor, heads: number, base: number): RefTensor {
+/** Rotates each head's pairs by pos·θ_i, or by −pos·θ_i (the inverse) for sign −1. */
+export function applyRope(x: RefTensor, heads: number, base: number, sign = 1): RefTensor {
   const [t, d] = x.shape as [number, number];
   const headDim = d / heads;
   const half = headDim / 2;
@@ -57,7 +63,7 @@ function applyRope(x: RefTensor, heads: number, base: number): RefTensor {
   for (let pos = 0; pos < t; pos++) {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < half; i++) {
-        const angle = pos * Math.pow(base, (-2 * i) / headDim);
+        const angle = sign * pos * Math.pow(base, (-2 * i) / headDim);
         const a = pos * d + h * headDim + i;
         const x1 = x.data[a]!;
         const x2 = x.data[a + half]!;

@@ -9,6 +9,9 @@ export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh", "silu", 
 export type Gating = "softmax" | "renorm" | "softmax_topk";
 export const GATINGS: readonly Gating[] = ["softmax", "renorm", "softmax_topk"];
 
+/** Which normalisation a norm's backward op differentiates. */
+export type NormKind = "rms" | "layer";
+
 export type InitKind = "linear" | "bias" | "norm_weight" | "norm_bias" | "embedding" | "router";
 
 /** Attributes of each op; the keys are the op names. */
@@ -63,6 +66,32 @@ export interface OpAttrs {
   combine_linear: { readonly heads: number; readonly bias: boolean };
   /** The combine fused into the residual add: residual + join_h(Σ_j slots). */
   combine_add: { readonly heads: number };
+
+  // Backward ops: the gradient rules (`grad`) of the entries above emit them
+  // (ops/denseGrad.ts, ops/attentionGrad.ts, ops/moeGrad.ts), and the losses (ops/loss.ts).
+  linear_grad_input: Record<string, never>;
+  linear_grad_weight: Record<string, never>;
+  sum_rows: Record<string, never>;
+  embedding_grad: { readonly vocab: number };
+  activation_grad: { readonly fn: Activation };
+  norm_grad_input: { readonly kind: NormKind; readonly eps: number };
+  norm_grad_weight: { readonly kind: NormKind; readonly eps: number };
+  rope_grad: { readonly heads: number; readonly base: number };
+  attention_stats: { readonly heads: number };
+  attention_grad: { readonly heads: number };
+  route_grad: { readonly topK: number; readonly gating: Gating };
+  capacity_grad: Record<string, never>;
+  expert_up_grad: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  expert_backprop: { readonly sumChoices: boolean };
+  expert_weight_grad: { readonly experts: number };
+  expert_bias_grad: { readonly experts: number };
+  expert_down_grad: { readonly bias: boolean };
+  combine_grad: { readonly topK: number };
+  fill: { readonly value: number; readonly shape: readonly number[] };
+  cross_entropy: Record<string, never>;
+  cross_entropy_grad: Record<string, never>;
+  balance_loss: { readonly experts: number; readonly coef: number };
+  balance_loss_grad: { readonly experts: number; readonly coef: number };
 }
 
 export type OpName = keyof OpAttrs;
@@ -99,7 +128,35 @@ export interface OpDef<K extends OpName> {
   readonly evaluate?: (inputs: readonly RefTensor[], attrs: OpAttrs[K]) => RefTensor[];
   /** True for ops that only reinterpret their input's memory. */
   readonly view?: boolean;
+  /**
+   * Reverse-mode rule: the cotangents of the inputs from those of the outputs, built from IR ops
+   * (compiler/autodiff). Absent for ops that are not differentiated: integer results and
+   * statistics, the backward ops themselves, and fused ops (grad runs before fusion).
+   */
+  readonly grad?: GradRule<K>;
 }
+
+/** What a gradient rule sees of its node, and how it adds backward nodes to the graph. */
+export interface GradContext<K extends OpName> {
+  readonly attrs: OpAttrs[K];
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  /** The cotangent of each output; undefined where no gradient flows into it. */
+  readonly dOutputs: readonly (number | undefined)[];
+  /** Which inputs want a cotangent (the rule may leave the others undefined). */
+  readonly needs: readonly boolean[];
+  readonly type: (value: number) => TensorType;
+  /** Adds a node (shape-checked by its op's rule) and returns its outputs. */
+  readonly emit: <Op extends OpName>(
+    op: Op,
+    inputs: readonly number[],
+    attrs: OpAttrs[Op],
+  ) => number[];
+}
+
+export type GradRule<K extends OpName> = (
+  context: GradContext<K>,
+) => readonly (number | undefined)[];
 
 /** The entries of one op family; ops.ts assembles the families into the one table. */
 export type OpFamily<K extends OpName> = { readonly [P in K]: OpDef<P> };

@@ -42,6 +42,11 @@ export const DENSE_OPS: OpFamily<"input" | "weight" | "linear" | "embedding"> = 
       }
       return [y];
     },
+    grad: ({ inputs: [x, w, b], dOutputs: [dy], needs, emit }) => [
+      needs[0] ? emit("linear_grad_input", [dy!, w!], {})[0] : undefined,
+      needs[1] ? emit("linear_grad_weight", [x!, dy!], {})[0] : undefined,
+      b !== undefined && needs[2] ? emit("sum_rows", [dy!], {})[0] : undefined,
+    ],
   },
 
   embedding: {
@@ -64,5 +69,9 @@ export const DENSE_OPS: OpFamily<"input" | "weight" | "linear" | "embedding"> = 
       });
       return [y];
     },
+    grad: ({ inputs: [ids, w], dOutputs: [dy], type, emit }) => [
+      undefined,
+      emit("embedding_grad", [ids!, dy!], { vocab: type(w!).shape[0] as number })[0],
+    ],
   },
 };

@@ -13,6 +13,9 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "mul"> = {
     },
     cost: elementwiseCost(8),
     evaluate: ([x], { fn }) => [tensor(x!.shape, x!.data.map(ACTIVATION_FUNCTIONS[fn]))],
+    grad: ({ inputs: [x], dOutputs: [dy], attrs: { fn }, emit }) => [
+      emit("activation_grad", [x!, dy!], { fn })[0],
+    ],
   },
 
   add: {
@@ -31,6 +34,7 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "mul"> = {
         a!.data.map((v, i) => v + b!.data[i]!),
       ),
     ],
+    grad: ({ dOutputs: [dy] }) => [dy, dy],
   },
 
   mul: {
@@ -48,6 +52,10 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "mul"> = {
         a!.shape,
         a!.data.map((v, i) => v * b!.data[i]!),
       ),
+    ],
+    grad: ({ inputs: [a, b], dOutputs: [dy], needs, emit }) => [
+      needs[0] ? emit("mul", [dy!, b!], {})[0] : undefined,
+      needs[1] ? emit("mul", [dy!, a!], {})[0] : undefined,
     ],
   },
 };

@@ -36,6 +36,25 @@ export const EXPERT_OPS: OpFamily<"expert_up" | "expert_down" | "combine"> = {
     evaluate: ([x, expert, w1, extra], { act, gated, bias }) => [
       expertUpReference(x!, expert!, w1!, gated ? extra : undefined, bias ? extra : undefined, act),
     ],
+    grad: ({ inputs: [x, expert, w1, extra], dOutputs: [dh], attrs, needs, type, emit }) => {
+      const experts = type(w1!).shape[0] as number;
+      const ins = [x!, expert!, w1!, ...(extra === undefined ? [] : [extra]), dh!];
+      const [dA, dU] = emit("expert_up_grad", ins, attrs);
+      const backprop = (d: number, w: number) =>
+        emit("expert_backprop", [d, expert!, w], { sumChoices: true })[0]!;
+      let dx: number | undefined;
+      if (needs[0]) {
+        dx = backprop(dA!, w1!);
+        if (attrs.gated) dx = emit("add", [dx, backprop(dU!, extra!)], {})[0]!;
+      }
+      const dExtra = attrs.gated
+        ? emit("expert_weight_grad", [x!, expert!, dU!], { experts })[0]
+        : attrs.bias
+          ? emit("expert_bias_grad", [expert!, dA!], { experts })[0]
+          : undefined;
+      const dW1 = emit("expert_weight_grad", [x!, expert!, dA!], { experts })[0];
+      return [dx, undefined, dW1, dExtra];
+    },
   },
 
   expert_down: {
@@ -60,6 +79,21 @@ export const EXPERT_OPS: OpFamily<"expert_up" | "expert_down" | "combine"> = {
       };
     },
     evaluate: ([h, expert, gate, w2, b2]) => [expertDownReference(h!, expert!, gate!, w2!, b2)],
+    grad: ({ inputs: [h, expert, gate, w2, b2], dOutputs: [dy], attrs, needs, type, emit }) => {
+      const experts = type(w2!).shape[0] as number;
+      const ins = [h!, expert!, gate!, w2!, ...(b2 === undefined ? [] : [b2]), dy!];
+      const [dz, dgate] = emit("expert_down_grad", ins, attrs);
+      const dh = needs[0]
+        ? emit("expert_backprop", [dz!, expert!, w2!], { sumChoices: false })[0]
+        : undefined;
+      return [
+        dh,
+        undefined,
+        dgate,
+        emit("expert_weight_grad", [h!, expert!, dz!], { experts })[0],
+        b2 === undefined ? undefined : emit("expert_bias_grad", [expert!, dz!], { experts })[0],
+      ];
+    },
   },
 
   combine: {
@@ -81,6 +115,9 @@ export const EXPERT_OPS: OpFamily<"expert_up" | "expert_down" | "combine"> = {
       }
       return [y];
     },
+    grad: ({ inputs: [slots], dOutputs: [dy], type, emit }) => [
+      emit("combine_grad", [dy!], { topK: type(slots!).shape[1] as number })[0],
+    ],
   },
 };
 

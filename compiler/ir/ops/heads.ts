@@ -19,6 +19,7 @@ export const HEAD_OPS: OpFamily<"split" | "join"> = {
     cost: () => ({ macs: 0, flops: 0, bytes: 0 }),
     // Row-major [N, d] and [N*h, d/h] share one layout: sub-token j of row n is row n*h + j.
     evaluate: ([x], { heads }) => [tensor([x!.shape[0]! * heads, x!.shape[1]! / heads], x!.data)],
+    grad: ({ dOutputs: [dy], attrs, emit }) => [emit("join", [dy!], attrs)[0]],
   },
 
   join: {
@@ -35,5 +36,6 @@ export const HEAD_OPS: OpFamily<"split" | "join"> = {
     },
     cost: () => ({ macs: 0, flops: 0, bytes: 0 }),
     evaluate: ([x], { heads }) => [tensor([x!.shape[0]! / heads, x!.shape[1]! * heads], x!.data)],
+    grad: ({ dOutputs: [dy], attrs, emit }) => [emit("split", [dy!], attrs)[0]],
   },
 };

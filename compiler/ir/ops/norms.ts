@@ -22,6 +22,10 @@ export const NORM_OPS: OpFamily<"rmsnorm" | "layernorm"> = {
       }
       return [y];
     },
+    grad: ({ inputs: [x, w], dOutputs: [dy], attrs: { eps }, needs, emit }) => [
+      needs[0] ? emit("norm_grad_input", [x!, w!, dy!], { kind: "rms", eps })[0] : undefined,
+      needs[1] ? emit("norm_grad_weight", [x!, dy!], { kind: "rms", eps })[0] : undefined,
+    ],
   },
 
   layernorm: {
@@ -49,5 +53,10 @@ export const NORM_OPS: OpFamily<"rmsnorm" | "layernorm"> = {
       }
       return [y];
     },
+    grad: ({ inputs: [x, w], dOutputs: [dy], attrs: { eps }, needs, emit }) => [
+      needs[0] ? emit("norm_grad_input", [x!, w!, dy!], { kind: "layer", eps })[0] : undefined,
+      needs[1] ? emit("norm_grad_weight", [x!, dy!], { kind: "layer", eps })[0] : undefined,
+      needs[2] ? emit("sum_rows", [dy!], {})[0] : undefined,
+    ],
   },
 };

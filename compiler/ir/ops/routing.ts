@@ -23,6 +23,12 @@ export const ROUTING_OPS: OpFamily<"route" | "capacity" | "route_stats"> = {
     },
     cost: ([logits]) => ({ macs: 0, flops: 4 * numel(logits!), bytes: 2 * bytesOf(logits!) }),
     evaluate: ([logits], { topK, gating }) => routeReference(logits!, topK, gating),
+    grad: ({ outputs: [expert, gate, probs], dOutputs: [, dgate, dprobs], attrs, emit }) => {
+      // Lowering always feeds the gates to the experts, so they always carry a gradient.
+      expect(dgate !== undefined, "cannot differentiate a router whose gates are unused");
+      const ins = [expert!, gate!, probs!, dgate, ...(dprobs === undefined ? [] : [dprobs])];
+      return emit("route_grad", ins, attrs);
+    },
   },
 
   capacity: {
@@ -37,6 +43,10 @@ export const ROUTING_OPS: OpFamily<"route" | "capacity" | "route_stats"> = {
     cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
     evaluate: ([expert, gate], { experts, factor }) =>
       capacityReference(expert!, gate!, experts, factor),
+    grad: ({ outputs: [kept], dOutputs: [, dgate], emit }) => [
+      undefined,
+      dgate === undefined ? undefined : emit("capacity_grad", [kept!, dgate], {})[0],
+    ],
   },
 
   route_stats: {
