@@ -7,6 +7,8 @@ import { printAst } from "../grammar/printAst.js";
 import { PIPELINE, STAGE_NAMES, runPipeline } from "../compiler/passes/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import { symbolsOf } from "../compiler/ir/types.js";
+import { GradError } from "../compiler/autodiff/grad.js";
+import { trainingGraph } from "../compiler/autodiff/train.js";
 import {
   type Command,
   EXIT,
@@ -159,6 +161,8 @@ const graph: Command = {
   --stage ir        the lowered IR (default; also called 'lowered')
   --stage PASS      the IR after that pass of the -O2 pipeline, one of:
 ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).join("\n")}
+  --stage grad      the training graph of a language model: forward, loss (cross-entropy
+                    plus each router's load-balancing term) and the backward graph
   --format dot      Graphviz instead of text (IR stages)
   --tokens N        bind T = N at the specialize pass (default: T stays symbolic)`,
   options: {
@@ -172,7 +176,7 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
     if (!file || args.positionals.length > 1) return usageError(io, "graph takes one FILE");
     const stage = (args.values.stage as string | undefined) ?? "ir";
     const format = (args.values.format as string | undefined) ?? "text";
-    const stages = ["ast", "ir", ...STAGE_NAMES];
+    const stages = ["ast", "ir", ...STAGE_NAMES, "grad"];
     if (!stages.includes(stage))
       return usageError(io, `unknown stage '${stage}' (${stages.join(", ")})`);
     if (!["text", "dot"].includes(format))
@@ -190,7 +194,15 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
     }
     if (!hasGraph(file, result, io)) return EXIT.errors;
     let shown: Graph = result.graph;
-    if (stage !== "ir" && stage !== "lowered") {
+    if (stage === "grad") {
+      try {
+        shown = trainingGraph(result.graph);
+      } catch (e) {
+        if (!(e instanceof GradError)) throw e;
+        io.err(`moec graph: ${file}: ${e.message}\n`);
+        return EXIT.errors;
+      }
+    } else if (stage !== "ir" && stage !== "lowered") {
       const bindings = tokens === undefined ? {} : symbolBindings(result.graph, tokens);
       shown = runPipeline(result.graph, { level: 2, bindings }).stages.get(stage)!;
     }

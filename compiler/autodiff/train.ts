@@ -3,7 +3,7 @@
 // graph that yields the gradient of every weight. All of it ordinary IR, verified like any graph.
 import type { Span } from "../../grammar/ast.js";
 import { type Graph, type Node, weightNodes } from "../ir/graph.js";
-import { formatType } from "../ir/types.js";
+import { dimEquals, formatType } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import { GradError, appendGradients, builderFrom } from "./grad.js";
 
@@ -23,16 +23,23 @@ export const gradName = (weight: string): string => `grad.${weight}`;
  */
 export function lossGraph(forward: Graph, options: LossOptions = {}): Graph {
   const coef = options.balanceCoef ?? BALANCE_COEF;
-  if (forward.outputs.length !== 1)
-    throw new GradError(
-      `training needs a model with one output (the logits); ${forward.name} has ${forward.outputs.length}`,
-    );
+  const lm = "training needs a language model: token ids i32[T] in, logits f32[T, vocab] out";
+  const signature = (io: Graph["inputs"]) =>
+    io.map((i) => `${i.name}: ${formatType(forward.values[i.value]!.type)}`).join(", ");
+  const ids =
+    forward.inputs.length === 1 ? forward.values[forward.inputs[0]!.value]!.type : undefined;
+  if (!ids || ids.dtype !== "i32" || ids.shape.length !== 1)
+    throw new GradError(`${lm}; ${forward.name} takes (${signature(forward.inputs)})`);
+  const type =
+    forward.outputs.length === 1 ? forward.values[forward.outputs[0]!.value]!.type : undefined;
+  if (
+    !type ||
+    type.shape.length !== 2 ||
+    type.dtype === "i32" ||
+    !dimEquals(type.shape[0]!, ids.shape[0]!)
+  )
+    throw new GradError(`${lm}; ${forward.name} returns (${signature(forward.outputs)})`);
   const logits = forward.outputs[0]!.value;
-  const type = forward.values[logits]!.type;
-  if (type.shape.length !== 2 || type.dtype === "i32")
-    throw new GradError(
-      `training needs logits of shape [T, vocab]; the output is ${formatType(type)}`,
-    );
   const span = spanOf(forward, logits);
   const b = builderFrom(forward);
   b.outputs.length = 0;
