@@ -1,7 +1,9 @@
 // The browser playground in real headless Chromium (Debian's chromium, WebGPU on SwiftShader),
 // driven by playwright-core: the page compiles and runs the shipped layer models and its outputs
-// match the Node runtime (Dawn) on the same plan, weights and inputs; a broken spec shows its
-// diagnostics; the precompiled page runs a plan.json without the compiler; no console errors.
+// and its per-token routing view match the Node runtime (Dawn) on the same plan, weights and
+// inputs; typing a broken spec into the editor shows lint markers; completion, hover and the
+// graph view work; screenshots at 1280 px and at phone size go to test/artifacts/; the
+// precompiled page runs a plan.json without the compiler; no console errors.
 // Skipped only when Chromium is missing (scripts/install-browser.sh installs it).
 import {
   existsSync,
@@ -25,11 +27,13 @@ import { memoryHost } from "../../compiler/sources.js";
 import { formatDiagnostic } from "../../grammar/diagnostics.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
+import { countRoutes, routeValueIds, tokenRoutes } from "../../runtime/routes.js";
 import { type RunResult, Session } from "../../runtime/session.js";
 import { writeSafetensors } from "../../runtime/safetensors.js";
 import { initWeights } from "../../runtime/weights.js";
 import type { HookRun } from "../../examples/playground/src/hook.js";
 import { makeInputs } from "../../examples/playground/src/inputs.js";
+import { routeValues } from "../../examples/playground/src/routeValues.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = process.env.MOEC_CHROMIUM ?? "/usr/bin/chromium";
@@ -86,7 +90,19 @@ function compileInNode(file: string, overrides: string, level: 0 | 2): Plan {
     const text = result.diagnostics.map((d) => formatDiagnostic(d, result.program.texts));
     throw new Error(`${file} did not compile:\n${text.join("\n")}`);
   }
-  return compileGraph(result.graph, { level }).plan;
+  // As the page does: the plan keeps the router's expert ids and gates for the routing view.
+  return compileGraph(result.graph, {
+    level,
+    keep: (g) => routeValueIds(routeValues(g)),
+  }).plan;
+}
+
+/** The routes the plan keeps, found as the page finds them. */
+function routesInNode(file: string, overrides: string, level: 0 | 2) {
+  const result = compileToIR(file, memoryHost(moeFiles()), {
+    overrides: overrides.split(/\s+/).filter(Boolean),
+  });
+  return routeValues(compileGraph(result.graph!, { level }).graph);
 }
 
 function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -179,10 +195,10 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     );
   });
 
-  async function nodeRun(plan: Plan, seed = SEED): Promise<RunResult> {
+  async function nodeRun(plan: Plan, seed = SEED, values: number[] = []): Promise<RunResult> {
     const session = await Session.create(dawn.device, plan, initWeights(plan, seed));
     try {
-      return await session.run(makeInputs(plan, TOKENS, INPUT_SEED));
+      return await session.run(makeInputs(plan, TOKENS, INPUT_SEED), { values });
     } finally {
       session.destroy();
     }
@@ -224,16 +240,48 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
       const plan = compileInNode(m.file, m.overrides, m.level);
       // The compiler is deterministic across Node and the browser.
       expect(result.plan).toBe(JSON.stringify(plan));
-      expectSameRun(result, await nodeRun(plan), m.file);
+      const routes = routesInNode(m.file, m.overrides, m.level);
+      const node = await nodeRun(plan, SEED, routeValueIds(routes));
+      expectSameRun(result, node, m.file);
       // The page shows what it ran: outputs, a heatmap row per MoE layer, the IR panes.
       expect(await page.textContent("#outputs")).toContain(`[${TOKENS}, 32]`);
-      const rows = await page.getAttribute("#routing canvas.heatmap", "data-rows");
+      const rows = await page.getAttribute("#routing .heatmap", "data-rows");
       expect(Number(rows)).toBe(result.routing!.length);
       expect(await page.textContent("#ir-before")).toMatch(/^graph /);
+      // The per-token routing view: what its cells show, counted per head and expert, is what
+      // the Node runtime's statistics count for the same run; the gates match Dawn's.
+      const cells = await page.$$eval("#token-routes td[data-experts]", (tds) =>
+        tds.map((td) => ({
+          site: Number(td.dataset.site),
+          token: Number(td.dataset.token),
+          head: Number(td.dataset.head),
+          experts: td.dataset.experts!.split(",").map(Number),
+          gates: td.dataset.gates!.split(",").map(Number),
+        })),
+      );
+      const expected = tokenRoutes(node, routes);
+      expect(expected.length).toBe(node.routing.length);
+      expected.forEach((r, site) => {
+        const shown = cells.filter((c) => c.site === site);
+        expect(shown.length, `${r.scope} cells`).toBe(TOKENS * r.heads);
+        const counts = Array.from({ length: r.heads }, () => new Array<number>(r.experts).fill(0));
+        for (const c of shown) for (const e of c.experts) counts[c.head]![e]!++;
+        // Dropless models: every choice is kept, so the view counts what the statistics count.
+        expect(counts, `${m.file} ${r.scope} routing view vs statistics`).toEqual(
+          node.routing[site]!.counts,
+        );
+        expect(countRoutes(r)).toEqual(node.routing[site]!.counts);
+        for (const c of shown) {
+          const base = (c.token * r.heads + c.head) * r.topK;
+          expect(c.experts).toEqual(Array.from(r.expert.subarray(base, base + r.topK)));
+          c.gates.forEach((g, j) => expect(Math.abs(g - r.gate[base + j]!)).toBeLessThan(1e-5));
+        }
+      });
       if (m.file === "models/mh_moe.moe") {
         // Head x expert map for MH-MoE.
-        expect(await page.locator('#routing canvas[data-title$="head × expert"]').count()).toBe(1);
-        await page.screenshot({ path: path.join(ARTIFACTS, "playground.png"), fullPage: true });
+        expect(await page.locator('#routing .heatmap[data-title$="head × expert"]').count()).toBe(
+          1,
+        );
       }
     }, 60_000);
   }
@@ -274,38 +322,144 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await page.check('input[name="weights"][value="seeded"]');
   }, 60_000);
 
-  it("shows diagnostics inline as the user types a broken spec", async () => {
+  it("marks a spec the user types wrong in the editor, and marks old results stale", async () => {
     await playground();
-    await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
-    const source = await page.inputValue("#source");
+    await page.evaluate(() => window.moecPlayground!.run({ model: "models/smoe.moe" }));
+    expect(await page.isHidden("#stale")).toBe(true);
+    const source = await page.evaluate(() => window.moecPlayground!.source());
     const lines = source.split("\n");
     const at = lines.findIndex((l) => l.includes("moe = SMoE("));
     expect(at).toBeGreaterThan(0);
-    lines[at] = lines[at]!.replace("SMoE(", "SMoEE(");
-    // Type into the editor as a user would; diagnostics follow after the debounce.
-    await page.fill("#source", lines.join("\n"));
+    // Type into CodeMirror as a user would: caret after "SMoE", one key.
+    const column = lines[at]!.indexOf("SMoE(") + "SMoE".length + 1;
+    await page.evaluate(([l, c]) => window.moecPlayground!.placeCursor(l!, c!), [at + 1, column]);
+    await page.keyboard.type("E");
+    expect(await page.evaluate(() => window.moecPlayground!.source())).toContain("SMoEE(");
     const item = page.locator("#diagnostics li.error").first();
     await item.waitFor({ timeout: 5_000 });
     expect(await item.textContent()).toMatch(
       new RegExp(`models/smoe\\.moe:${at + 1}:\\d+: error: .*SMoEE`),
     );
-    expect(await page.locator(`.gutter .marker.error[data-line="${at + 1}"]`).count()).toBe(1);
+    // The lint marker: the name underlined in the text, a marker in the gutter.
+    await expect.poll(() => page.locator(".cm-lintRange-error").count()).toBeGreaterThan(0);
+    expect(await page.locator(".cm-lintRange-error").first().textContent()).toContain("SMoEE");
+    expect(await page.locator(".cm-lint-marker-error").count()).toBe(1);
     expect(await page.textContent("#check-status")).toMatch(/1 error/);
-    // Running it reports the errors instead of running.
+    // What the last run showed now belongs to an older spec.
+    expect(await page.isVisible("#stale")).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, "playground-diagnostics.png") });
+    // Running it reports the errors instead of running, and clears the old results.
     const result: HookRun = await page.evaluate(() =>
-      window.moecPlayground!.run({
-        source: document.querySelector<HTMLTextAreaElement>("#source")!.value,
-      }),
+      window.moecPlayground!.run({ source: window.moecPlayground!.source() }),
     );
     expect(result.error).toMatch(/errors/);
     expect(result.diagnostics!.join("\n")).toContain("SMoEE");
-    await page.screenshot({ path: path.join(ARTIFACTS, "playground-diagnostics.png") });
+    expect(await page.locator("#routing .heatmap").count()).toBe(0);
+    expect(await page.isHidden("#stale")).toBe(true);
     // A bad override is a diagnostic too, not an exception.
     const bad = await page.evaluate(() =>
       window.moecPlayground!.check({ model: "models/smoe.moe", overrides: "dim=33 heads=" }),
     );
     expect(bad.length).toBeGreaterThan(0);
   }, 30_000);
+
+  it("completes built-in layers and their arguments, and shows shapes and costs on hover", async () => {
+    await playground();
+    await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
+    const lines = (await page.evaluate(() => window.moecPlayground!.source())).split("\n");
+    const at = lines.findIndex((l) => l.includes("moe = SMoE("));
+    // A new line after the binding: typing "Rou" offers the built-in Router.
+    await page.evaluate(
+      ([l, c]) => window.moecPlayground!.placeCursor(l!, c!),
+      [at + 1, lines[at]!.length + 1],
+    );
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("g = Rou");
+    const popup = page.locator(".cm-tooltip-autocomplete");
+    await popup.waitFor({ timeout: 5_000 });
+    expect(await popup.textContent()).toContain("Router");
+    await page.keyboard.press("Enter");
+    // Inside Router( the arguments complete, with their types.
+    await page.keyboard.type("to");
+    await expect.poll(() => popup.textContent()).toContain("top_k =");
+    await page.keyboard.press("Escape");
+    // Hover over the instance name in `return moe(x)`: output shape, parameters, FLOPs.
+    await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
+    // The highlighter puts each token in its own span.
+    const word = page
+      .locator(".cm-line", { hasText: "return moe(x)" })
+      .getByText("moe", { exact: true })
+      .first();
+    const box = (await word.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const tip = page.locator(".moe-hover");
+    await tip.waitFor({ timeout: 5_000 });
+    const hover = (await tip.textContent())!;
+    expect(hover).toContain("moe");
+    expect(hover).toMatch(/f32\[T, 32\]/);
+    expect(hover).toMatch(/parameters, .* FLOPs per token/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "playground-hover.png") });
+    await page.mouse.move(0, 0);
+  }, 30_000);
+
+  it("draws the graph before and after optimisation", async () => {
+    await playground();
+    await page.evaluate(
+      (overrides) => window.moecPlayground!.run({ model: "models/mh_moe.moe", overrides }),
+      LAYER,
+    );
+    await page.click("#tab-graph");
+    const svg = page.locator("#graph svg");
+    await svg.waitFor({ timeout: 30_000 });
+    const after = await page.locator("#graph svg g.node").count();
+    expect(await page.textContent("#graph svg")).toContain("moe_route");
+    await page.click('label:has(input[name="graph-stage"][value="before"])');
+    await expect.poll(() => page.textContent("#graph svg")).toContain("route_stats");
+    const before = await page.locator("#graph svg g.node").count();
+    // Fusion leaves fewer nodes.
+    expect(before).toBeGreaterThan(after);
+    await page.screenshot({ path: path.join(ARTIFACTS, "playground-graph.png") });
+  }, 60_000);
+
+  it("looks right at 1280 px and on a phone (screenshots in test/artifacts/)", async () => {
+    const sizes = [
+      { name: "wide", width: 1280, height: 900 },
+      { name: "phone", width: 390, height: 844 },
+    ];
+    for (const size of sizes) {
+      const view = await browser.newPage({ viewport: size });
+      view.on("pageerror", (err) => consoleErrors.push(`${size.name}: uncaught ${err.message}`));
+      try {
+        await view.goto(`${base}index.html`);
+        await view.waitForSelector("body[data-ready=true]");
+        const result: HookRun = await view.evaluate((opts) => window.moecPlayground!.run(opts), {
+          model: "models/mh_moe.moe",
+          overrides: LAYER,
+          seed: SEED,
+          tokens: TOKENS,
+          inputSeed: INPUT_SEED,
+        });
+        expect(result.error).toBeUndefined();
+        // Nothing sticks out sideways: the page is as wide as the viewport.
+        const overflow = await view.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
+        expect(overflow, `${size.name}: horizontal overflow`).toBeLessThanOrEqual(0);
+        await view.screenshot({
+          path: path.join(ARTIFACTS, `playground-${size.name}.png`),
+          fullPage: size.name === "phone",
+        });
+        await view.click("#tab-tokens");
+        await view.screenshot({
+          path: path.join(ARTIFACTS, `playground-${size.name}-tokens.png`),
+          fullPage: size.name === "phone",
+        });
+      } finally {
+        await view.close();
+      }
+    }
+  }, 90_000);
 
   it("runs a precompiled plan.json without the compiler", async () => {
     const m = MODELS[2]; // mh_moe
@@ -320,7 +474,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     });
     const plan = JSON.parse(readFileSync(path.join(outDir, "plans", name), "utf8")) as Plan;
     expectSameRun(result, await nodeRun(plan), `precompiled ${name}`);
-    expect(await page.locator("#routing canvas.heatmap").count()).toBe(2);
+    expect(await page.locator("#routing .heatmap").count()).toBe(2);
     await page.screenshot({ path: path.join(ARTIFACTS, "precompiled.png"), fullPage: true });
     // The page's script carries no parser or compiler.
     const scripts = readdirSync(path.join(outDir, "assets")).filter(

@@ -4,7 +4,8 @@
 import { compileGraph } from "../../../compiler/compile.js";
 import { compileToIR } from "../../../compiler/index.js";
 import type { Graph } from "../../../compiler/ir/graph.js";
-import type { RouteValues } from "../../../runtime/routes.js";
+import { type RouteValues, routeValueIds } from "../../../runtime/routes.js";
+import { routeValues } from "./routeValues.js";
 import type { Plan } from "../../../compiler/plan.js";
 import { memoryHost } from "../../../compiler/sources.js";
 import {
@@ -79,7 +80,7 @@ export function compile(request: CompileRequest): Compiled {
   try {
     const { graph, stages, plan } = compileGraph(front.graph, {
       level: request.level,
-      keep: (optimised) => routeValues(optimised).flatMap((r) => [r.expert, r.gate]),
+      keep: (optimised) => routeValueIds(routeValues(optimised)),
     });
     return {
       ...front,
@@ -93,30 +94,4 @@ export function compile(request: CompileRequest): Compiled {
   } catch (err) {
     return { ...front, failure: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/**
- * Each routing site's router outputs: the statistic of first choices (route_stats or the fused
- * route_balance) reads the expert ids as its first input; the node that makes them (route or
- * moe_route) gives the gates as its second output.
- */
-export function routeValues(graph: Graph): RouteValues[] {
-  return graph.routing.flatMap((site) => {
-    const stats = graph.nodes[graph.values[site.top1]!.node]!;
-    const expert = stats.inputs[0];
-    if (expert === undefined) return [];
-    const router = graph.nodes[graph.values[expert]!.node]!;
-    const gate = router.outputs[1];
-    if (router.outputs[0] !== expert || gate === undefined) return [];
-    return [
-      {
-        scope: site.scope,
-        experts: site.experts,
-        heads: site.heads,
-        topK: site.topK,
-        expert,
-        gate,
-      },
-    ];
-  });
 }

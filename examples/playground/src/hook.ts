@@ -34,6 +34,10 @@ export interface PlaygroundHook {
   run(opts?: HookOptions): Promise<HookRun>;
   /** Sets the controls, then runs the front end only, as typing does; formatted diagnostics. */
   check(opts?: HookOptions): readonly string[];
+  /** Focuses the editor with the caret at a 1-based line and column (tests then type keys). */
+  placeCursor(line: number, column: number): void;
+  /** The editor's text. */
+  source(): string;
 }
 
 export interface PrecompiledHook {

@@ -77,8 +77,38 @@ export function hoverAt(
     }
     if (scopes.length > 1) lines.push(`(${scopes.length} instances: ${scopes[0]}, …)`);
   }
+  if (lines.length === 0 && graph) {
+    // A layer instance by its binding name (`moe` in `moe = SMoE(...)` or `return moe(x)`): the
+    // nodes it made sit in other files (the library), but their scope names it.
+    const scope = scopeNamed(graph, word);
+    if (scope) {
+      title = scope === word ? `${word}: layer instance` : `${word}: layer instance ${scope}`;
+      const inside = graph.nodes.filter(
+        (n) => n.op !== "weight" && (n.scope === scope || n.scope.startsWith(`${scope}.`)),
+      );
+      const last = inside[inside.length - 1];
+      if (last) lines.push(`output ${valueLine(graph, last)}`);
+      const cost = scopeCost(graph, scope);
+      lines.push(`${count(cost.params)} parameters, ${count(cost.flops)} FLOPs per token`);
+    }
+    const input = graph.inputs.find((i) => i.name === word);
+    if (input) lines.push(`input ${word}: ${formatType(graph.values[input.value]!.type)}`);
+  }
   if (!builtin && lines.length === 0) return undefined;
   return { title, lines };
+}
+
+/** The shortest instance path with a segment named `word` (`moe`, `blocks.1.ffn`), if any. */
+function scopeNamed(graph: Graph, word: string): string | undefined {
+  let best: string | undefined;
+  for (const node of graph.nodes) {
+    const parts = node.scope.split(".");
+    const i = parts.indexOf(word);
+    if (i < 0) continue;
+    const scope = parts.slice(0, i + 1).join(".");
+    if (best === undefined || scope.length < best.length) best = scope;
+  }
+  return best;
 }
 
 function valueLine(graph: Graph, node: Node): string {

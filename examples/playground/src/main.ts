@@ -457,6 +457,10 @@ const hook: PlaygroundHook = {
     apply(opts);
     return check(request()).formatted;
   },
+  placeCursor(line, column) {
+    editor.goToLine(line, column);
+  },
+  source: () => editor.value,
 };
 
 window.moecPlayground = hook;

@@ -99,6 +99,7 @@ const highlight = HighlightStyle.define([
   { tag: t.string, color: "#0a3069" },
   { tag: [t.lineComment, t.blockComment], color: "#6e7781", fontStyle: "italic" },
   { tag: t.propertyName, color: "#116329" },
+  { tag: t.variableName, color: "#1f2328" },
   { tag: t.operator, color: "#cf222e" },
 ]);
 
