@@ -7,4 +7,5 @@ export * from "./format.js";
 export * from "./print.js";
 export * from "./profile.js";
 export * from "./size.js";
+export * from "./training.js";
 export * from "./weightNames.js";

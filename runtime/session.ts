@@ -105,6 +105,16 @@ export class Session {
     return result;
   }
 
+  /**
+   * The GPU buffer of plan buffer `id` (a weight, or an activation once a run has sized it): the
+   * trainer updates weights in place and reads gradients where they are.
+   */
+  gpuBuffer(id: number): GPUBuffer {
+    const buffer = this.#buffers[id];
+    if (!buffer) throw new MoecRunError(`plan buffer ${id} has no GPU buffer yet (run first)`);
+    return buffer;
+  }
+
   destroy(): void {
     for (const b of this.#buffers) b?.destroy();
     this.#poisonBuffer?.destroy();
