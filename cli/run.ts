@@ -31,6 +31,7 @@ import {
   usageError,
 } from "./common.js";
 import { MODELS_DIR } from "./host.js";
+import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
 
 const levelOption = { O: { type: "string", short: "O" } } as const;
 
@@ -78,22 +79,26 @@ export const compile: Command = {
       writeFileSync(path.join(out, "kernels", `${user.name}.wgsl`), shader.wgsl);
     });
     io.out(
-      `${out}: plan.json, plan.txt and ${plan.shaders.length} kernels for ${plan.kernels.length} dispatches (-O${level})\n`,
+      `wrote ${path.join(out, "plan.json")}, ${path.join(out, "plan.txt")} and ${plan.shaders.length} kernels in ${path.join(out, "kernels")}/ (${plan.kernels.length} dispatches, -O${level})\n`,
     );
     return EXIT.ok;
   },
 };
 
 export const run: Command = {
-  summary: "run a model on WebGPU with safetensors inputs and weights",
+  summary: "run a model on WebGPU with random, given or safetensors inputs",
   usage:
-    "moec run FILE --input X.safetensors [--weights W.safetensors | --seed N] [--output Y.safetensors] [--stats S.json] [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
+    "moec run FILE (--tokens N | --ids 1,2,3 | --input X.safetensors) [--weights W.safetensors | --seed N] [--output Y.safetensors] [--stats S.json] [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
   details: `Inputs and outputs are named by the model's forward inputs and outputs (e.g. x, y, ids, logits).
+  --tokens N        random inputs of the model's declared shapes for N tokens (T = N): floats
+                    uniform in (-1, 1), token ids uniform over the vocabulary; seeded by --seed
+  --ids 1,2,3       a language model's token ids (T = their count), each below the vocabulary
   --input FILE      safetensors with one tensor per model input (F32/F16/BF16 for float inputs,
                     I32/I64 for token ids)
   --weights FILE    safetensors with every weight by its dotted name (see 'moec params --json');
                     F32, F16 or BF16; extra tensors are reported as warnings
-  --seed N          seeded random weights instead (default 0 when --weights is absent)
+  --seed N          seed of the random weights (unless --weights) and of --tokens inputs
+                    (default 0)
   --output FILE     write the outputs as F32/I32 safetensors
   --stats FILE      write the routing statistics as JSON (layout in the README)
   -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
@@ -101,6 +106,8 @@ export const run: Command = {
     ...modelOptions,
     ...levelOption,
     input: { type: "string" },
+    tokens: { type: "string" },
+    ids: { type: "string" },
     weights: { type: "string" },
     seed: { type: "string" },
     output: { type: "string" },
@@ -113,10 +120,30 @@ export const run: Command = {
     const weightsFile = args.values.weights as string | undefined;
     const seedText = args.values.seed as string | undefined;
     if (!file || args.positionals.length > 1) return usageError(io, "run takes one FILE");
-    if (!inputFile) return usageError(io, "run needs --input X.safetensors");
-    if (level === undefined) return usageError(io, "-O takes 0 or 2");
-    if (weightsFile && seedText !== undefined)
+    const tokensText = args.values.tokens as string | undefined;
+    const idsText = args.values.ids as string | undefined;
+    const inputKinds = [inputFile, tokensText, idsText].filter((v) => v !== undefined).length;
+    if (inputKinds !== 1)
+      return usageError(
+        io,
+        inputKinds === 0
+          ? "run needs inputs: --tokens N (random), --ids 1,2,3 (token ids) or --input X.safetensors"
+          : "give one of --tokens, --ids and --input",
+      );
+    const tokenCount = positiveInt(tokensText, 1);
+    if (tokenCount === undefined)
+      return usageError(io, `--tokens must be a positive integer, got '${tokensText}'`);
+    let ids: number[] | undefined;
+    try {
+      ids = idsText === undefined ? undefined : parseIds(idsText);
+    } catch (e) {
+      if (e instanceof InputsError) return usageError(io, e.message);
+      throw e;
+    }
+    // With --input the seed only seeds weights, so it and --weights exclude each other.
+    if (weightsFile && seedText !== undefined && inputFile)
       return usageError(io, "give --weights or --seed, not both");
+    if (level === undefined) return usageError(io, "-O takes 0 or 2");
     const seed = seedText === undefined ? 0 : Number(seedText);
     if (!Number.isSafeInteger(seed) || seed < 0)
       return usageError(io, "--seed must be a non-negative integer");
@@ -125,7 +152,9 @@ export const run: Command = {
     if (!result.graph) return EXIT.errors;
     const graph = result.graph;
     try {
-      const inputs = readInputs(graph, inputFile);
+      const inputs = inputFile
+        ? readInputs(graph, inputFile)
+        : randomInputs(graph, ids?.length ?? tokenCount, seed, ids);
       const weights = weightsFile
         ? readWeights(weightsFile, io)
         : initWeights(weightDecls(graph), seed);
@@ -143,7 +172,10 @@ export const run: Command = {
       io.out(
         `\nrun: ${elapsed.toFixed(1)} ms (-O${level}, first run, including pipeline warm-up)\n`,
       );
-      if (args.values.output) writeOutputs(args.values.output as string, out.outputs);
+      if (args.values.output) {
+        writeOutputs(args.values.output as string, out.outputs);
+        io.out(`wrote ${args.values.output as string}\n`);
+      }
       if (args.values.stats) {
         const tokens = inputs.values().next().value?.shape[0] ?? 0;
         writeFileSync(
@@ -154,6 +186,7 @@ export const run: Command = {
             2,
           ) + "\n",
         );
+        io.out(`wrote ${args.values.stats as string}\n`);
       }
       session.destroy();
       return EXIT.ok;
@@ -175,6 +208,7 @@ function isUserFacing(e: unknown): e is Error {
     e instanceof WeightsError ||
     e instanceof MoecRunError ||
     e instanceof InputError ||
+    e instanceof InputsError ||
     e instanceof PlanError ||
     e instanceof NoAdapterError
   );
@@ -261,7 +295,7 @@ function summarise(name: string, t: TensorData): string {
 }
 
 const COUNTED =
-  "counted: kept (sub-)token assignments per expert over this batch, after any capacity limit; " +
+  "kept (sub-)token assignments per expert over this batch, after any capacity limit; " +
   "an expert is active if it received at least one; per head = sub-token position j of each token";
 
 /** A routing site as a readable table: load per expert (per head for MH-MoE) and summary. */
@@ -295,7 +329,7 @@ export function formatRouting(s: RoutingStats): string {
       `load CV ${cv.toFixed(3)}; max/mean ${(mean > 0 ? Math.max(...perExpert) / mean : 0).toFixed(2)}; ` +
       `dropped ${dropped}; aux loss ${s.auxLoss.toFixed(4)}`,
   );
-  lines.push(`  ${COUNTED}`);
+  lines.push(`  counted: ${COUNTED}`);
   return lines.join("\n");
 }
 
