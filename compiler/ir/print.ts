@@ -6,7 +6,8 @@ export function printGraph(graph: Graph): string {
   const lines: string[] = [];
   const name = (v: number) => `%${v}`;
   lines.push(
-    `graph ${graph.name}(${graph.inputs.map((i) => `${i.name}: ${formatType(graph.values[i.value]!.type)}`).join(", ")}) {`,
+    // Inputs name their values, as `return` names the outputs: every %n used is defined.
+    `graph ${graph.name}(${graph.inputs.map((i) => `${i.name} = ${name(i.value)}: ${formatType(graph.values[i.value]!.type)}`).join(", ")}) {`,
   );
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
