@@ -18,12 +18,15 @@ export interface TrainingPlan {
   /**
    * Optimiser shaders, each with the uniform u32 { elements, slot, decay, count } last and the
    * f32 hyper-parameters of OPTIMIZER_HYPER_FIELDS in a storage buffer:
-   * sumSquares(grad, partials): partials[slot] = Σ grad² in a fixed order (one workgroup);
+   * accumulate(grad, control, acc): acc = (control[1] != 0 ? 0 : acc) + control[0] · grad, the
+   * batch's gradient summed sequence by sequence (control = [1 / batch, first]);
+   * sumSquares(acc, partials): partials[slot] = Σ acc² in a fixed order (one workgroup);
    * clipScale(partials, hyper, clip): clip = [‖g‖, min(1, maxNorm / (‖g‖ + 1e-6))] over `count`;
-   * adamw(grad, hyper, clip, weight, m, v): one AdamW step of one tensor, OPTIMIZER_WORKGROUP
-   * elements per workgroup.
+   * adamw(acc, hyper, clip, weight, m, v): one AdamW step of one tensor. The element-wise ones
+   * run OPTIMIZER_WORKGROUP elements per workgroup.
    */
   readonly optimizer: {
+    readonly accumulate: PlanShader;
     readonly sumSquares: PlanShader;
     readonly clipScale: PlanShader;
     readonly adamw: PlanShader;

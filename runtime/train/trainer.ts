@@ -1,8 +1,9 @@
-// Runs a training plan on a GPUDevice: each step runs the step plan (forward, loss, backward)
-// through a Session, then the optimiser on the GPU: per-tensor sums of squares, the global-norm
-// clip scale, and AdamW in place on the session's weight buffers, with m and v kept on the GPU.
-// Every reduction has a fixed order, so equal seeds and batches give bitwise-equal weights.
-// Imports plan/ and the runtime only. Browser-safe.
+// Runs a training plan on a GPUDevice. A step runs the step plan (forward, loss, backward)
+// through a Session once per sequence of the batch and sums the gradients on the GPU, then runs
+// the optimiser there: per-tensor sums of squares, the global-norm clip scale, and AdamW in place
+// on the session's weight buffers, with m and v kept on the GPU. Every reduction has a fixed
+// order, so equal seeds and batches give bitwise-equal weights. Imports plan/ and the runtime
+// only. Browser-safe.
 import {
   OPTIMIZER_HYPER_FIELDS,
   OPTIMIZER_WORKGROUP,
@@ -13,13 +14,15 @@ import { STORAGE_USAGE, writeBuffer } from "../buffers.js";
 import { MoecRunError } from "../errors.js";
 import { type CompiledShader, compileShaders } from "../pipelines.js";
 import { Session, type WeightData } from "../session.js";
+import type { Sequence } from "./data.js";
 import { type OptimizerConfig, checkOptimizerConfig, learningRate } from "./schedule.js";
 
 export interface StepResult {
   /** The step number, 1-based. */
   readonly step: number;
-  /** Cross-entropy plus the balance terms, before the update. */
+  /** Mean over the batch of cross-entropy plus the balance terms, before the update. */
   readonly loss: number;
+  /** Mean cross-entropy over the batch. */
   readonly ceLoss: number;
   readonly lr: number;
 }
@@ -29,16 +32,14 @@ interface Slot {
   readonly weight: GPUBuffer;
   /** The session's buffer id of the gradient (its GPU buffer exists once the session has run). */
   readonly grad: number;
+  /** The batch's summed gradient, then Adam's moments. */
+  readonly acc: GPUBuffer;
   readonly m: GPUBuffer;
   readonly v: GPUBuffer;
   readonly uniform: GPUBuffer;
 }
 
-interface OptimizerShaders {
-  readonly sumSquares: CompiledShader;
-  readonly clipScale: CompiledShader;
-  readonly adamw: CompiledShader;
-}
+type OptimizerShaders = { readonly [K in keyof TrainingPlan["optimizer"]]: CompiledShader };
 
 export class Trainer {
   readonly plan: TrainingPlan;
@@ -49,6 +50,7 @@ export class Trainer {
   readonly #slots: Slot[];
   readonly #partials: GPUBuffer;
   readonly #hyper: GPUBuffer;
+  readonly #control: GPUBuffer;
   readonly #clip: GPUBuffer;
   readonly #countUniform: GPUBuffer;
   #step = 0;
@@ -65,8 +67,15 @@ export class Trainer {
     this.session = session;
     this.config = config;
     this.#shaders = shaders;
-    const storage = (label: string, bytes: number) =>
-      device.createBuffer({ label, size: Math.max(16, bytes), usage: STORAGE_USAGE() });
+    const zeros = (label: string, elements: number) => {
+      const buffer = device.createBuffer({
+        label,
+        size: 4 * Math.max(4, elements),
+        usage: STORAGE_USAGE(),
+      });
+      writeBuffer(device, buffer, new Float32Array(Math.max(4, elements)));
+      return buffer;
+    };
     const uniform = (values: readonly number[]) => {
       const buffer = device.createBuffer({
         size: 16,
@@ -81,24 +90,21 @@ export class Trainer {
       const grad = session.plan.outputs.find((o) => o.name === p.grad);
       if (!weight || !grad)
         throw new MoecRunError(`training plan: no weight buffer or gradient output for ${p.name}`);
-      const zeros = (label: string) => {
-        const buffer = storage(label, 4 * p.elements);
-        writeBuffer(device, buffer, new Float32Array(Math.max(4, p.elements)));
-        return buffer;
-      };
       return {
         elements: p.elements,
         weight: session.gpuBuffer(weight.id),
         grad: grad.buffer,
-        m: zeros(`adam.m.${p.name}`),
-        v: zeros(`adam.v.${p.name}`),
+        acc: zeros(`grad_sum.${p.name}`, p.elements),
+        m: zeros(`adam.m.${p.name}`, p.elements),
+        v: zeros(`adam.v.${p.name}`, p.elements),
         // OPTIMIZER_UNIFORM_FIELDS: elements, slot, decay, count.
         uniform: uniform([p.elements, slot, p.decay ? 1 : 0, count]),
       };
     });
-    this.#partials = storage("grad_norm.partials", 4 * count);
-    this.#hyper = storage("optimizer.hyper", 4 * OPTIMIZER_HYPER_FIELDS.length);
-    this.#clip = storage("grad_norm.clip", 8);
+    this.#partials = zeros("grad_norm.partials", count);
+    this.#hyper = zeros("optimizer.hyper", OPTIMIZER_HYPER_FIELDS.length);
+    this.#control = zeros("grad_sum.control", 2);
+    this.#clip = zeros("grad_norm.clip", 2);
     this.#countUniform = uniform([0, 0, 0, count]);
   }
 
@@ -116,35 +122,38 @@ export class Trainer {
     const problem = checkOptimizerConfig(config);
     if (problem) throw new MoecRunError(problem);
     const session = await Session.create(device, plan.step, weights);
-    const { sumSquares, clipScale, adamw } = plan.optimizer;
+    const names = Object.keys(plan.optimizer) as (keyof TrainingPlan["optimizer"])[];
     const compiled = await compileShaders(device, {
       ...plan.step,
-      shaders: [sumSquares, clipScale, adamw],
+      shaders: names.map((n) => plan.optimizer[n]),
       kernels: [],
     });
-    const [s, c, a] = compiled as [CompiledShader, CompiledShader, CompiledShader];
-    return new Trainer(device, plan, session, config, { sumSquares: s, clipScale: c, adamw: a });
+    const shaders = Object.fromEntries(names.map((n, i) => [n, compiled[i]!])) as OptimizerShaders;
+    return new Trainer(device, plan, session, config, shaders);
   }
 
   get stepsTaken(): number {
     return this.#step;
   }
 
-  /** One step on a batch of token ids and their next-token targets (i32, same length). */
-  async step(ids: Int32Array, targets: Int32Array): Promise<StepResult> {
-    if (ids.length !== targets.length)
-      throw new MoecRunError(
-        `ids (${ids.length}) and targets (${targets.length}) differ in length`,
-      );
+  /** One optimiser step on a batch of sequences (token ids and next-token targets). */
+  async step(batch: readonly Sequence[]): Promise<StepResult> {
+    if (batch.length === 0) throw new MoecRunError("a training batch needs at least one sequence");
     const t = this.#step + 1;
-    const result = await this.session.run(
-      new Map([
-        ["ids", { shape: [ids.length], data: ids }],
-        ["targets", { shape: [targets.length], data: targets }],
-      ]),
-    );
-    const loss = result.outputs.get("loss")!.data[0]!;
-    const ceLoss = result.outputs.get("ce_loss")!.data[0]!;
+    let loss = 0;
+    let ceLoss = 0;
+    for (const [b, sequence] of batch.entries()) {
+      const result = await this.#run(sequence);
+      loss += result.loss / batch.length;
+      ceLoss += result.ceLoss / batch.length;
+      writeBuffer(this.#device, this.#control, Float32Array.of(1 / batch.length, b === 0 ? 1 : 0));
+      this.#dispatch((d) => {
+        for (const s of this.#slots) {
+          const grad = this.session.gpuBuffer(s.grad);
+          d(this.#shaders.accumulate, [grad, this.#control, s.acc, s.uniform], s.elements);
+        }
+      });
+    }
     if (!Number.isFinite(loss))
       throw new MoecRunError(`step ${t}: the loss is ${loss}; lower the learning rate`);
     const c = this.config;
@@ -159,25 +168,30 @@ export class Trainer {
       biasCorrection2: 1 - c.beta2 ** t,
       maxNorm: c.maxGradNorm,
     };
-    writeBuffer(
-      this.#device,
-      this.#hyper,
-      Float32Array.from(OPTIMIZER_HYPER_FIELDS, (f) => hyper[f]),
-    );
-    this.#update();
+    const values = Float32Array.from(OPTIMIZER_HYPER_FIELDS, (f) => hyper[f]);
+    writeBuffer(this.#device, this.#hyper, values);
+    this.#dispatch((d) => {
+      const { sumSquares, clipScale, adamw } = this.#shaders;
+      for (const s of this.#slots) d(sumSquares, [s.acc, this.#partials, s.uniform], 0);
+      d(clipScale, [this.#partials, this.#hyper, this.#clip, this.#countUniform], 0);
+      for (const s of this.#slots) {
+        d(adamw, [s.acc, this.#hyper, this.#clip, s.weight, s.m, s.v, s.uniform], s.elements);
+      }
+    });
     this.#step = t;
     return { step: t, loss, ceLoss, lr };
   }
 
+  /** The losses of one sequence under the current weights, without an update. */
+  async evaluate(sequence: Sequence): Promise<{ loss: number; ceLoss: number }> {
+    return this.#run(sequence);
+  }
+
   /** The current weights, read back from the GPU, by name. */
   async weights(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    await Promise.all(
-      this.plan.params.map(async (p, i) =>
-        out.set(p.name, await this.#read(this.#slots[i]!.weight, p.elements)),
-      ),
-    );
-    return new Map(this.plan.params.map((p) => [p.name, out.get(p.name)!]));
+    const read = this.plan.params.map((p, i) => this.#read(this.#slots[i]!.weight, p.elements));
+    const data = await Promise.all(read);
+    return new Map(this.plan.params.map((p, i) => [p.name, data[i]!]));
   }
 
   /** The global gradient norm of the last step, before clipping. */
@@ -186,36 +200,49 @@ export class Trainer {
   }
 
   destroy(): void {
-    for (const s of this.#slots) for (const b of [s.m, s.v, s.uniform]) b.destroy();
-    for (const b of [this.#partials, this.#hyper, this.#clip, this.#countUniform]) b.destroy();
+    for (const s of this.#slots) for (const b of [s.acc, s.m, s.v, s.uniform]) b.destroy();
+    const own = [this.#partials, this.#hyper, this.#control, this.#clip, this.#countUniform];
+    for (const b of own) b.destroy();
     this.session.destroy();
   }
 
-  /** Sums of squares, the clip scale, then AdamW of every tensor, in one submission. */
-  #update(): void {
+  async #run(sequence: Sequence): Promise<{ loss: number; ceLoss: number }> {
+    if (sequence.ids.length !== sequence.targets.length)
+      throw new MoecRunError(
+        `ids (${sequence.ids.length}) and targets (${sequence.targets.length}) differ in length`,
+      );
+    const result = await this.session.run(
+      new Map([
+        ["ids", { shape: [sequence.ids.length], data: sequence.ids }],
+        ["targets", { shape: [sequence.targets.length], data: sequence.targets }],
+      ]),
+    );
+    return {
+      loss: result.outputs.get("loss")!.data[0]!,
+      ceLoss: result.outputs.get("ce_loss")!.data[0]!,
+    };
+  }
+
+  /**
+   * Encodes kernels in one compute pass and submits it. `elements` sizes an element-wise
+   * dispatch (OPTIMIZER_WORKGROUP per workgroup); 0 means a single workgroup.
+   */
+  #dispatch(
+    encode: (
+      d: (shader: CompiledShader, buffers: readonly GPUBuffer[], elements: number) => void,
+    ) => void,
+  ): void {
     const device = this.#device;
     const encoder = device.createCommandEncoder({ label: "optimizer" });
     const pass = encoder.beginComputePass({ label: "optimizer" });
-    const dispatch = (shader: CompiledShader, buffers: readonly GPUBuffer[], groups: number) => {
+    encode((shader, buffers, elements) => {
       pass.setPipeline(shader.pipeline);
-      pass.setBindGroup(
-        0,
-        device.createBindGroup({
-          layout: shader.bindGroupLayout,
-          entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-        }),
-      );
+      const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      pass.setBindGroup(0, device.createBindGroup({ layout: shader.bindGroupLayout, entries }));
+      const groups = elements === 0 ? 1 : Math.ceil(elements / OPTIMIZER_WORKGROUP);
       const x = Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension);
       pass.dispatchWorkgroups(x, Math.ceil(groups / x));
-    };
-    const { sumSquares, clipScale, adamw } = this.#shaders;
-    const grad = (s: Slot) => this.session.gpuBuffer(s.grad);
-    for (const s of this.#slots) dispatch(sumSquares, [grad(s), this.#partials, s.uniform], 1);
-    dispatch(clipScale, [this.#partials, this.#hyper, this.#clip, this.#countUniform], 1);
-    for (const s of this.#slots) {
-      const groups = Math.ceil(s.elements / OPTIMIZER_WORKGROUP);
-      dispatch(adamw, [grad(s), this.#hyper, this.#clip, s.weight, s.m, s.v, s.uniform], groups);
-    }
+    });
     pass.end();
     device.queue.submit([encoder.finish()]);
   }

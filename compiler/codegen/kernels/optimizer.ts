@@ -24,7 +24,31 @@ function toShader(built: BuiltShader): PlanShader {
 }
 
 export function optimizerShaders(profile: DeviceProfile): TrainingPlan["optimizer"] {
-  return { sumSquares: sumSquares(profile), clipScale: clipScale(profile), adamw: adamw(profile) };
+  return {
+    accumulate: accumulate(profile),
+    sumSquares: sumSquares(profile),
+    clipScale: clipScale(profile),
+    adamw: adamw(profile),
+  };
+}
+
+const ELEMENTWISE_BUILTINS =
+  "@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, " +
+  "@builtin(local_invocation_index) lid: u32";
+
+function accumulate(profile: DeviceProfile): PlanShader {
+  const b = new WgslBuilder(profile);
+  b.storage("grad", "f32", "read");
+  b.storage("control", "f32", "read");
+  b.storage("acc", "f32", "read_write");
+  b.uniform("params", "Params", OPTIMIZER_UNIFORM_FIELDS);
+  b.entryPoint(OPTIMIZER_WORKGROUP, ELEMENTWISE_BUILTINS, () => {
+    b.line(`let i = (wid.y * nwg.x + wid.x) * ${u(OPTIMIZER_WORKGROUP)} + lid;`);
+    b.line("if (i >= params.elements) { return; }");
+    b.line(`let previous = select(acc[i], ${f(0)}, control[1] != ${f(0)});`);
+    b.line("acc[i] = previous + control[0] * grad[i];");
+  });
+  return toShader(b.build());
 }
 
 function sumSquares(profile: DeviceProfile): PlanShader {
@@ -76,10 +100,7 @@ function adamw(profile: DeviceProfile): PlanShader {
   b.storage("v", "f32", "read_write");
   b.uniform("params", "Params", OPTIMIZER_UNIFORM_FIELDS);
   const n = OPTIMIZER_WORKGROUP;
-  const builtins =
-    "@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, " +
-    "@builtin(local_invocation_index) lid: u32";
-  b.entryPoint(n, builtins, () => {
+  b.entryPoint(n, ELEMENTWISE_BUILTINS, () => {
     b.line(`let i = (wid.y * nwg.x + wid.x) * ${u(n)} + lid;`);
     b.line("if (i >= params.elements) { return; }");
     b.line("let g = grad[i] * clip[1];");
