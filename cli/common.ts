@@ -11,6 +11,25 @@ export interface Io {
 
 export const EXIT = { ok: 0, errors: 1, usage: 2 } as const;
 
+/**
+ * Everything the command line prints passes through here (main wraps its Io): C0 control
+ * characters except newline and tab, DEL, C1 controls and bidirectional overrides become \uXXXX,
+ * so text quoted from a file (tensor names, header bytes, spec lines) cannot drive the terminal.
+ * The \uXXXX form is also a valid JSON escape, so --json output stays JSON.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** An Io whose output cannot carry terminal control sequences (see escapeControl). */
+export function escapingIo(io: Io): Io {
+  return { out: (t) => io.out(escapeControl(t)), err: (t) => io.err(escapeControl(t)) };
+}
+
 export type Options = ParseArgsConfig["options"];
 export type Parsed = {
   values: Record<string, string | boolean | string[] | undefined>;
@@ -64,5 +83,7 @@ export function usageError(io: Io, message: string): number {
 
 export function positiveInt(text: string | undefined, fallback: number): number | undefined {
   if (text === undefined) return fallback;
-  return /^\d+$/.test(text) && Number(text) >= 1 ? Number(text) : undefined;
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) && Number(text) >= 1
+    ? Number(text)
+    : undefined;
 }

@@ -101,7 +101,7 @@ export function outputFileProblem(file: string, what: string): string | undefine
 export function outputDirProblem(dir: string, what: string): string | undefined {
   const stat = statOrUndefined(dir);
   if (stat && !stat.isDirectory())
-    return `${what} '${dir}' exists and is ${kindOf(stat)}, not a folder`;
+    return `${what} '${dir}' exists and is ${stat.isFile() ? "a file" : kindOf(stat)}, not a folder`;
   if (stat) return undefined;
   // The nearest existing ancestor must be a folder, or mkdir -p fails half-way.
   for (let up = path.dirname(dir); ; up = path.dirname(up)) {

@@ -1,5 +1,5 @@
 // The commands that reach the GPU or write artefacts: compile, run and the demo (the main job).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
@@ -16,7 +16,6 @@ import {
   WeightsError,
   parseSafetensors,
   toFloat32,
-  toFloat64,
   writeSafetensors,
 } from "../runtime/safetensors.js";
 import { MoecRunError, type RoutingStats, Session, type TensorData } from "../runtime/session.js";
@@ -30,6 +29,13 @@ import {
   positiveInt,
   usageError,
 } from "./common.js";
+import {
+  FileError,
+  MAX_DATA_FILE_BYTES,
+  outputDirProblem,
+  outputFileProblem,
+  readRegularFile,
+} from "./files.js";
 import { MODELS_DIR } from "./host.js";
 import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
 
@@ -61,6 +67,8 @@ export const compile: Command = {
     if (!file || args.positionals.length > 1 || !out)
       return usageError(io, "compile takes one FILE and -o DIR");
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
+    const outProblem = outputDirProblem(out, "output folder");
+    if (outProblem) return fileProblem(io, outProblem);
     const result = frontEnd(file, args, io);
     if (!result.graph) return EXIT.errors;
     let plan;
@@ -71,13 +79,21 @@ export const compile: Command = {
       io.err(`moec: ${e.message}\n`);
       return EXIT.errors;
     }
-    mkdirSync(path.join(out, "kernels"), { recursive: true });
-    writeFileSync(path.join(out, "plan.json"), JSON.stringify(plan, null, 1) + "\n");
-    writeFileSync(path.join(out, "plan.txt"), printPlan(plan));
+    const files = new Map<string, string>([
+      [path.join(out, "plan.json"), JSON.stringify(plan, null, 1) + "\n"],
+      [path.join(out, "plan.txt"), printPlan(plan)],
+    ]);
     plan.shaders.forEach((shader, i) => {
       const user = plan.kernels.find((k) => k.shader === i)!;
-      writeFileSync(path.join(out, "kernels", `${user.name}.wgsl`), shader.wgsl);
+      files.set(path.join(out, "kernels", `${user.name}.wgsl`), shader.wgsl);
     });
+    try {
+      mkdirSync(path.join(out, "kernels"), { recursive: true });
+      for (const [name, text] of files) writeOutput(name, text);
+    } catch (e) {
+      if (e instanceof FileError) return fileProblem(io, e.message);
+      throw e;
+    }
     io.out(
       `wrote ${path.join(out, "plan.json")}, ${path.join(out, "plan.txt")} and ${plan.shaders.length} kernels in ${path.join(out, "kernels")}/ (${plan.kernels.length} dispatches, -O${level})\n`,
     );
@@ -144,9 +160,21 @@ export const run: Command = {
     if (weightsFile && seedText !== undefined && inputFile)
       return usageError(io, "give --weights or --seed, not both");
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
-    const seed = seedText === undefined ? 0 : Number(seedText);
-    if (!Number.isSafeInteger(seed) || seed < 0)
-      return usageError(io, "--seed must be a non-negative integer");
+    const seed = seedText === undefined ? 0 : nonNegativeInt(seedText);
+    if (seed === undefined)
+      return usageError(io, `--seed must be a non-negative integer, got '${seedText}'`);
+    const outputFile = args.values.output as string | undefined;
+    const statsFile = args.values.stats as string | undefined;
+    if (outputFile !== undefined && outputFile === statsFile)
+      return usageError(io, "--output and --stats name the same file");
+    // Checked before any work, so a run never ends in a write error (or writes one file of two).
+    for (const [f, what] of [
+      [outputFile, "--output file"],
+      [statsFile, "--stats file"],
+    ] as const) {
+      const problem = f === undefined ? undefined : outputFileProblem(f, what);
+      if (problem) return fileProblem(io, problem);
+    }
 
     const result = frontEnd(file, args, io);
     if (!result.graph) return EXIT.errors;
@@ -172,23 +200,25 @@ export const run: Command = {
       io.out(
         `\nrun: ${elapsed.toFixed(1)} ms (-O${level}, first run, including pipeline warm-up)\n`,
       );
-      if (args.values.output) {
-        writeOutputs(args.values.output as string, out.outputs);
-        io.out(`wrote ${args.values.output as string}\n`);
-      }
-      if (args.values.stats) {
-        const tokens = inputs.values().next().value?.shape[0] ?? 0;
-        writeFileSync(
-          args.values.stats as string,
-          JSON.stringify(
-            statsJson(result.model ?? graph.name, moec, tokens, out.routing),
-            null,
-            2,
-          ) + "\n",
-        );
-        io.out(`wrote ${args.values.stats as string}\n`);
-      }
+      const tokens = inputs.values().next().value?.shape[0] ?? 0;
+      const written: [string | undefined, () => Uint8Array | string][] = [
+        [outputFile, () => outputBytes(out.outputs)],
+        [
+          statsFile,
+          () =>
+            JSON.stringify(
+              statsJson(result.model ?? graph.name, moec, tokens, out.routing),
+              null,
+              2,
+            ) + "\n",
+        ],
+      ];
       session.destroy();
+      for (const [f, content] of written) {
+        if (f === undefined) continue;
+        writeOutput(f, content());
+        io.out(`wrote ${f}\n`);
+      }
       return EXIT.ok;
     } catch (e) {
       if (isUserFacing(e)) {
@@ -206,6 +236,7 @@ class InputError extends Error {}
 function isUserFacing(e: unknown): e is Error {
   return (
     e instanceof WeightsError ||
+    e instanceof FileError ||
     e instanceof MoecRunError ||
     e instanceof InputError ||
     e instanceof InputsError ||
@@ -215,13 +246,27 @@ function isUserFacing(e: unknown): e is Error {
 }
 
 function readFile(file: string, what: string): Uint8Array {
+  return readRegularFile(file, `${what} file`, MAX_DATA_FILE_BYTES);
+}
+
+/** Writes one output file; a failure (disk full, permissions) is a FileError naming the file. */
+function writeOutput(file: string, content: Uint8Array | string): void {
   try {
-    return new Uint8Array(readFileSync(file));
+    writeFileSync(file, content);
   } catch (e) {
-    throw new InputError(
-      `cannot read ${what} file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new FileError(`cannot write '${file}': ${code}`, code);
   }
+}
+
+function fileProblem(io: Io, problem: string): number {
+  io.err(`moec: ${problem}\n`);
+  return EXIT.errors;
+}
+
+/** A decimal integer >= 0 that is exact in a double; "" and "1e3" are not. */
+function nonNegativeInt(text: string): number | undefined {
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
 }
 
 /** Model inputs by name from a safetensors file, converted to the declared dtype. */
@@ -237,7 +282,7 @@ function readInputs(graph: Graph, file: string): Map<string, TensorData> {
       );
     inputs.set(input.name, {
       shape: t.shape,
-      data: want === "i32" ? toInt32(t, input.name, file) : toFloat32(t, input.name),
+      data: want === "i32" ? toInt32(t, input.name, file) : toFloat32(t, input.name, file),
     });
   }
   for (const name of parsed.tensors.keys()) {
@@ -250,30 +295,40 @@ function readInputs(graph: Graph, file: string): Map<string, TensorData> {
 function toInt32(t: Tensor, name: string, file: string): Int32Array {
   if (t.dtype !== "I32" && t.dtype !== "I64")
     throw new InputError(`${file}: '${name}' must be I32 or I64 token ids, got ${t.dtype}`);
-  const values = toFloat64(t, name);
-  return Int32Array.from(values, (v) => {
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
-      throw new InputError(`${file}: '${name}' holds ${v}, not an i32 token id`);
-    return v;
-  });
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const size = t.dtype === "I64" ? 8 : 4;
+  const out = new Int32Array(t.data.byteLength / size);
+  for (let i = 0; i < out.length; i++) {
+    // I64 is read as a BigInt, so a value such as 2^63 - 1 is reported exactly.
+    const v = size === 8 ? view.getBigInt64(i * 8, true) : view.getInt32(i * 4, true);
+    if (v < -(2 ** 31) || v >= 2 ** 31)
+      throw new InputError(
+        `${file}: '${name}' holds ${v} at index ${i}, outside the i32 range of token ids`,
+      );
+    out[i] = Number(v);
+  }
+  return out;
 }
 
 function readWeights(file: string, io: Io): Map<string, { shape: number[]; data: Float32Array }> {
   const parsed = parseSafetensors(readFile(file, "weights"), file);
   for (const w of parsed.warnings) io.err(`warning: ${file}: ${w}\n`);
   return new Map(
-    [...parsed.tensors].map(([name, t]) => [name, { shape: t.shape, data: toFloat32(t, name) }]),
+    [...parsed.tensors].map(([name, t]) => [
+      name,
+      { shape: t.shape, data: toFloat32(t, name, file) },
+    ]),
   );
 }
 
-function writeOutputs(file: string, outputs: ReadonlyMap<string, TensorData>): void {
+function outputBytes(outputs: ReadonlyMap<string, TensorData>): Uint8Array {
   const tensors = [...outputs].map(([name, t]) => ({
     name,
     dtype: (t.data instanceof Int32Array ? "I32" : "F32") as "I32" | "F32",
     shape: [...t.shape],
     data: t.data,
   }));
-  writeFileSync(file, writeSafetensors(tensors));
+  return writeSafetensors(tensors);
 }
 
 function summarise(name: string, t: TensorData): string {
@@ -391,9 +446,9 @@ and inputs, and prints the adapter, costs, an output summary, the routing statis
 
 async function runDemo(args: Parsed, io: Io): Promise<number> {
   const tokens = positiveInt(args.values.tokens as string | undefined, 128);
-  const seed = Number((args.values.seed as string | undefined) ?? "0");
+  const seed = nonNegativeInt((args.values.seed as string | undefined) ?? "0");
   const level = optLevel(args);
-  if (tokens === undefined || !Number.isSafeInteger(seed) || level === undefined)
+  if (tokens === undefined || seed === undefined || level === undefined)
     return usageError(io, "bad --tokens, --seed or -O");
   const moec = await createNodeDevice();
   io.out(

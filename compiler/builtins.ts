@@ -24,6 +24,8 @@ export interface WeightDecl {
   /** Suffix after the instance path; `{e}.` prefixes stacked expert tensors. */
   readonly suffix: string;
   readonly shape: readonly number[];
+  /** Default f32; t2 for the ternary weights of BitNet layers (plan/bitnet.ts). */
+  readonly dtype?: "t2";
   readonly init: InitKind;
   readonly fanIn: number;
 }
@@ -94,8 +96,38 @@ function positive(args: Args, ...names: string[]): [string, string][] {
     .map((n) => [n, `${n} must be a positive integer, got ${args.int(n)}`]);
 }
 
-const linearWeights = (prefix: string, out: number, inn: number, bias: boolean): WeightDecl[] => [
-  { suffix: `${prefix}weight`, shape: [out, inn], init: "linear", fanIn: inn },
+/** Weight quantisation of Linear and Experts: none, or BitNet b1.58 (arXiv 2402.17764). */
+export const QUANTS = ["none", "b1.58"] as const;
+export type Quant = (typeof QUANTS)[number];
+
+const quantParam: BuiltinParam = {
+  name: "quant",
+  type: "string",
+  default: () => ({ kind: "string", value: "none" }),
+};
+
+function quantCheck(a: Args): [string, string][] {
+  return (QUANTS as readonly string[]).includes(a.string("quant"))
+    ? []
+    : [
+        [
+          "quant",
+          `quant must be one of ${QUANTS.map((q) => `"${q}"`).join(", ")}, got "${a.string("quant")}"`,
+        ],
+      ];
+}
+
+const ternary = (a: Args): { dtype?: "t2" } =>
+  a.string("quant") === "b1.58" ? { dtype: "t2" } : {};
+
+const linearWeights = (
+  prefix: string,
+  out: number,
+  inn: number,
+  bias: boolean,
+  quant: { dtype?: "t2" } = {},
+): WeightDecl[] => [
+  { suffix: `${prefix}weight`, shape: [out, inn], init: "linear", fanIn: inn, ...quant },
   ...(bias ? [{ suffix: `${prefix}bias`, shape: [out], init: "bias" as const, fanIn: inn }] : []),
 ];
 
@@ -111,13 +143,27 @@ function tensor(v: number): Value {
 
 const inputTensor = (inputs: readonly (number | Routing)[], i = 0): number => inputs[i] as number;
 
+/** A BitNet linear layer: int8 activations (per-row absmax) times ternary weights. */
+function bitLinear(ctx: CallContext, x: number, prefix: string, bias: boolean): number {
+  const [q, scale] = ctx.op("act_quant", [x], {}) as [number, number];
+  const inputs = [q, scale, ctx.weight(`${prefix}weight`)];
+  if (bias) inputs.push(ctx.weight(`${prefix}bias`));
+  return ctx.op("bitlinear", inputs, {})[0]!;
+}
+
 const Linear: BuiltinLayer = {
   name: "Linear",
-  params: [int("in_features"), int("out_features"), bool("bias", () => true)],
-  validate: (a) => positive(a, "in_features", "out_features"),
-  weights: (a) => linearWeights("", a.int("out_features"), a.int("in_features"), a.bool("bias")),
+  params: [int("in_features"), int("out_features"), bool("bias", () => true), quantParam],
+  validate: (a) => [...positive(a, "in_features", "out_features"), ...quantCheck(a)],
+  weights: (a) =>
+    linearWeights("", a.int("out_features"), a.int("in_features"), a.bool("bias"), ternary(a)),
   inputs: ["tensor"],
-  call: (ctx, inputs) => tensor(linear(ctx, inputTensor(inputs), "", ctx.args.bool("bias"))),
+  call: (ctx, inputs) => {
+    const quantised = ctx.args.string("quant") === "b1.58";
+    return tensor(
+      (quantised ? bitLinear : linear)(ctx, inputTensor(inputs), "", ctx.args.bool("bias")),
+    );
+  },
 };
 
 const Embedding: BuiltinLayer = {
@@ -323,8 +369,13 @@ const Experts: BuiltinLayer = {
     act("act", "gelu"),
     bool("gated", () => false),
     bool("bias", (a) => !a.bool("gated")),
+    quantParam,
   ],
-  validate: (a) => [...positive(a, "experts", "dim", "hidden"), ...gatedBiasCheck(a)],
+  validate: (a) => [
+    ...positive(a, "experts", "dim", "hidden"),
+    ...gatedBiasCheck(a),
+    ...quantCheck(a),
+  ],
   weights: (a) => {
     const [e, d, f] = [a.int("experts"), a.int("dim"), a.int("hidden")];
     const stacked = (name: string, shape: number[], init: InitKind, fanIn: number): WeightDecl => ({
@@ -332,6 +383,7 @@ const Experts: BuiltinLayer = {
       shape: [e, ...shape],
       init,
       fanIn,
+      ...(init === "linear" ? ternary(a) : {}),
     });
     if (a.bool("gated")) {
       return [
@@ -355,6 +407,7 @@ const Experts: BuiltinLayer = {
     const gated = ctx.args.bool("gated");
     const bias = ctx.args.bool("bias");
     const fn = ctx.args.act("act");
+    if (ctx.args.string("quant") === "b1.58") return bitExperts(ctx, x, routing);
     const up = gated
       ? [ctx.weight("{e}.gate.weight"), ctx.weight("{e}.up.weight")]
       : [ctx.weight("{e}.fc1.weight"), ...(bias ? [ctx.weight("{e}.fc1.bias")] : [])];
@@ -366,6 +419,31 @@ const Experts: BuiltinLayer = {
     return tensor(ctx.op("combine", [slots], {})[0]!);
   },
 };
+
+/**
+ * BitNet experts: the input rows quantised once (every expert sees the same row), each
+ * assignment's hidden row quantised again before the down projection.
+ */
+function bitExperts(ctx: CallContext, x: number, routing: Routing): Value {
+  const { gated, bias } = { gated: ctx.args.bool("gated"), bias: ctx.args.bool("bias") };
+  const [q, scale] = ctx.op("act_quant", [x], {}) as [number, number];
+  const up = gated
+    ? [ctx.weight("{e}.gate.weight"), ctx.weight("{e}.up.weight")]
+    : [ctx.weight("{e}.fc1.weight"), ...(bias ? [ctx.weight("{e}.fc1.bias")] : [])];
+  const h = ctx.op("bit_expert_up", [q, scale, routing.expert, ...up], {
+    act: ctx.args.act("act"),
+    gated,
+    bias,
+  })[0]!;
+  const [qh, hScale] = ctx.op("act_quant", [h], {}) as [number, number];
+  const down = gated
+    ? [ctx.weight("{e}.down.weight")]
+    : [ctx.weight("{e}.fc2.weight"), ...(bias ? [ctx.weight("{e}.fc2.bias")] : [])];
+  const slots = ctx.op("bit_expert_down", [qh, hScale, routing.expert, routing.gate, ...down], {
+    bias,
+  })[0]!;
+  return tensor(ctx.op("combine", [slots], {})[0]!);
+}
 
 /** A layer that passes its input through; lets a spec switch a projection off (ablations). */
 const Identity: BuiltinLayer = {

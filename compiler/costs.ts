@@ -3,27 +3,27 @@
 import { type Graph, type Node, weightNodes } from "./ir/graph.js";
 import { OPS } from "./ir/ops.js";
 import { type DimBindings, resolveShape, symbolsOf } from "./ir/types.js";
+import { ternaryBufferBytes } from "../plan/bitnet.js";
 
 export interface WeightEntry {
   readonly name: string;
   readonly shape: readonly number[];
-  readonly dtype: "f32";
+  /** t2: ternary (BitNet): f32 master values, or packed U32 words plus `<name>_scale`. */
+  readonly dtype: "f32" | "t2";
 }
 
 /** Every weight by its dotted name, stacked expert tensors expanded per expert (the contract). */
 export function weightList(graph: Graph): WeightEntry[] {
   const out: WeightEntry[] = [];
   for (const node of weightNodes(graph)) {
-    const shape = graph.values[node.outputs[0]!]!.type.shape as number[];
+    const type = graph.values[node.outputs[0]!]!.type;
+    const shape = type.shape as number[];
+    const dtype = type.dtype === "t2" ? "t2" : "f32";
     if (node.attrs.name.includes("{e}")) {
       for (let e = 0; e < shape[0]!; e++) {
-        out.push({
-          name: node.attrs.name.replace("{e}", String(e)),
-          shape: shape.slice(1),
-          dtype: "f32",
-        });
+        out.push({ name: node.attrs.name.replace("{e}", String(e)), shape: shape.slice(1), dtype });
       }
-    } else out.push({ name: node.attrs.name, shape, dtype: "f32" });
+    } else out.push({ name: node.attrs.name, shape, dtype });
   }
   return out;
 }
@@ -45,6 +45,19 @@ export interface ModelCost extends BlockCost {
   readonly routerParams: number;
   readonly expertParams: number;
   readonly blocks: readonly BlockCost[];
+  /** Present when some weights are ternary (BitNet b1.58): what the GPU holds for them. */
+  readonly ternary?: TernaryMemory;
+}
+
+export interface TernaryMemory {
+  /** Parameters stored as ternary values. */
+  readonly params: number;
+  /** Their bytes on the GPU: 2 bits each plus one f32 scale per matrix (plan/bitnet.ts). */
+  readonly bytes: number;
+  /** Bytes of every weight buffer of the model, ternary ones packed. */
+  readonly weightBytes: number;
+  /** The same model with every weight in f32. */
+  readonly f32WeightBytes: number;
 }
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -86,11 +99,19 @@ export function modelCost(graph: Graph, tokens = 1): ModelCost {
   };
   let routerParams = 0;
   let expertParams = 0;
+  const ternary = { params: 0, bytes: 0, weightBytes: 0, f32WeightBytes: 0 };
   for (const node of graph.nodes) {
     if (node.op === "weight") {
       const weight = node as Node<"weight">;
       const shape = graph.values[node.outputs[0]!]!.type.shape as number[];
       const size = numel(shape);
+      const packed = graph.values[node.outputs[0]!]!.type.dtype === "t2";
+      ternary.f32WeightBytes += 4 * size;
+      ternary.weightBytes += packed ? ternaryBufferBytes(shape) : 4 * size;
+      if (packed) {
+        ternary.params += size;
+        ternary.bytes += ternaryBufferBytes(shape);
+      }
       const b = block(node.scope);
       b.params += size;
       b.active += size * activeFraction(graph, weight, consumers);
@@ -127,6 +148,7 @@ export function modelCost(graph: Graph, tokens = 1): ModelCost {
     routerParams,
     expertParams,
     blocks: list,
+    ...(ternary.params > 0 ? { ternary } : {}),
   };
 }
 
@@ -164,7 +186,8 @@ function activeFraction(
   const user = (consumers.get(weight.outputs[0]!) ?? [])[0];
   if (!user) return 1;
   const experts = graph.values[weight.outputs[0]!]!.type.shape[0] as number;
-  const choices = graph.values[user.inputs[1]!]!.type.shape; // [rows, k]
+  const expertIds = user.op === "bit_expert_up" || user.op === "bit_expert_down" ? 2 : 1;
+  const choices = graph.values[user.inputs[expertIds]!]!.type.shape; // [rows, k]
   const rows = choices[0]!;
   const perToken = (typeof rows === "number" ? 1 : rows.coef) * (choices[1] as number);
   return Math.min(experts, perToken) / experts;

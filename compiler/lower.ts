@@ -568,7 +568,7 @@ class Elaborator {
         { name, init: w.init, fanIn: w.fanIn },
         path,
         span,
-        [{ dtype: "f32", shape: w.shape }],
+        [{ dtype: w.dtype ?? "f32", shape: w.shape }],
       );
       weights.set(w.suffix, value!);
     }

@@ -39,7 +39,12 @@ export function bindInputs(plan: Plan, inputs: ReadonlyMap<string, TensorData>):
     if (t.shape.length !== input.shape.length) throw bad();
     input.shape.forEach((d, i) => {
       const actual = t.shape[i]!;
-      if (!Number.isInteger(actual) || actual < 1) throw bad();
+      if (!Number.isInteger(actual) || (actual < 1 && typeof d === "number")) throw bad();
+      if (actual < 1) {
+        throw new MoecRunError(
+          `input '${input.name}' has shape [${t.shape.join(", ")}]: ${formatDim(d)} must be at least 1`,
+        );
+      }
       if (typeof d === "number") {
         if (d !== actual) throw bad();
         return;

@@ -64,6 +64,7 @@ export type WeightsProblem =
   | "truncated"
   | "bad-metadata"
   | "bad-tensor"
+  | "duplicate-name"
   | "unsupported-dtype";
 
 /** A problem with a weights file or tensor; `tensor` names it when there is one. */
@@ -91,7 +92,11 @@ export function parseSafetensors(bytes: Uint8Array, source = "weights"): Safeten
   if (bytes.length < 8) fail("file-too-short", `file is ${bytes.length} bytes, need at least 8`);
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  const headerLength64 = view.getBigUint64(0, true); // exact in messages, up to 2^64 - 1
+  if (headerLength64 > BigInt(MAX_HEADER_BYTES)) {
+    fail("header-too-large", `header length ${headerLength64} exceeds ${MAX_HEADER_BYTES} bytes`);
+  }
+  const headerLength = Number(headerLength64);
   if (headerLength > MAX_HEADER_BYTES) {
     fail("header-too-large", `header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
   }
@@ -100,15 +105,18 @@ export function parseSafetensors(bytes: Uint8Array, source = "weights"): Safeten
   }
 
   let header: unknown;
+  let text = "";
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(8, 8 + headerLength),
-    );
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
     header = JSON.parse(text);
   } catch (err) {
     fail("header-not-json", `header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (!isPlainObject(header)) fail("header-not-object", "header is not a JSON object");
+  // JSON.parse keeps the last of two equal keys; a weight named twice is an error, not a choice.
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined)
+    fail("duplicate-name", "the header names this tensor more than once", duplicate);
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -133,10 +141,10 @@ export function parseSafetensors(bytes: Uint8Array, source = "weights"): Safeten
       fail("unknown-dtype", `unknown dtype ${JSON.stringify(dtype)}`, name);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-      fail("bad-shape", `shape ${JSON.stringify(shape)} is not a list of non-negative ints`, name);
+      fail("bad-shape", `shape ${exactJson(shape)} is not a list of non-negative ints`, name);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInt)) {
-      fail("bad-offsets", `data_offsets ${JSON.stringify(offsets)} is not [begin, end]`, name);
+      fail("bad-offsets", `data_offsets ${exactJson(offsets)} is not [begin, end]`, name);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) fail("offsets-reversed", `data_offsets [${begin}, ${end}] end < begin`, name);
@@ -196,24 +204,39 @@ export function parseSafetensors(bytes: Uint8Array, source = "weights"): Safeten
   return { tensors, metadata, warnings };
 }
 
-/** Decodes a float or integer tensor to float32 (little-endian, any alignment). */
-export function toFloat32(tensor: Tensor, name = "tensor"): Float32Array {
+/** The float dtypes a float tensor (weight or input) may be stored in. */
+export const FLOAT_DTYPES: readonly Dtype[] = ["F32", "F16", "BF16", "F64"];
+
+/**
+ * Decodes a float tensor to float32 (little-endian, any alignment). An integer dtype is an error
+ * naming the tensor: converting token ids or quantised codes to floats would be silent garbage.
+ */
+export function toFloat32(tensor: Tensor, name = "tensor", source = "weights"): Float32Array {
+  if (!FLOAT_DTYPES.includes(tensor.dtype)) {
+    throw new WeightsError(
+      "unsupported-dtype",
+      `dtype ${tensor.dtype} is not a float type; a float tensor must be ${FLOAT_DTYPES.join(", ")}`,
+      source,
+      name,
+    );
+  }
   if (tensor.dtype === "F32" && LITTLE_ENDIAN && tensor.data.byteOffset % 4 === 0) {
     const { buffer, byteOffset, byteLength } = tensor.data;
     return new Float32Array(buffer, byteOffset, byteLength / 4).slice();
   }
-  return Float32Array.from(toFloat64(tensor, name));
+  return Float32Array.from(toFloat64(tensor, name, source));
 }
 
 /** Decodes a float or integer tensor to float64 (little-endian, any alignment). */
-export function toFloat64(tensor: Tensor, name = "tensor"): Float64Array {
+export function toFloat64(tensor: Tensor, name = "tensor", source = "weights"): Float64Array {
   const { dtype, data } = tensor;
   const size = ITEM_SIZE[dtype];
   const n = Math.floor(data.byteLength / size);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float64Array(n);
   const read = READERS[dtype];
-  if (!read) throw new WeightsError("unsupported-dtype", `cannot convert ${dtype} to float`, name);
+  if (!read)
+    throw new WeightsError("unsupported-dtype", `cannot convert ${dtype} to float`, source, name);
   for (let i = 0; i < n; i++) out[i] = read(view, i * size);
   return out;
 }
@@ -323,6 +346,52 @@ function encodeTensorData({ dtype, data }: TensorToWrite): Uint8Array {
 
 function asBytes(data: TypedArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * The first key that the top-level object of JSON `text` holds twice, read from the raw text
+ * (valid JSON, as JSON.parse accepted it). Keys are compared after unescaping.
+ */
+export function firstDuplicateKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let i = text.indexOf("{") + 1;
+  let depth = 1;
+  let expectKey = true;
+  while (i < text.length && depth > 0) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === "," && depth === 1) expectKey = true;
+    i++;
+  }
+  return undefined;
+}
+
+/**
+ * JSON of header values with integers beyond 2^53 printed exactly as the double they parsed to
+ * (2^63 as 9223372036854775808, not 9223372036854776000).
+ */
+export function exactJson(value: unknown): string {
+  if (typeof value === "number") return exactNumber(value);
+  if (Array.isArray(value)) return `[${value.map(exactJson).join(", ")}]`;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** A number as text; an integer too large for exact decimal printing goes through BigInt. */
+export function exactNumber(n: number): string {
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -5,10 +5,18 @@ import type { Plan } from "../plan/format.js";
 import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
 import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
 import { MoecRunError } from "./errors.js";
+import { resolveTernaryWeight } from "./ternaryWeights.js";
 
-/** A weight by name: flat data (checked by element count) or data with its shape (checked). */
+/**
+ * A weight by name: flat data (checked by element count) or data with its shape (checked).
+ * Ternary (t2) weights take f32 master values, or packed U32 words [..., ceil(in/16)] with a
+ * `<name>_scale` tensor (runtime/ternaryWeights.ts).
+ */
 export type WeightData =
-  Float32Array | { readonly shape: readonly number[]; readonly data: Float32Array };
+  Float32Array | { readonly shape: readonly number[]; readonly data: Float32Array | Uint32Array };
+
+/** What a weight buffer receives: f32 values, or the words of a t2 buffer. */
+type WeightBytes = Float32Array | Uint32Array;
 
 /**
  * Uploads the resolved weights (resolveWeights) and creates the uniform buffer of runtime
@@ -18,7 +26,7 @@ export type WeightData =
 export async function uploadWeights(
   device: GPUDevice,
   plan: Plan,
-  data: ReadonlyMap<number, Float32Array>,
+  data: ReadonlyMap<number, WeightBytes>,
 ): Promise<(GPUBuffer | undefined)[]> {
   const buffers: (GPUBuffer | undefined)[] = plan.buffers.map(() => undefined);
   device.pushErrorScope("out-of-memory");
@@ -59,12 +67,17 @@ export function resolveWeights(
   plan: Plan,
   weights: ReadonlyMap<string, WeightData>,
   warn: (message: string) => void,
-): Map<number, Float32Array> {
+): Map<number, WeightBytes> {
   const used = new Set<string>();
   const problems: string[] = [];
-  const out = new Map<number, Float32Array>();
+  const out = new Map<number, WeightBytes>();
   for (const b of plan.buffers) {
     if (b.kind !== "weight") continue;
+    if (b.dtype === "t2") {
+      const words = resolveTernaryWeight(b.name, b.shape, (n) => weights.get(n), used, problems);
+      if (words) out.set(b.id, words);
+      continue;
+    }
     const direct = weights.get(b.name);
     if (direct !== undefined) {
       used.add(b.name);

@@ -3,6 +3,7 @@
 import type { OpName } from "./ops/def.js";
 import { type OpDef } from "./ops/def.js";
 import { ATTENTION_OPS } from "./ops/attention.js";
+import { BITNET_OPS } from "./ops/bitnet.js";
 import { ATTENTION_GRAD_OPS } from "./ops/attentionGrad.js";
 import { DENSE_OPS } from "./ops/dense.js";
 import { DENSE_GRAD_OPS } from "./ops/denseGrad.js";
@@ -31,6 +32,7 @@ export const OPS: OpTable = {
   ...HEAD_OPS,
   ...ROUTING_OPS,
   ...EXPERT_OPS,
+  ...BITNET_OPS,
   // Fused ops, made by the optimiser's passes; never by lowering.
   ...FUSED_LINEAR_OPS,
   ...FUSED_MOE_OPS,

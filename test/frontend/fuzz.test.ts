@@ -1,7 +1,8 @@
 // Fuzzing the front end: mutated shipped models (tokens and characters deleted, inserted,
 // swapped, duplicated; in the model or in the library it imports), token soup and absurd sizes
 // go through the whole front end (parse, load imports, check, lower, verify) and must come back
-// as diagnostics, never as an exception, within a second each.
+// as diagnostics, never as an exception or a hang (a 20 s guard per run: no speed budget, which
+// would fail on a loaded machine; `npm run bench:frontend` measures speed).
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -29,7 +30,7 @@ const SHIPPED = new Map<string, string>(
 const MODELS = [...SHIPPED.keys()].filter((p) => !p.startsWith("models/std/"));
 const FILES = [...SHIPPED.keys()];
 
-const PER_RUN_MS = 1000;
+const HANG_GUARD_MS = 20_000;
 /** FUZZ_SCALE=20 npx vitest run test/frontend/fuzz.test.ts fuzzes 20 times longer. */
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? "1") || 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * SCALE) });
@@ -206,7 +207,7 @@ function mutate(text: string, m: Mutation): string {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Runs the whole front end on `files`; fails the property on a throw, a slow run or a bad span. */
+/** Runs the whole front end on `files`; fails the property on a throw, a hang or a bad span. */
 function frontEndSurvives(
   files: Map<string, string>,
   entry: string,
@@ -220,7 +221,7 @@ function frontEndSurvives(
     throw new Error(`the front end threw: ${(e as Error).stack ?? e}`);
   }
   const ms = performance.now() - start;
-  expect(ms, "one front-end run").toBeLessThan(PER_RUN_MS);
+  expect(ms, "one front-end run").toBeLessThan(HANG_GUARD_MS);
   for (const d of result.diagnostics) {
     const span = d.span;
     if (span.file !== "<command line>") {

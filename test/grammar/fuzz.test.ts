@@ -1,6 +1,7 @@
 // Fuzzing the parser alone: token soup, random bytes and characters, mutated sources and absurd
-// sizes must come back as well-formed diagnostics and ASTs, never as an exception, each in under
-// a second.
+// sizes must come back as well-formed diagnostics and ASTs, never as an exception or a hang.
+// No wall-clock budgets (a test must pass on a loaded machine): speed is compared by growth in
+// the same test (4x the input in under 12x the time), and `npm run bench:frontend` measures it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Span } from "../../grammar/ast.js";
@@ -10,7 +11,6 @@ import { MAX_SYNTAX_ERRORS } from "../../grammar/parser.js";
 /** FUZZ_SCALE=20 npx vitest run test/grammar/fuzz.test.ts fuzzes 20 times longer. */
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? "1") || 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * SCALE) });
-const BUDGET_MS = 1000;
 
 const SAMPLE = `// A small model with every construct.
 import "std/moe.moe"
@@ -89,10 +89,8 @@ function* spans(node: unknown, parent?: Span): Generator<[Span, Span | undefined
 
 /** Parses `text` and checks everything that must hold for any input. */
 function check(text: string): ParseResult {
-  const start = performance.now();
   let result: ParseResult | undefined;
   expect(() => (result = parse(text, "f.moe"))).not.toThrow();
-  expect(performance.now() - start).toBeLessThan(BUDGET_MS);
   const { ast, diagnostics } = result!;
   const problems: string[] = [];
   for (const d of diagnostics) {
@@ -119,7 +117,7 @@ function check(text: string): ParseResult {
 function fastest(text: string): { ms: number; result: ParseResult } {
   let best = Infinity;
   let result: ParseResult | undefined;
-  for (let i = 0; i < 3 && best >= BUDGET_MS / 2; i++) {
+  for (let i = 0; i < 3; i++) {
     result = undefined; // let the previous AST go, or the collector works on twice the heap
     const wall = performance.now();
     const cpu = process.cpuUsage();
@@ -219,19 +217,21 @@ describe("random input never throws", () => {
 
 describe("absurd sizes", () => {
   it("100,000 '(' give one diagnostic and no stack overflow", () => {
-    const { result, ms } = fastest("(".repeat(100_000));
+    const { result } = fastest("(".repeat(100_000));
     expect(result.diagnostics.map((d) => d.message)).toEqual(["expressions nested too deeply"]);
-    expect(ms).toBeLessThan(BUDGET_MS);
     check("layer A() { x = " + "(".repeat(100_000));
   });
 
-  it("a 10 MB file gives one diagnostic, fast", () => {
+  it("a 10 MB file gives one diagnostic without being lexed", () => {
     const text = "layer A() { x = 1 }\n".repeat((10 * 1024 * 1024) / 20);
     const { result, ms } = fastest(text);
     expect(result.diagnostics.map((d) => d.message)).toEqual([
       "file too large (10485760 bytes, limit 5 MB)",
     ]);
-    expect(ms).toBeLessThan(100);
+    // Refusing 10 MB costs less than parsing a tenth of it, measured in this test.
+    const parsed = fastest(text.slice(0, 20 * Math.floor(text.length / 200)));
+    expect(parsed.result.diagnostics).toEqual([]);
+    expect(ms).toBeLessThan(parsed.ms);
   });
 
   const MB = 1_000_000;
@@ -282,12 +282,16 @@ describe("absurd sizes", () => {
   };
 
   for (const [name, make] of Object.entries(cases)) {
-    // Retried: on a shared machine another process can hog both cores for all three parses.
-    it(`1 MB of ${name} parses in under a second`, { retry: 2 }, () => {
+    it(`1 MB of ${name} parses in time linear in its size`, () => {
       const text = make();
       expect(text.length).toBeGreaterThanOrEqual(MB);
       const { ms, result } = fastest(text);
-      expect(ms).toBeLessThan(BUDGET_MS);
+      // Growth, not a budget: a quarter of the input (the same pattern) in under a 12th of the
+      // time would mean worse than linear (a quadratic parser takes 16 times as long). Not a
+      // tenth: below ~250 kB the input fits the caches and parses several times faster per byte.
+      // 30 ms of slack absorbs timer granularity and a collector pause.
+      const small = fastest(text.slice(0, Math.ceil(text.length / 4)));
+      expect(ms).toBeLessThan(12 * small.ms + 30);
       expect(result.diagnostics.every((d) => !d.message.startsWith("internal error"))).toBe(true);
       expect(result.diagnostics.length).toBeLessThanOrEqual(MAX_SYNTAX_ERRORS * 2 + 2);
     });

@@ -3,6 +3,7 @@
 import type { OpName } from "../../ir/ops.js";
 import { emitAttention, emitRope, emitRopeGrad } from "./attention.js";
 import { emitAttentionGrad, emitAttentionStats } from "./attentionGrad.js";
+import { emitActQuant, emitBitExpertDown, emitBitExpertUp, emitBitLinear } from "./bitnet.js";
 import {
   emitActivationGrad,
   emitCrossEntropy,
@@ -88,6 +89,11 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   expert_down: emitExpertDown,
   combine: emitCombine,
   route_stats: emitRouteStats,
+  // BitNet b1.58 layers: int8 activations, packed ternary weights, integer dot products.
+  act_quant: emitActQuant,
+  bitlinear: emitBitLinear,
+  bit_expert_up: emitBitExpertUp,
+  bit_expert_down: emitBitExpertDown,
   // Backward ops and losses (compiler/autodiff), one simple kernel each.
   linear_grad_input: emitLinearGradInput,
   linear_grad_weight: emitLinearGradWeight,

@@ -37,6 +37,16 @@ export interface OpAttrs {
   combine: Record<string, never>;
   route_stats: { readonly experts: number; readonly heads: number };
 
+  // BitNet b1.58 layers (ops/bitnet.ts, plan/bitnet.ts).
+  /** Per-row absmax quantisation to int8: q i8[..., d] and the dequantisation factors f32[...]. */
+  act_quant: Record<string, never>;
+  /** (Σ q·t) · (x scale · γ) + b over int8 activations and ternary (t2) weights. */
+  bitlinear: Record<string, never>;
+  /** expert_up over int8 activations and stacked ternary weights. */
+  bit_expert_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  /** expert_down over int8 hidden rows and stacked ternary weights. */
+  bit_expert_down: { readonly bias: boolean };
+
   // Fused ops, made by the optimiser's passes (compiler/passes); never by lowering.
   /** A linear layer with its elementwise epilogue: act(x·Wᵀ + b) + residual. */
   linear_epilogue: {
