@@ -12,6 +12,7 @@ import { trainingGraph } from "../compiler/autodiff/train.js";
 import {
   type Command,
   EXIT,
+  escapingIo,
   type Io,
   MODEL_HELP,
   type Parsed,
@@ -151,7 +152,10 @@ function formatCost(c: ModelCost): string {
     const t = c.ternary;
     const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
     lines.push(
-      `weight memory: ${mib(t.weightBytes)} (all f32: ${mib(t.f32WeightBytes)}); ${fmt(t.params)} ternary parameters (BitNet b1.58) in ${mib(t.bytes)}, ${((4 * t.params) / t.bytes).toFixed(1)}x smaller than f32`,
+      `weight memory: ${mib(t.weightBytes)} (all f32: ${mib(t.f32WeightBytes)}); ${fmt(t.params)} ternary parameters (BitNet b1.58) in ${mib(t.bytes)}, ${(
+        (4 * t.params) /
+        t.bytes
+      ).toFixed(1)}x smaller than f32`,
     );
   }
   lines.push(
@@ -256,7 +260,8 @@ function commandHelp(name: string, c: Command): string {
   return `${c.usage}\n\n${c.summary}\n\n${c.details}\n${needsModel ? MODEL_HELP + "\n" : ""}`;
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], rawIo: Io): Promise<number> {
+  const io = escapingIo(rawIo);
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp());
@@ -283,5 +288,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } catch (e) {
     return usageError(io, (e as Error).message);
   }
-  return command.run(parsed, io);
+  try {
+    return await command.run(parsed, io);
+  } catch (e) {
+    // A file-system error the checks before the run could not foresee (a disk that filled up, a
+    // file removed meanwhile) is about the user's files, not our bug: no trace, no exit 70.
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (!(e instanceof Error) || typeof code !== "string" || !/^E[A-Z]+$/.test(code)) throw e;
+    io.err(`moec: ${e.message}\n`);
+    return EXIT.errors;
+  }
 }
