@@ -25,6 +25,8 @@ const CONFIG: Record<string, string[]> = {
   mh_moe_parity: [...LAYER, "capacity=1.25"],
   mh_moe_depth: LAYER,
   mh_moe_parity_ablation: LAYER,
+  smoe_bitnet: [...LAYER, "top_k=2"],
+  mh_moe_bitnet: LAYER,
   lm_smoe: LM,
   lm_fine_grained: LM,
   lm_mh_moe: LM,
