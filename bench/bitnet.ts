@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type BenchModel, measureModels, pairedRatio } from "../cli/bench.js";
+import { type BenchModel, measureModels, pairedRatio } from "./measure.js";
 import { nodeHost } from "../cli/host.js";
 import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";

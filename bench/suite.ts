@@ -12,22 +12,14 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { profileOfDevice } from "../compiler/codegen/profile.js";
-import {
-  type ModelResult,
-  type SweepResult,
-  describeConfig,
-  gemmSweep,
-  graphFromSource,
-  largestGemm,
-  measureModels,
-  moeLayerInfo,
-  pairedRatio,
-} from "../cli/bench.js";
+import { nodeHost } from "../cli/host.js";
 import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
-import { nodeHost } from "../cli/host.js";
+import { profileOfDevice } from "../plan/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
+import { type SweepResult, describeConfig, gemmSweep, largestGemm } from "./gemm.js";
+import { graphFromSource, moeLayerInfo } from "./layers.js";
+import { type ModelResult, measureModels, pairedRatio } from "./measure.js";
 import { referenceMatmul } from "./reference-matmul.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -283,7 +275,7 @@ async function main(): Promise<void> {
     "",
     `## Dense ${GEMM.rows}x${GEMM.inner}x${GEMM.out} GEMM`,
     "",
-    `Tilings of moec's GEMM (fused.ts), the first being what chooseGemm picks for this adapter ` +
+    `Tilings of moec's GEMM (compiler/codegen/kernels/gemm/), the first being what chooseGemm picks for this adapter ` +
       `(profile: ${profile.features.join(", ") || "no features"}, ${profile.maxComputeInvocationsPerWorkgroup} invocations/workgroup):`,
     "",
     table([

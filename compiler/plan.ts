@@ -21,7 +21,11 @@ import {
   sameSymbols,
   shapeSize,
 } from "../plan/size.js";
-import { type EmitContext, type EmittedKernel } from "./codegen/kernels/common.js";
+import {
+  type EmitContext,
+  type EmittedKernel,
+  type TilingChoices,
+} from "./codegen/kernels/common.js";
 import {
   type KernelOp,
   type KernelTable,
@@ -46,6 +50,8 @@ export interface PlanOptions {
   readonly keep?: readonly number[];
   /** Reuse activation buffers whose lifetimes do not overlap (default true). */
   readonly reuse?: boolean;
+  /** Codegen choices to fix (GEMM tiling fields); default: chosen per kernel. */
+  readonly tiling?: TilingChoices;
 }
 
 export class PlanError extends Error {}
@@ -67,6 +73,7 @@ export function buildPlan(
       if (!p) throw new PlanError(`node ${node} has no runtime parameter`);
       return p.field;
     },
+    ...(options.tiling && { tiling: options.tiling }),
   };
 
   // Kernels first (graph order), so buffer lifetimes can be expressed in kernel indices.
@@ -108,7 +115,8 @@ export function buildPlan(
       ...kernel.operands.map((o) => ({ binding: o.binding, buffer: memory.bufferOf(o.value) })),
       { binding: kernel.paramsBinding, buffer: PARAMS_BUFFER },
     ].sort((a, b) => a.binding - b.binding);
-    return { name, nodes: [node.id], shader, bindings, dispatch: kernel.dispatch };
+    const gemm = kernel.gemm && { gemm: kernel.gemm };
+    return { name, nodes: [node.id], shader, bindings, dispatch: kernel.dispatch, ...gemm };
   });
 
   for (const b of memory.buffers) {

@@ -113,6 +113,37 @@ export interface PlanKernel {
   readonly shader: number;
   readonly bindings: readonly { readonly binding: number; readonly buffer: number }[];
   readonly dispatch: Dispatch;
+  /** The GEMM the kernel computes and how it was tiled (tiled -O2 kernels only). */
+  readonly gemm?: PlanGemm;
+}
+
+/** How a GEMM is cut into workgroup tiles (the compiler's gemm/tiling.ts chooses it). */
+export interface GemmTiling {
+  /** Rows of a tile; every invocation of the workgroup works on the same rows. */
+  readonly tm: number;
+  /** Columns per invocation, strided by the workgroup size: a tile is tm x wg·tn outputs. */
+  readonly tn: number;
+  /** Invocations per workgroup. */
+  readonly wg: number;
+  /** Elements per load along K: 4 (vec4), 2 or 1; it divides K. */
+  readonly vec: 1 | 2 | 4;
+  /**
+   * Subgroup sharing of A: rows are loaded `share` at a time, one per lane, and broadcast (0: no
+   * subgroups; every invocation loads every row). Kernels check subgroup_size at run time and
+   * take the unshared loop on subgroups smaller than `share`.
+   */
+  readonly share: 0 | 4 | 8;
+}
+
+/** A tiled GEMM of a kernel: rows x inner -> out per weight matrix, `weights` matrices per output. */
+export interface PlanGemm {
+  /** Output columns of one weight matrix. */
+  readonly out: number;
+  /** K: the reduced dimension. */
+  readonly inner: number;
+  /** Weight matrices read per output: 2 for a gated pair (two accumulators per output). */
+  readonly weights: number;
+  readonly tiling: GemmTiling;
 }
 
 export interface PlanRoutingSite {

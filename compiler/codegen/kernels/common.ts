@@ -3,7 +3,7 @@
 import type { Graph, Node } from "../../ir/graph.js";
 import type { OpName } from "../../ir/ops.js";
 import type { Dim, TensorType } from "../../ir/types.js";
-import type { Dispatch } from "../../../plan/format.js";
+import type { Dispatch, GemmTiling, PlanGemm } from "../../../plan/format.js";
 import type { DeviceProfile } from "../../../plan/profile.js";
 import { type SizeExpr, constantSize, shapeSize } from "../../../plan/size.js";
 import { type BuiltShader, type WgslScalar, WgslBuilder, sizeToWgsl, u32Literal } from "../wgsl.js";
@@ -15,6 +15,14 @@ export interface EmitContext {
   readonly paramFields: readonly string[];
   /** The uniform field of a runtime scalar that belongs to one node (e.g. a capacity C). */
   readonly nodeParam: (node: number) => string;
+  /** Codegen choices fixed by the compile options; default: chosen per kernel. */
+  readonly tiling?: TilingChoices;
+}
+
+/** Codegen choices a compile can fix (benchmarks sweep them); each kernel records its own. */
+export interface TilingChoices {
+  /** Fields of every GEMM's tiling; the rest come from chooseGemm (gemm/tiling.ts). */
+  readonly gemm?: Partial<GemmTiling>;
 }
 
 export type { Dispatch } from "../../../plan/format.js";
@@ -27,6 +35,8 @@ export interface EmittedKernel {
   readonly operands: readonly { readonly binding: number; readonly value: number }[];
   readonly paramsBinding: number;
   readonly dispatch: Dispatch;
+  /** The GEMM the kernel tiles, if any (recorded in the plan). */
+  readonly gemm?: PlanGemm;
 }
 
 export type KernelEmitter<K extends OpName> = (node: Node<K>, ctx: EmitContext) => EmittedKernel;
@@ -42,10 +52,22 @@ export class KernelWriter {
   readonly #operands: { binding: number; value: number }[] = [];
   #paramsBinding = -1;
   #dispatch: Dispatch | undefined;
+  #gemm: PlanGemm | undefined;
 
   constructor(ctx: EmitContext) {
     this.#ctx = ctx;
     this.b = new WgslBuilder(ctx.profile);
+  }
+
+  /** The emit context: graph, device profile and the compile's codegen choices. */
+  get ctx(): EmitContext {
+    return this.#ctx;
+  }
+
+  /** Records the GEMM this kernel tiles (gemm/tiling.ts tileGemm), for the plan. */
+  recordGemm(gemm: PlanGemm): void {
+    if (this.#gemm) throw new CodegenError("a kernel records one GEMM tiling");
+    this.#gemm = gemm;
   }
 
   type(value: number): TensorType {
@@ -162,6 +184,7 @@ export class KernelWriter {
       operands: this.#operands,
       paramsBinding: this.#paramsBinding,
       dispatch: this.#dispatch,
+      ...(this.#gemm && { gemm: this.#gemm }),
     };
   }
 

@@ -7,10 +7,8 @@ import { moeGroupedDown, moeGroupedUp } from "./fused/grouped.js";
 import { linearGlu, tiledLinear } from "./fused/linear.js";
 import { emitMoePermute, emitRouteBalance } from "./fused/permute.js";
 import { moeRoute } from "./fused/router.js";
-import { type GemmChooser, chooseGemm } from "./gemm/tiling.js";
 
 export {
-  type GemmChooser,
   type GemmConfig,
   type GemmShape,
   chooseGemm,
@@ -21,27 +19,19 @@ export { emitCombineAdd } from "./fused/combine.js";
 export { emitMoePermute, emitRouteBalance } from "./fused/permute.js";
 export { emitMoeRouteLoop } from "./fused/router.js";
 
-/** The tiling options of the -O2 kernel table (benchmarks pin a tiling with `gemm`). */
-export interface FusedOptions {
-  readonly gemm?: GemmChooser;
-}
-
-/** The -O2 kernel table with a GEMM tiling chooser (default: chooseGemm for the profile). */
-export function fusedKernels(options: FusedOptions = {}) {
-  const choose = options.gemm ?? chooseGemm;
-  return {
-    linear: tiledLinear(choose),
-    linear_epilogue: tiledLinear(choose),
-    linear_glu: linearGlu(choose),
-    moe_route: moeRoute(choose),
-    moe_permute: emitMoePermute,
-    route_balance: emitRouteBalance,
-    moe_grouped_up: moeGroupedUp(choose),
-    moe_grouped_down: moeGroupedDown(choose),
-    combine_linear: combineLinear(choose),
-    combine_add: emitCombineAdd,
-  };
-}
-
-/** The kernels the -O2 plan adds to (or replaces in) the unfused table. */
-export const FUSED_KERNELS = fusedKernels();
+/**
+ * The kernels the -O2 plan adds to (or replaces in) the unfused table. GEMM tilings come from the
+ * emit context (CompileOptions.tiling over chooseGemm) and are recorded with each kernel.
+ */
+export const FUSED_KERNELS = {
+  linear: tiledLinear,
+  linear_epilogue: tiledLinear,
+  linear_glu: linearGlu,
+  moe_route: moeRoute(),
+  moe_permute: emitMoePermute,
+  route_balance: emitRouteBalance,
+  moe_grouped_up: moeGroupedUp,
+  moe_grouped_down: moeGroupedDown,
+  combine_linear: combineLinear,
+  combine_add: emitCombineAdd,
+};

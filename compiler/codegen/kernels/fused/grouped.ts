@@ -5,98 +5,94 @@ import { shapeSize } from "../../size.js";
 import { f32Literal as f, u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";
-import { type GemmChooser, storeWidth } from "../gemm/tiling.js";
+import { storeWidth, tileGemm } from "../gemm/tiling.js";
 import { groupedRows, groupedTiles } from "../gemm/tiles.js";
 import { activationFunction } from "../math.js";
 
 /** H[a] = act(x[a / k]·W1[e]ᵀ + b1[e]) (or the gated pair) for the assignments of each segment. */
-export function moeGroupedUp(choose: GemmChooser) {
-  return (node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel => {
-    const w = new KernelWriter(ctx);
-    const { act, gated, bias } = node.attrs;
-    const [xv, , ov, offv, w1v, extrav] = node.inputs;
-    const [experts, hidden, inner] = w
-      .type(w1v!)
-      .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-    const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
-    const cfg = choose(ctx.profile, { out: hidden, inner, weights: gated ? 2 : 1 });
-    if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
-    const x = operand(w, "x", xv!, cfg.vec);
-    const order = w.input("order", ov!);
-    const offsets = w.input("offsets", offv!);
-    const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
-    const extra =
-      extrav === undefined
-        ? undefined
-        : gated
-          ? operand(w, "w_up", extrav, cfg.vec)
-          : w.input("b1", extrav);
-    const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
-    const fn = activationFunction(w.b, act as Activation);
-    const kv = inner / cfg.vec;
-    const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-    const weight = (name: string) => (col: string, kk: string) =>
-      `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
-    groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
-      w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
-      emitGemm(w, cfg, {
-        out: hidden,
-        inner,
-        ...groupedRows(order, hidden, w),
-        source: (key) => `${key} / ${u(k)}`,
-        a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
-        b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
-        output: h,
-        value: (_r, c, [a0, a1]) =>
-          `select(${f(0)}, ${
-            gated
-              ? `${fn}(${a0}) * ${a1}`
-              : `${fn}(${a0}${bias ? ` + ${extra}[wbase + col${c}]` : ""})`
-          }, live)`,
-      });
+export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { act, gated, bias } = node.attrs;
+  const [xv, , ov, offv, w1v, extrav] = node.inputs;
+  const [experts, hidden, inner] = w
+    .type(w1v!)
+    .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
+  const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
+  const cfg = tileGemm(w, { out: hidden, inner, weights: gated ? 2 : 1 });
+  if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+  const x = operand(w, "x", xv!, cfg.vec);
+  const order = w.input("order", ov!);
+  const offsets = w.input("offsets", offv!);
+  const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
+  const extra =
+    extrav === undefined
+      ? undefined
+      : gated
+        ? operand(w, "w_up", extrav, cfg.vec)
+        : w.input("b1", extrav);
+  const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
+  const fn = activationFunction(w.b, act as Activation);
+  const kv = inner / cfg.vec;
+  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+  const weight = (name: string) => (col: string, kk: string) =>
+    `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
+  groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
+    w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
+    emitGemm(w, cfg, {
+      out: hidden,
+      inner,
+      ...groupedRows(order, hidden, w),
+      source: (key) => `${key} / ${u(k)}`,
+      a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
+      b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+      output: h,
+      value: (_r, c, [a0, a1]) =>
+        `select(${f(0)}, ${
+          gated
+            ? `${fn}(${a0}) * ${a1}`
+            : `${fn}(${a0}${bias ? ` + ${extra}[wbase + col${c}]` : ""})`
+        }, live)`,
     });
-    return w.finish(`moe_grouped_up${gated ? "_glu" : ""}_${act}`);
-  };
+  });
+  return w.finish(`moe_grouped_up${gated ? "_glu" : ""}_${act}`);
 }
 
 /** slots[a] = gate[a] · (H[a]·W2[e]ᵀ + b2[e]); dropped assignments get zeros. */
-export function moeGroupedDown(choose: GemmChooser) {
-  return (node: Node<"moe_grouped_down">, ctx: EmitContext): EmittedKernel => {
-    const w = new KernelWriter(ctx);
-    const [hv, , ov, offv, gv, w2v, b2v] = node.inputs;
-    const [experts, out, inner] = w
-      .type(w2v!)
-      .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-    const cfg = choose(ctx.profile, { out, inner, weights: 1 });
-    if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
-    const hid = operand(w, "h", hv!, cfg.vec);
-    const order = w.input("order", ov!);
-    const offsets = w.input("offsets", offv!);
-    const gate = w.input("gate", gv!);
-    const w2 = operand(w, "w2", w2v!, cfg.vec);
-    const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
-    const slots = gemmOutput(w, "slots", node.outputs[0]!, storeWidth(cfg, out));
-    const kv = inner / cfg.vec;
-    const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-    groupedTiles(w, cfg, { offsets, experts, assignments, out }, () => {
-      w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(out)};`);
-      emitGemm(w, cfg, {
-        out,
-        inner,
-        ...groupedRows(order, out, w),
-        row: (r, key, stores) =>
-          w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
-            w.b.line(`let gate${r} = ${gate}[${key}];`);
-            stores();
-          }),
-        source: (key) => key,
-        a: (src, kk) => `${hid}[${src} * ${u(kv)} + ${kk}]`,
-        b: [(col, kk) => `${w2}[(wbase + ${col}) * ${u(kv)} + ${kk}]`],
-        output: slots,
-        value: (r, c, [acc]) =>
-          `select(${f(0)}, gate${r} * (${acc}${b2 ? ` + ${b2}[wbase + col${c}]` : ""}), live)`,
-      });
+export function moeGroupedDown(node: Node<"moe_grouped_down">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [hv, , ov, offv, gv, w2v, b2v] = node.inputs;
+  const [experts, out, inner] = w
+    .type(w2v!)
+    .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
+  const cfg = tileGemm(w, { out, inner, weights: 1 });
+  if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+  const hid = operand(w, "h", hv!, cfg.vec);
+  const order = w.input("order", ov!);
+  const offsets = w.input("offsets", offv!);
+  const gate = w.input("gate", gv!);
+  const w2 = operand(w, "w2", w2v!, cfg.vec);
+  const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
+  const slots = gemmOutput(w, "slots", node.outputs[0]!, storeWidth(cfg, out));
+  const kv = inner / cfg.vec;
+  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+  groupedTiles(w, cfg, { offsets, experts, assignments, out }, () => {
+    w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(out)};`);
+    emitGemm(w, cfg, {
+      out,
+      inner,
+      ...groupedRows(order, out, w),
+      row: (r, key, stores) =>
+        w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
+          w.b.line(`let gate${r} = ${gate}[${key}];`);
+          stores();
+        }),
+      source: (key) => key,
+      a: (src, kk) => `${hid}[${src} * ${u(kv)} + ${kk}]`,
+      b: [(col, kk) => `${w2}[(wbase + ${col}) * ${u(kv)} + ${kk}]`],
+      output: slots,
+      value: (r, c, [acc]) =>
+        `select(${f(0)}, gate${r} * (${acc}${b2 ? ` + ${b2}[wbase + col${c}]` : ""}), live)`,
     });
-    return w.finish("moe_grouped_down");
-  };
+  });
+  return w.finish("moe_grouped_down");
 }

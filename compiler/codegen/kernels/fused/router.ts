@@ -10,7 +10,7 @@ import {
   staticDim,
 } from "../common.js";
 import { operand, vectorFma } from "../gemm/emit.js";
-import type { GemmChooser } from "../gemm/tiling.js";
+import { gemmTiling } from "../gemm/tiling.js";
 import { ceilDivWgsl } from "../gemm/tiles.js";
 
 /** Experts up to which the router keeps one (sub-)token's logits in registers. */
@@ -25,7 +25,7 @@ const ROUTER_CHUNK = 16;
  * the k selection passes then run on registers, and only the probabilities, choices and gates
  * are stored. Above 128 experts, the loop version below (probabilities in memory).
  */
-export function moeRoute(choose: GemmChooser) {
+export function moeRoute() {
   return (node: Node<"moe_route">, ctx: EmitContext): EmittedKernel => {
     const experts = staticDim(ctx.graph.values[node.inputs[1]!]!.type.shape[0], "router experts");
     if (experts > ROUTER_REGISTER_EXPERTS) return emitMoeRouteLoop(node, ctx);
@@ -34,7 +34,7 @@ export function moeRoute(choose: GemmChooser) {
     const [xv, wv] = node.inputs;
     const d = staticDim(w.type(wv!).shape[1], "router width");
     // Lanes are rows here; the GEMM chooser still decides vectors and subgroup sharing.
-    const cfg = choose(ctx.profile, { out: experts, inner: d, weights: 1 });
+    const cfg = gemmTiling(ctx, { out: experts, inner: d, weights: 1 });
     const share = cfg.share;
     const vec = cfg.vec;
     const kv = d / vec;

@@ -1,23 +1,11 @@
-// GEMM tiling policy: how a GEMM is cut into workgroup tiles for a device profile and shape.
-import type { DeviceProfile } from "../../profile.js";
+// GEMM tiling policy: how a GEMM is cut into workgroup tiles for a device profile and shape, with
+// any fields the compile options fix (CompileOptions.tiling); the choice is recorded in the plan.
+import type { GemmTiling } from "../../../../plan/format.js";
+import type { DeviceProfile } from "../../../../plan/profile.js";
+import { CodegenError, type EmitContext, type KernelWriter } from "../common.js";
 
 /** How a GEMM is tiled (chooseGemm picks one from the device profile and the shape). */
-export interface GemmConfig {
-  /** Rows of a tile; every invocation of the workgroup works on the same rows. */
-  readonly tm: number;
-  /** Columns per invocation, strided by the workgroup size: a tile is tm x wg·tn outputs. */
-  readonly tn: number;
-  /** Invocations per workgroup. */
-  readonly wg: number;
-  /** Elements per load along K: 4 (vec4) when K % 4 == 0, 2 when K is even, else 1. */
-  readonly vec: 1 | 2 | 4;
-  /**
-   * Subgroup sharing of A: rows are loaded `share` at a time, one per lane, and broadcast (0: no
-   * subgroups; every invocation loads every row). Kernels check subgroup_size at run time and
-   * take the unshared loop on subgroups smaller than `share`.
-   */
-  readonly share: 0 | 4 | 8;
-}
+export type GemmConfig = GemmTiling;
 
 /** What chooseGemm needs to know about a GEMM. */
 export interface GemmShape {
@@ -31,8 +19,50 @@ export interface GemmShape {
   readonly align?: readonly number[];
 }
 
-/** Picks the GEMM tiling for a device profile and shape; options of the kernel table may override it. */
-export type GemmChooser = (profile: DeviceProfile, shape: GemmShape) => GemmConfig;
+/**
+ * The tiling of a kernel's GEMM: chooseGemm for the profile and shape, with the fields the
+ * compile options fix laid over it (benchmarks sweep tilings this way), checked, and recorded
+ * with the kernel for the plan.
+ */
+export function tileGemm(w: KernelWriter, shape: GemmShape): GemmConfig {
+  const cfg = gemmTiling(w.ctx, shape);
+  w.recordGemm({ out: shape.out, inner: shape.inner, weights: shape.weights, tiling: cfg });
+  return cfg;
+}
+
+/** The tiling tileGemm would choose, unrecorded: for kernels that take only its vector width and sharing. */
+export function gemmTiling(ctx: EmitContext, shape: GemmShape): GemmConfig {
+  const cfg = { ...chooseGemm(ctx.profile, shape), ...ctx.tiling?.gemm };
+  checkTiling(cfg, shape, ctx.profile);
+  return cfg;
+}
+
+function checkTiling(cfg: GemmConfig, shape: GemmShape, profile: DeviceProfile): void {
+  const bad = (why: string) =>
+    new CodegenError(
+      `GEMM tiling tm=${cfg.tm} tn=${cfg.tn} wg=${cfg.wg} vec=${cfg.vec} share=${cfg.share} does not fit ${shape.out}x${shape.inner}: ${why}`,
+    );
+  const positive = (n: number) => Number.isInteger(n) && n >= 1;
+  if (!positive(cfg.tm) || !positive(cfg.tn) || !positive(cfg.wg))
+    throw bad("tm, tn and wg must be positive integers");
+  if (![1, 2, 4].includes(cfg.vec) || vectorWidth([shape.inner, ...(shape.align ?? [])]) < cfg.vec)
+    throw bad(
+      `vec must be 1, 2 or 4 and divide ${[shape.inner, ...(shape.align ?? [])].join(", ")}`,
+    );
+  const limit = Math.min(
+    profile.maxComputeInvocationsPerWorkgroup,
+    profile.maxComputeWorkgroupSizeX,
+  );
+  if (cfg.wg > limit) throw bad(`wg exceeds the device's ${limit} invocations per workgroup`);
+  if (![0, 4, 8].includes(cfg.share)) throw bad("share must be 0, 4 or 8");
+  if (
+    cfg.share > 0 &&
+    !(profile.features.includes("subgroups") && cfg.wg >= cfg.share && cfg.wg % 8 === 0)
+  )
+    throw bad(
+      "subgroup sharing needs the subgroups feature and wg a multiple of 8, at least share",
+    );
+}
 
 /** Largest of 4, 2, 1 that divides every width. */
 export function vectorWidth(widths: readonly number[]): 1 | 2 | 4 {
@@ -50,7 +80,7 @@ export function vectorWidth(widths: readonly number[]): 1 | 2 | 4 {
  * chosen to pad the output width least, nearest 64 among equals: an 852-wide layer gets 72 x 2
  * (864 columns) rather than 64 x 2 (896), a 128-wide one 32 x 4 rather than 64 x 4 (half idle).
  */
-export const chooseGemm: GemmChooser = (profile, shape) => {
+export function chooseGemm(profile: DeviceProfile, shape: GemmShape): GemmConfig {
   const share = profile.features.includes("subgroups") ? 8 : 0;
   const vec = vectorWidth([shape.inner, ...(shape.align ?? [])]);
   const tn = shape.weights > 1 ? 2 : 4;
@@ -69,7 +99,7 @@ export const chooseGemm: GemmChooser = (profile, shape) => {
     .filter((c) => padded(c) === least)
     .reduce((a, b) => (Math.abs(b - 64) < Math.abs(a - 64) ? b : a));
   return { tm, tn, wg, vec, share: wg >= share && wg % 8 === 0 ? share : 0 };
-};
+}
 
 /**
  * Elements per store: an invocation's tn columns are adjacent, so where tn is 2 or 4 and divides
