@@ -1,8 +1,15 @@
 // The text form of a plan (goldens, `moec plan`): one line per param, tensor, buffer, kernel,
 // shader and routing site.
 import { type Dim, formatDim } from "./dims.js";
-import type { Plan } from "./format.js";
+import type { Plan, PlanGemm } from "./format.js";
 import { formatSize } from "./size.js";
+
+/** `gemm(out=256, k=64, weights=2): tm=16 tn=2 wg=64 vec=4 share=8`: the GEMM and its tiling. */
+function formatGemm(g: PlanGemm): string {
+  const { tm, tn, wg, vec, share } = g.tiling;
+  const weights = g.weights > 1 ? `, weights=${g.weights}` : "";
+  return `gemm(out=${g.out}, k=${g.inner}${weights}): tm=${tm} tn=${tn} wg=${wg} vec=${vec} share=${share}`;
+}
 
 export function printPlan(plan: Plan): string {
   const lines: string[] = [];
@@ -49,7 +56,7 @@ export function printPlan(plan: Plan): string {
     const binds = k.bindings.map((b) => `${b.binding}=${buf(b.buffer)}`).join(" ");
     const groups = `ceil(${formatSize(k.dispatch.items)}/${k.dispatch.perWorkgroup})`;
     lines.push(
-      `  ${k.name} nodes=${k.nodes.map((n) => `#${n}`).join(",")} shader=s${k.shader} wg=${s.workgroupSize[0]} groups=${groups} ${binds}`,
+      `  ${k.name} nodes=${k.nodes.map((n) => `#${n}`).join(",")} shader=s${k.shader} wg=${s.workgroupSize[0]} groups=${groups} ${binds}${k.gemm ? ` ${formatGemm(k.gemm)}` : ""}`,
     );
   }
   lines.push("shaders:");
