@@ -1,5 +1,7 @@
 // The shipped .moe files, bundled into the page as text (models/std included, for imports), by
 // the paths the compiler's memoryHost expects: `models/smoe.moe`, `models/std/moe.moe`.
+import { smallOverrides as smallSizes } from "../../../models/small.js";
+
 const raw = import.meta.glob("../../../models/**/*.moe", {
   query: "?raw",
   import: "default",
@@ -19,7 +21,5 @@ export const SHIPPED_MODELS: readonly string[] = Object.keys(MODEL_FILES).filter
 
 /** Small sizes that run in a second or two even on a software adapter; clear them for full size. */
 export function smallOverrides(path: string): string {
-  if (path.includes("/lm_")) return "vocab=64 dim=32 layers=4 experts=4 moe_ffn=64";
-  if (path.endsWith("mh_moe_parity.moe")) return "dim=32 experts=6 ffn=32";
-  return "dim=32 experts=4 ffn=64";
+  return smallSizes(path).join(" ");
 }

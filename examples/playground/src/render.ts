@@ -188,7 +188,16 @@ function drawHeatmap(map: Heatmap): HTMLElement {
   return el(
     "figure",
     { class: "heatmap-figure" },
-    el("figcaption", {}, map.title),
+    el(
+      "figcaption",
+      {},
+      map.title,
+      el(
+        "span",
+        { class: "hint" },
+        ` · ${map.columns} experts${map.columns > 12 ? ", scroll sideways" : ""}`,
+      ),
+    ),
     el("div", { class: "heatmap-scroll" }, grid),
     legend(peak),
   );
