@@ -12,6 +12,7 @@ import {
 } from "./ir/ops.js";
 import type { Dim } from "./ir/types.js";
 import type { Routing, Value } from "./values.js";
+import { stackedExpertName } from "../plan/weightNames.js";
 
 export interface BuiltinParam {
   readonly name: string;
@@ -21,7 +22,7 @@ export interface BuiltinParam {
 }
 
 export interface WeightDecl {
-  /** Suffix after the instance path; `{e}.` prefixes stacked expert tensors. */
+  /** Suffix after the instance path; stacked expert tensors are named by stackedExpertName. */
   readonly suffix: string;
   readonly shape: readonly number[];
   /** Default f32; t2 for the ternary weights of BitNet layers (plan/bitnet.ts). */
@@ -360,6 +361,11 @@ const Router: BuiltinLayer = {
   },
 };
 
+/** The values of an expert bank's stacked weights, by their per-expert suffixes. */
+function expertWeights(ctx: CallContext, ...suffixes: string[]): number[] {
+  return suffixes.map((suffix) => ctx.weight(stackedExpertName(suffix)));
+}
+
 const Experts: BuiltinLayer = {
   name: "Experts",
   params: [
@@ -379,7 +385,7 @@ const Experts: BuiltinLayer = {
   weights: (a) => {
     const [e, d, f] = [a.int("experts"), a.int("dim"), a.int("hidden")];
     const stacked = (name: string, shape: number[], init: InitKind, fanIn: number): WeightDecl => ({
-      suffix: `{e}.${name}`,
+      suffix: stackedExpertName(name),
       shape: [e, ...shape],
       init,
       fanIn,
@@ -409,12 +415,12 @@ const Experts: BuiltinLayer = {
     const fn = ctx.args.act("act");
     if (ctx.args.string("quant") === "b1.58") return bitExperts(ctx, x, routing);
     const up = gated
-      ? [ctx.weight("{e}.gate.weight"), ctx.weight("{e}.up.weight")]
-      : [ctx.weight("{e}.fc1.weight"), ...(bias ? [ctx.weight("{e}.fc1.bias")] : [])];
+      ? expertWeights(ctx, "gate.weight", "up.weight")
+      : expertWeights(ctx, "fc1.weight", ...(bias ? ["fc1.bias"] : []));
     const h = ctx.op("expert_up", [x, routing.expert, ...up], { act: fn, gated, bias })[0]!;
     const down = gated
-      ? [ctx.weight("{e}.down.weight")]
-      : [ctx.weight("{e}.fc2.weight"), ...(bias ? [ctx.weight("{e}.fc2.bias")] : [])];
+      ? expertWeights(ctx, "down.weight")
+      : expertWeights(ctx, "fc2.weight", ...(bias ? ["fc2.bias"] : []));
     const slots = ctx.op("expert_down", [h, routing.expert, routing.gate, ...down], { bias })[0]!;
     return tensor(ctx.op("combine", [slots], {})[0]!);
   },
@@ -428,8 +434,8 @@ function bitExperts(ctx: CallContext, x: number, routing: Routing): Value {
   const { gated, bias } = { gated: ctx.args.bool("gated"), bias: ctx.args.bool("bias") };
   const [q, scale] = ctx.op("act_quant", [x], {}) as [number, number];
   const up = gated
-    ? [ctx.weight("{e}.gate.weight"), ctx.weight("{e}.up.weight")]
-    : [ctx.weight("{e}.fc1.weight"), ...(bias ? [ctx.weight("{e}.fc1.bias")] : [])];
+    ? expertWeights(ctx, "gate.weight", "up.weight")
+    : expertWeights(ctx, "fc1.weight", ...(bias ? ["fc1.bias"] : []));
   const h = ctx.op("bit_expert_up", [q, scale, routing.expert, ...up], {
     act: ctx.args.act("act"),
     gated,
@@ -437,8 +443,8 @@ function bitExperts(ctx: CallContext, x: number, routing: Routing): Value {
   })[0]!;
   const [qh, hScale] = ctx.op("act_quant", [h], {}) as [number, number];
   const down = gated
-    ? [ctx.weight("{e}.down.weight")]
-    : [ctx.weight("{e}.fc2.weight"), ...(bias ? [ctx.weight("{e}.fc2.bias")] : [])];
+    ? expertWeights(ctx, "down.weight")
+    : expertWeights(ctx, "fc2.weight", ...(bias ? ["fc2.bias"] : []));
   const slots = ctx.op("bit_expert_down", [qh, hScale, routing.expert, routing.gate, ...down], {
     bias,
   })[0]!;

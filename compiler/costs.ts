@@ -4,6 +4,7 @@ import { type Graph, type Node, weightNodes } from "./ir/graph.js";
 import { OPS } from "./ir/ops.js";
 import { type DimBindings, resolveShape, symbolsOf } from "./ir/types.js";
 import { ternaryBufferBytes } from "../plan/bitnet.js";
+import { expertWeightNames, isStackedExpertName } from "../plan/weightNames.js";
 
 export interface WeightEntry {
   readonly name: string;
@@ -19,10 +20,9 @@ export function weightList(graph: Graph): WeightEntry[] {
     const type = graph.values[node.outputs[0]!]!.type;
     const shape = type.shape as number[];
     const dtype = type.dtype === "t2" ? "t2" : "f32";
-    if (node.attrs.name.includes("{e}")) {
-      for (let e = 0; e < shape[0]!; e++) {
-        out.push({ name: node.attrs.name.replace("{e}", String(e)), shape: shape.slice(1), dtype });
-      }
+    if (isStackedExpertName(node.attrs.name)) {
+      for (const name of expertWeightNames(node.attrs.name, shape[0]!))
+        out.push({ name, shape: shape.slice(1), dtype });
     } else out.push({ name: node.attrs.name, shape, dtype });
   }
   return out;
@@ -116,7 +116,7 @@ export function modelCost(graph: Graph, tokens = 1): ModelCost {
       b.params += size;
       b.active += size * activeFraction(graph, weight, consumers);
       if (weight.attrs.init === "router") routerParams += size;
-      if (weight.attrs.name.includes("{e}")) expertParams += size;
+      if (isStackedExpertName(weight.attrs.name)) expertParams += size;
       continue;
     }
     if (node.op === "input") continue;
@@ -182,7 +182,7 @@ function activeFraction(
   weight: Node<"weight">,
   consumers: Map<number, Node[]>,
 ): number {
-  if (!weight.attrs.name.includes("{e}")) return 1;
+  if (!isStackedExpertName(weight.attrs.name)) return 1;
   const user = (consumers.get(weight.outputs[0]!) ?? [])[0];
   if (!user) return 1;
   const experts = graph.values[weight.outputs[0]!]!.type.shape[0] as number;

@@ -4,6 +4,7 @@ import type { Argument, Binding, Definition, HyperParam, Span } from "../../gram
 import type { BuiltinLayer } from "../builtins.js";
 import type { OpAttrs, OpName } from "../ir/ops.js";
 import type { TensorType } from "../ir/types.js";
+import { expertWeightName, isStackedExpertName } from "../../plan/weightNames.js";
 import { type Callable, Env, type Instance, type Value, coerce, describe } from "../values.js";
 import { argSpan, argSpanOf, argsView, joinPath } from "./args.js";
 import { type Elaborator, LIMITS, Stop } from "./context.js";
@@ -273,9 +274,9 @@ export function instantiateBuiltin(
   for (const w of layer.weights(view)) {
     const elements = w.shape.reduce((a, b) => a * b, 1);
     if (elements > LIMITS.maxTensorElements) {
-      // `{e}.` marks a stack of per-expert tensors, stored (and limited) as one tensor.
-      const what = w.suffix.startsWith("{e}.")
-        ? `the ${w.shape[0]} expert weights '${joinPath(path, w.suffix.replace("{e}", "*"))}' would have ${elements} elements together`
+      // A stack of per-expert tensors is stored (and limited) as one tensor.
+      const what = isStackedExpertName(w.suffix)
+        ? `the ${w.shape[0]} expert weights '${expertWeightName(joinPath(path, w.suffix), "*")}' would have ${elements} elements together`
         : `weight '${joinPath(path, w.suffix)}' would have ${elements} elements`;
       report(el, span, `${what} (limit ${LIMITS.maxTensorElements})`);
       return undefined;
