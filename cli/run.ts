@@ -310,15 +310,24 @@ function toInt32(t: Tensor, name: string, file: string): Int32Array {
   return out;
 }
 
-function readWeights(file: string, io: Io): Map<string, { shape: number[]; data: Float32Array }> {
+/** Float tensors as f32; U32 tensors stay words (packed ternary weights of BitNet layers). */
+function readWeights(
+  file: string,
+  io: Io,
+): Map<string, { shape: number[]; data: Float32Array | Uint32Array }> {
   const parsed = parseSafetensors(readFile(file, "weights"), file);
   for (const w of parsed.warnings) io.err(`warning: ${file}: ${w}\n`);
   return new Map(
     [...parsed.tensors].map(([name, t]) => [
       name,
-      { shape: t.shape, data: toFloat32(t, name, file) },
+      { shape: t.shape, data: t.dtype === "U32" ? u32Words(t.data) : toFloat32(t, name, file) },
     ]),
   );
+}
+
+function u32Words(bytes: Uint8Array): Uint32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getUint32(4 * i, true));
 }
 
 function outputBytes(outputs: ReadonlyMap<string, TensorData>): Uint8Array {

@@ -130,6 +130,12 @@ function checkWeight(
 ): Float32Array | undefined {
   const data = w instanceof Float32Array ? w : w.data;
   const expected = shape.reduce((a, c) => a * c, 1);
+  if (data instanceof Uint32Array) {
+    problems.push(
+      `weight ${name} is given as packed U32 words, but only ternary weights (quant = "b1.58") are packed; give f32 values`,
+    );
+    return undefined;
+  }
   if (!(data instanceof Float32Array)) {
     problems.push(`weight ${name} must be a Float32Array`);
     return undefined;
