@@ -23,6 +23,7 @@ import {
   usageError,
 } from "./common.js";
 import { compile, demo, run } from "./run.js";
+import { train } from "./train.js";
 import { bench } from "./bench.js";
 
 export { EXIT, type Io } from "./common.js";
@@ -235,6 +236,7 @@ export const COMMANDS: Record<string, Command> = {
   graph,
   compile,
   run,
+  train,
   demo,
   bench,
 };

@@ -1,0 +1,227 @@
+// `moec train`: trains a language model spec on the bytes of a text file (vocabulary 256) on the
+// local WebGPU device, printing progress and the held-out perplexity, and writing a safetensors
+// checkpoint (weights under the names of `moec params --json`) and a JSON log.
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { GradError } from "../compiler/autodiff/grad.js";
+import { compileToIR } from "../compiler/index.js";
+import { compileTraining } from "../compiler/autodiff/compileTraining.js";
+import { profileOfDevice } from "../compiler/codegen/profile.js";
+import { PlanError } from "../compiler/plan.js";
+import { isStackedExpertName, expertWeightNames } from "../plan/weightNames.js";
+import type { TrainingPlan } from "../plan/training.js";
+import { NoAdapterError } from "../runtime/device.js";
+import { MoecRunError } from "../runtime/errors.js";
+import { createNodeDevice } from "../runtime/node/dawn.js";
+import { writeSafetensors } from "../runtime/safetensors.js";
+import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
+import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
+import { Trainer } from "../runtime/train/trainer.js";
+import { initWeights } from "../runtime/weights.js";
+import {
+  EXIT,
+  type Command,
+  type Io,
+  frontEnd,
+  hasGraph,
+  positiveInt,
+  usageError,
+} from "./common.js";
+import { nodeHost } from "./host.js";
+import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "./files.js";
+
+/** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
+const MAX_SEQ = 4096;
+const VALIDATION_SEQUENCES = 8;
+export const CHECKPOINT_FORMAT = "moec-checkpoint/1";
+
+export const train: Command = {
+  summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
+  usage:
+    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--model NAME] [--set NAME=VALUE]...",
+  details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
+The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
+linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
+to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's balance term.
+  --data PATH       a UTF-8 text file (required)
+  --steps N         optimiser steps (default 100)
+  --batch B         sequences per step (default 4)
+  --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
+  --lr X            peak learning rate (default 0.003)
+  --seed N          initial weights and batch order (default 0)
+  --out DIR         write DIR/checkpoint.safetensors and DIR/log.json (created)`,
+  options: {
+    model: { type: "string" },
+    set: { type: "string", multiple: true },
+    data: { type: "string" },
+    steps: { type: "string" },
+    batch: { type: "string" },
+    seq: { type: "string" },
+    lr: { type: "string" },
+    seed: { type: "string" },
+    out: { type: "string" },
+  },
+  async run(args, io) {
+    const [file] = args.positionals;
+    if (!file || args.positionals.length > 1) return usageError(io, "train takes one SPEC file");
+    const data = args.values.data as string | undefined;
+    if (data === undefined) return usageError(io, "train needs --data PATH (a UTF-8 text file)");
+    const int = (name: string, fallback: number) =>
+      positiveInt(args.values[name] as string | undefined, fallback);
+    const steps = int("steps", 100);
+    if (steps === undefined) return usageError(io, "--steps must be a positive integer");
+    const batch = int("batch", 4);
+    if (batch === undefined) return usageError(io, "--batch must be a positive integer");
+    const seq = int("seq", 64);
+    if (seq === undefined) return usageError(io, "--seq must be a positive integer");
+    const seedText = args.values.seed as string | undefined;
+    const seed = seedText === undefined ? 0 : /^\d+$/.test(seedText) ? Number(seedText) : NaN;
+    if (!Number.isSafeInteger(seed)) return usageError(io, "--seed must be a whole number");
+    const lrText = (args.values.lr as string | undefined) ?? "0.003";
+    const lr = /^[0-9.eE+-]+$/.test(lrText) ? Number(lrText) : NaN;
+    if (!(Number.isFinite(lr) && lr > 0))
+      return usageError(io, `--lr must be a positive number, got '${lrText}'`);
+    if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
+    const out = args.values.out as string | undefined;
+    const outProblem = out === undefined ? undefined : outputDirProblem(out, "output folder");
+    if (outProblem) {
+      io.err(`moec: ${outProblem}\n`);
+      return EXIT.errors;
+    }
+
+    const sets = (args.values.set as string[] | undefined) ?? [];
+    // Give the model the byte vocabulary when it has a `vocab` parameter the user did not set.
+    const model = args.values.model as string | undefined;
+    const probe = compileToIR(file, nodeHost, { model, overrides: sets });
+    const hasVocab = sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
+    const withVocab = {
+      ...args,
+      values: { ...args.values, set: hasVocab ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },
+    };
+    try {
+      const corpus = new ByteCorpus(
+        readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
+        seq,
+        data,
+      );
+      const result = frontEnd(file, withVocab, io);
+      if (!hasGraph(file, result, io)) return EXIT.errors;
+      const logits =
+        result.graph.outputs[0] && result.graph.values[result.graph.outputs[0].value]!.type;
+      const vocab = logits?.shape[1];
+      if (vocab !== BYTE_VOCAB)
+        throw new GradError(
+          `byte-level training needs logits over ${BYTE_VOCAB} bytes; ${result.graph.name} has ${vocab ?? "no"} output classes`,
+        );
+      const moec = await createNodeDevice();
+      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec) });
+      const config: OptimizerConfig = {
+        ...DEFAULT_OPTIMIZER,
+        lr,
+        steps,
+        warmup: Math.max(1, Math.round(steps / 10)),
+      };
+      const trainer = await Trainer.create(moec.device, plan, initWeights(plan.step, seed), config);
+      io.out(
+        `training ${result.model ?? result.graph.name} on ${data}: ${corpus.train.length} training bytes, ${corpus.validation.length} held out; adapter: ${moec.describeAdapter()}\n`,
+      );
+      const log: { step: number; loss: number; ce_loss: number; lr: number }[] = [];
+      // Throughput and ETA count from the end of step 1, which also compiles every pipeline.
+      let started = performance.now();
+      const every = Math.max(1, Math.round(steps / 20));
+      for (let step = 1; step <= steps; step++) {
+        const r = await trainer.step(corpus.batch(step, batch, seed));
+        log.push({ step, loss: r.loss, ce_loss: r.ceLoss, lr: r.lr });
+        if (step === 1) started = performance.now();
+        if (step % every === 0 || step === steps || step === 1) {
+          const seconds = (performance.now() - started) / 1000;
+          const timed = step - 1;
+          const speed = timed === 0 ? "" : `  ${Math.round((timed * batch * seq) / seconds)} tok/s`;
+          const eta =
+            timed === 0 ? "" : `  ETA ${formatSeconds((seconds / timed) * (steps - step))}`;
+          io.out(
+            `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${r.loss.toFixed(4)}  ce ${r.ceLoss.toFixed(4)}  lr ${r.lr.toExponential(2)}${speed}${eta}\n`,
+          );
+        }
+      }
+      const held = corpus.validationSequences(VALIDATION_SEQUENCES);
+      let ce = 0;
+      for (const s of held) ce += (await trainer.evaluate(s)).ceLoss / held.length;
+      io.out(
+        `validation: cross-entropy ${ce.toFixed(4)} nats/byte, perplexity ${Math.exp(ce).toFixed(3)} (${held.length} sequences of ${seq} bytes)\n`,
+      );
+      if (out !== undefined) {
+        const weights = await trainer.weights();
+        mkdirSync(out, { recursive: true });
+        const meta = {
+          format: CHECKPOINT_FORMAT,
+          model: result.model ?? result.graph.name,
+          step: String(steps),
+          seed: String(seed),
+        };
+        write(path.join(out, "checkpoint.safetensors"), checkpointBytes(plan, weights, meta));
+        write(
+          path.join(out, "log.json"),
+          JSON.stringify({ ...meta, validation_ce: ce, steps: log }, null, 1) + "\n",
+        );
+        io.out(
+          `wrote ${path.join(out, "checkpoint.safetensors")} and ${path.join(out, "log.json")}\n`,
+        );
+      }
+      trainer.destroy();
+      return EXIT.ok;
+    } catch (e) {
+      if (
+        e instanceof DataError ||
+        e instanceof FileError ||
+        e instanceof GradError ||
+        e instanceof MoecRunError ||
+        e instanceof PlanError ||
+        e instanceof NoAdapterError
+      ) {
+        io.err(`moec: ${e.message}\n`);
+        return EXIT.errors;
+      }
+      throw e;
+    }
+  },
+};
+
+/** Weights by their `moec params` names: stacked expert tensors split into one per expert. */
+function checkpointBytes(
+  plan: TrainingPlan,
+  weights: ReadonlyMap<string, Float32Array>,
+  metadata: Record<string, string>,
+): Uint8Array {
+  const tensors = plan.step.buffers.flatMap((b) => {
+    if (b.kind !== "weight") return [];
+    const data = weights.get(b.name)!;
+    if (!isStackedExpertName(b.name))
+      return [{ name: b.name, dtype: "F32" as const, shape: [...b.shape], data }];
+    const [experts, ...rest] = b.shape;
+    const size = rest.reduce((a, c) => a * c, 1);
+    return expertWeightNames(b.name, experts!).map((name, e) => ({
+      name,
+      dtype: "F32" as const,
+      shape: rest,
+      data: data.subarray(e * size, (e + 1) * size),
+    }));
+  });
+  return writeSafetensors(tensors, metadata);
+}
+
+function write(file: string, content: Uint8Array | string): void {
+  try {
+    writeFileSync(file, content);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new FileError(`cannot write '${file}': ${code}`, code);
+  }
+}
+
+function formatSeconds(s: number): string {
+  return s < 60
+    ? `${s.toFixed(0)}s`
+    : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+}

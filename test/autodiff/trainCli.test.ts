@@ -1,0 +1,110 @@
+// `moec train`: a few steps of a tiny language model on a small text file print progress and the
+// held-out perplexity and write a checkpoint under the weight names of `moec params`; bad input
+// (empty or binary data, a NaN learning rate, a sequence over the limit, a layer spec) gives a
+// clear error and writes nothing.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { EXIT } from "../../cli/common.js";
+import { train } from "../../cli/train.js";
+import { parseSafetensors } from "../../runtime/safetensors.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "moec-train-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = path.join(dir, "text.txt");
+writeFileSync(text, "the quick brown fox jumps over the lazy dog. ".repeat(40));
+const TINY = ["dim=8", "layers=2", "attn_heads=2", "experts=4", "moe_ffn=8"].flatMap((s) => [
+  "--set",
+  s,
+]);
+
+async function moecTrain(argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const { parseArgs } = await import("node:util");
+  const args = parseArgs({ args: argv, options: train.options, allowPositionals: true });
+  const code = await train.run(args as never, {
+    out: (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+  });
+  return { code, stdout, stderr };
+}
+
+describe("moec train", { timeout: 120_000 }, () => {
+  it("trains a tiny language model, reports progress and perplexity, writes a checkpoint", async () => {
+    const out = path.join(dir, "run");
+    const r = await moecTrain([
+      "models/lm_mh_moe.moe",
+      ...TINY,
+      "--data",
+      text,
+      "--steps",
+      "3",
+      "--batch",
+      "2",
+      "--seq",
+      "16",
+      "--out",
+      out,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/^training LM on .*text\.txt: 1620 training bytes, 180 held out/);
+    expect(r.stdout).toMatch(/step 1\/3 {2}loss \d+\.\d{4} {2}ce \d+\.\d{4} {2}lr 3\.00e-3\n/);
+    expect(r.stdout).toMatch(/step 3\/3 {2}loss \d+\.\d{4} .* tok\/s {2}ETA 0s\n/);
+    expect(r.stdout).toMatch(/validation: cross-entropy \d+\.\d{4} nats\/byte, perplexity \d+/);
+    const checkpoint = parseSafetensors(readFileSync(path.join(out, "checkpoint.safetensors")));
+    expect(checkpoint.metadata).toMatchObject({ format: "moec-checkpoint/1", step: "3" });
+    expect(checkpoint.tensors.get("lm.embed.weight")!.shape).toEqual([256, 8]);
+    // Stacked experts are written one tensor per expert, as `moec params --json` names them.
+    expect(checkpoint.tensors.get("lm.blocks.1.ffn.experts_bank.3.down.weight")!.shape).toEqual([
+      4, 8,
+    ]);
+    const log = JSON.parse(readFileSync(path.join(out, "log.json"), "utf8"));
+    expect(log.steps).toHaveLength(3);
+    expect(log.steps[0].loss).toBeGreaterThan(log.steps[0].ce_loss); // the balance terms
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ["an empty data file", ["--data", "EMPTY"], /moec: .*empty\.txt is empty\n/],
+    ["a binary data file", ["--data", "BINARY"], /is not text: it holds a NUL byte at offset 2\n/],
+    [
+      "a NaN learning rate",
+      ["--data", text, "--lr", "NaN"],
+      /--lr must be a positive number, got 'NaN'/,
+    ],
+    [
+      "a sequence over the limit",
+      ["--data", text, "--seq", "5000"],
+      /--seq 5000 is over the limit of 4096/,
+    ],
+    ["a missing --data", [], /train needs --data PATH/],
+  ];
+  for (const [what, argv, message] of bad) {
+    it(`refuses ${what}, writing nothing`, async () => {
+      writeFileSync(path.join(dir, "empty.txt"), "");
+      writeFileSync(path.join(dir, "binary.bin"), Uint8Array.of(65, 66, 0, 67));
+      const out = path.join(dir, `bad-${what.replace(/\W+/g, "-")}`);
+      const args = argv.map((a) =>
+        a === "EMPTY"
+          ? path.join(dir, "empty.txt")
+          : a === "BINARY"
+            ? path.join(dir, "binary.bin")
+            : a,
+      );
+      const r = await moecTrain(["models/lm_smoe.moe", ...TINY, ...args, "--out", out]);
+      expect(r.code).not.toBe(EXIT.ok);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe("");
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it("refuses a model that is not a language model", async () => {
+    const r = await moecTrain(["models/smoe.moe", "--data", text, "--set", "dim=8"]);
+    expect(r.code).toBe(EXIT.errors);
+    expect(r.stderr).toMatch(/byte-level training needs logits over 256 bytes/);
+  });
+});
