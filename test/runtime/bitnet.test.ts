@@ -191,3 +191,19 @@ describe("BitNet weights and kernels", () => {
     );
   }, 60_000);
 });
+
+describe("BitNet specs at full size", () => {
+  for (const file of ["models/smoe_bitnet.moe", "models/mh_moe_bitnet.moe"]) {
+    it(`${file}: every -O2 and -O0 shader compiles in Dawn`, async () => {
+      for (const level of [0, 2] as const) {
+        const { plan } = compileGraph(loadGraph(file), { level, profile: profileOfDevice(moec) });
+        for (const shader of plan.shaders) {
+          const module = moec.device.createShaderModule({ code: shader.wgsl });
+          const info = await module.getCompilationInfo();
+          expect(info.messages.filter((m) => m.type === "error").map((m) => m.message)).toEqual([]);
+        }
+      }
+      expect(moec.errors).toEqual([]);
+    }, 60_000);
+  }
+});
