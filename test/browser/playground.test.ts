@@ -33,6 +33,7 @@ import { writeSafetensors } from "../../runtime/safetensors.js";
 import { initWeights } from "../../runtime/weights.js";
 import type { HookRun } from "../../examples/playground/src/hook.js";
 import { makeInputs } from "../../examples/playground/src/inputs.js";
+import { SMALL_LAYER, SMALL_PARITY } from "../../models/small.js";
 import { routeValues } from "../../examples/playground/src/routeValues.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -59,12 +60,12 @@ export const CHROMIUM_ARGS = [
 const SEED = 1;
 const INPUT_SEED = 5;
 const TOKENS = 13;
-const LAYER = "dim=32 experts=4 ffn=64";
+const LAYER = SMALL_LAYER.join(" ");
 const MODELS = [
   { file: "models/smoe.moe", overrides: LAYER, level: 2 },
   { file: "models/fine_grained.moe", overrides: `${LAYER} shared=1`, level: 2 },
   { file: "models/mh_moe.moe", overrides: LAYER, level: 2 },
-  { file: "models/mh_moe_parity.moe", overrides: "dim=32 experts=6 ffn=32", level: 2 },
+  { file: "models/mh_moe_parity.moe", overrides: SMALL_PARITY.join(" "), level: 2 },
   { file: "models/smoe.moe", overrides: LAYER, level: 0 },
 ] as const;
 

@@ -11,9 +11,10 @@ import { runMoec } from "../helpers/golden.js";
 import { parseSafetensors, toFloat32, writeSafetensors } from "../../runtime/safetensors.js";
 import { initWeights } from "../../runtime/weights.js";
 import { loadGraph, randomInputs, reference, relL2 } from "../runtime/helpers.js";
+import { SMALL_PARITY } from "../../models/small.js";
 
 const MODEL = "models/mh_moe_parity.moe";
-const SETS = ["dim=32", "experts=6", "ffn=32"];
+const SETS = SMALL_PARITY;
 const setArgs = SETS.flatMap((s) => ["--set", s]);
 
 /** Writes safetensors from Python's standard library: unsorted names, its own header padding. */

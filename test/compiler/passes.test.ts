@@ -10,16 +10,17 @@ import { compileToIR } from "../../compiler/index.js";
 import { PIPELINE, runPipeline } from "../../compiler/passes/index.js";
 import { createRng } from "../../runtime/random.js";
 import { runReference } from "../../compiler/ir/interpret.js";
+import { SMALL_LAYER, SMALL_LM, SMALL_PARITY } from "../../models/small.js";
 
-const SMALL = ["dim=32", "ffn=64"];
+// The small sizes, with what each case exercises on top (two choices, shared experts, capacity).
 const MODELS: Record<string, string[]> = {
-  "models/smoe.moe": [...SMALL, "experts=4", "top_k=2"],
-  "models/fine_grained.moe": [...SMALL, "experts=4", "shared=1"],
-  "models/mh_moe.moe": [...SMALL, "heads=4", "experts=4", "top_k=2"],
-  "models/mh_moe_parity.moe": [...SMALL, "experts=6", "capacity=1.0"],
-  "models/lm_smoe.moe": ["vocab=64", "dim=32", "layers=2", "moe_ffn=64"],
-  "models/lm_fine_grained.moe": ["vocab=64", "dim=32", "layers=2", "moe_ffn=64", "shared=1"],
-  "models/lm_mh_moe.moe": ["vocab=64", "dim=32", "layers=2", "moe_ffn=64"],
+  "models/smoe.moe": [...SMALL_LAYER, "top_k=2"],
+  "models/fine_grained.moe": [...SMALL_LAYER, "shared=1"],
+  "models/mh_moe.moe": [...SMALL_LAYER, "heads=4", "top_k=2"],
+  "models/mh_moe_parity.moe": [...SMALL_PARITY, "capacity=1.0"],
+  "models/lm_smoe.moe": [...SMALL_LM],
+  "models/lm_fine_grained.moe": [...SMALL_LM, "shared=1"],
+  "models/lm_mh_moe.moe": [...SMALL_LM],
 };
 
 function lower(file: string, overrides: string[]): Graph {
@@ -119,7 +120,7 @@ describe("optimiser passes", () => {
   });
 
   it("specialize binds T everywhere", () => {
-    const lowered = lower("models/mh_moe_parity.moe", SMALL);
+    const lowered = lower("models/mh_moe_parity.moe", [...SMALL_PARITY]);
     const { graph } = runPipeline(lowered, { level: 2, bindings: { T: 5 } });
     for (const v of graph.values) for (const d of v.type.shape) expect(typeof d).toBe("number");
     expect(graph.values[graph.outputs[0]!.value]!.type.shape).toEqual([5, 32]);

@@ -14,20 +14,16 @@ import type { ReferenceResult } from "../../compiler/ir/interpret.js";
 import { type RunResult, Session } from "../../runtime/session.js";
 import { initWeights } from "../../runtime/weights.js";
 import { bitsOf, loadGraph, randomInputs, reference, relL2 } from "./helpers.js";
+import { SMALL_LAYER, SMALL_LM, SMALL_PARITY } from "../../models/small.js";
 
-const LAYER = ["dim=32", "experts=4", "ffn=64"];
-const LM = ["vocab=64", "dim=32", "layers=2", "experts=4", "moe_ffn=64"];
-const MODELS: readonly { file: string; sets: string[]; tokens: number }[] = [
+const [LAYER, LM, PARITY] = [SMALL_LAYER, SMALL_LM, SMALL_PARITY];
+const MODELS: readonly { file: string; sets: readonly string[]; tokens: number }[] = [
   { file: "models/smoe.moe", sets: LAYER, tokens: 13 },
   { file: "models/fine_grained.moe", sets: [...LAYER, "shared=1"], tokens: 13 },
   { file: "models/mh_moe.moe", sets: LAYER, tokens: 13 },
-  { file: "models/mh_moe_parity.moe", sets: ["dim=32", "experts=6", "ffn=32"], tokens: 13 },
+  { file: "models/mh_moe_parity.moe", sets: PARITY, tokens: 13 },
   { file: "models/mh_moe_depth.moe", sets: [...LAYER, "depth=3"], tokens: 13 },
-  {
-    file: "models/mh_moe_parity_ablation.moe",
-    sets: ["dim=32", "experts=6", "ffn=32"],
-    tokens: 13,
-  },
+  { file: "models/mh_moe_parity_ablation.moe", sets: PARITY, tokens: 13 },
   { file: "models/lm_smoe.moe", sets: LM, tokens: 10 },
   { file: "models/lm_fine_grained.moe", sets: LM, tokens: 10 },
   { file: "models/lm_mh_moe.moe", sets: LM, tokens: 10 },
