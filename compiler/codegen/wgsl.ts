@@ -105,6 +105,22 @@ export class WgslBuilder {
     return `f32_from_bits(0x${bits.toString(16)}u)`;
   }
 
+  /**
+   * The key top-k selection ranks score `x` by: `x` itself, with NaN below every number (as
+   * -inf), so a row of NaN probabilities still picks k distinct, valid experts (the lowest
+   * indices) and cannot disturb other rows. The float64 reference ranks the same way
+   * (compiler/ir/ops/math.ts topKIndices).
+   */
+  rankKey(x: string): string {
+    const negInf = this.f32(-Infinity);
+    this.helper("rank_key", () => {
+      this.block("fn rank_key(x: f32) -> f32", () =>
+        this.line(`return select(x, ${negInf}, (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u);`),
+      );
+    });
+    return `rank_key(${x})`;
+  }
+
   line(text: string): void {
     this.#lines.push(text === "" ? "" : "  ".repeat(this.#indent) + text);
   }

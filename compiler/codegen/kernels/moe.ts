@@ -39,6 +39,7 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
     w.b.line(`var kept = ${f(0)};`);
     w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
       w.b.line(`var best = ${i32(-1)};`);
+      w.b.line(`var best_key = ${f(0)};`);
       w.b.line(`var best_p = ${f(0)};`);
       w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
         w.b.line("var taken = false;");
@@ -46,8 +47,11 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
           w.b.line(`taken = taken || ${expert}[out + jj] == i32(c);`);
         });
         w.b.line(`let p = ${probs}[base + c];`);
-        w.b.block(`if (!taken && (best < ${i32(0)} || p > best_p))`, () => {
+        // NaN ranks below every number (rank_key): a NaN row picks valid, distinct experts.
+        w.b.line(`let key = ${w.b.rankKey("p")};`);
+        w.b.block(`if (!taken && (best < ${i32(0)} || key > best_key))`, () => {
           w.b.line("best = i32(c);");
+          w.b.line("best_key = key;");
           w.b.line("best_p = p;");
         });
       });

@@ -43,7 +43,10 @@ export const ACTIVATION_FUNCTIONS: Readonly<Record<Activation, (x: number) => nu
 
 /** Indices of the k largest values; ties go to the lower index (design.md section 4). */
 export function topKIndices(values: ArrayLike<number>, k: number): number[] {
+  // NaN ranks below every number (as -inf; the kernels' rank_key), ties to the lower index: a
+  // row of NaN picks experts 0..k-1, like the kernels, instead of an arbitrary order.
+  const key = (i: number) => (Number.isNaN(values[i]) ? -Infinity : values[i]!);
   const order = Array.from({ length: values.length }, (_, i) => i);
-  order.sort((a, b) => values[b]! - values[a]! || a - b);
+  order.sort((a, b) => key(b) - key(a) || a - b);
   return order.slice(0, k);
 }

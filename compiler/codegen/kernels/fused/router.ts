@@ -102,22 +102,26 @@ export function moeRoute() {
         w.b.line(`var kept = ${f(0)};`);
         w.b.line(`var previous_p = ${f(0)};`);
         w.b.line(`var previous = ${i32(-1)};`);
+        // Ranked by rank_key: NaN below every number, so a NaN row picks valid, distinct experts.
+        for (let c = 0; c < experts; c++) w.b.line(`let k${c} = ${w.b.rankKey(`p${c}`)};`);
         for (let j = 0; j < topK; j++) {
           w.b.line(`var best${j} = ${i32(-1)};`);
-          w.b.line(`var best_p${j} = ${f(-1)};`);
+          w.b.line(`var best_k${j} = ${f(0)};`);
+          w.b.line(`var best_p${j} = ${f(0)};`);
           for (let c = 0; c < experts; c++) {
-            // Below the previous choice in (probability desc, index asc) order, and the best such.
+            // Below the previous choice in (key desc, index asc) order, and the best such.
             const after =
               j === 0
                 ? ""
-                : `(p${c} < previous_p || (p${c} == previous_p && ${i32(c)} > previous)) && `;
-            w.b.line(`let take${j}_${c} = ${after}p${c} > best_p${j};`);
+                : `(k${c} < previous_p || (k${c} == previous_p && ${i32(c)} > previous)) && `;
+            w.b.line(`let take${j}_${c} = ${after}(best${j} < 0 || k${c} > best_k${j});`);
             w.b.line(`best${j} = select(best${j}, ${i32(c)}, take${j}_${c});`);
+            w.b.line(`best_k${j} = select(best_k${j}, k${c}, take${j}_${c});`);
             w.b.line(`best_p${j} = select(best_p${j}, p${c}, take${j}_${c});`);
           }
           w.b.line(`kept += best_p${j};`);
           w.b.line(`previous = best${j};`);
-          w.b.line(`previous_p = best_p${j};`);
+          w.b.line(`previous_p = best_k${j};`);
         }
         w.b.block("if (valid)", () => {
           for (let j = 0; j < topK; j++) {
@@ -178,15 +182,19 @@ export function emitMoeRouteLoop(node: Node<"moe_route">, ctx: EmitContext): Emi
     w.b.line(`var previous = ${i32(-1)};`);
     w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
       w.b.line(`var best = ${i32(-1)};`);
+      w.b.line(`var best_key = ${f(-1)};`);
       w.b.line(`var best_p = ${f(-1)};`);
       w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
         w.b.line(`let p = ${probs}[base + c];`);
-        // Below the previous choice in (probability desc, index asc) order, and the best such.
+        // Ranked by rank_key: NaN below every number, so a NaN row picks valid, distinct experts.
+        w.b.line(`let key = ${w.b.rankKey("p")};`);
+        // Below the previous choice in (key desc, index asc) order, and the best such.
         w.b.line(
-          `let after = j == 0u || p < previous_p || (p == previous_p && i32(c) > previous);`,
+          `let after = j == 0u || key < previous_p || (key == previous_p && i32(c) > previous);`,
         );
-        w.b.block("if (after && p > best_p)", () => {
+        w.b.block("if (after && (best < 0 || key > best_key))", () => {
           w.b.line("best = i32(c);");
+          w.b.line("best_key = key;");
           w.b.line("best_p = p;");
         });
       });
@@ -194,7 +202,7 @@ export function emitMoeRouteLoop(node: Node<"moe_route">, ctx: EmitContext): Emi
       w.b.line(`${gate}[out + j] = best_p;`);
       w.b.line("kept += best_p;");
       w.b.line("previous = best;");
-      w.b.line("previous_p = best_p;");
+      w.b.line("previous_p = best_key;");
     });
     if (gating !== "softmax") {
       w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () =>
