@@ -276,6 +276,14 @@ struct Params {
 }
 @group(0) @binding(4) var<uniform> params: Params;
 
+fn f32_from_bits(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}
+
+fn rank_key(x: f32) -> f32 {
+  return select(x, f32_from_bits(0xff800000u), (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 64u + lid;
@@ -298,6 +306,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var kept = 0.0f;
   for (var j = 0u; j < 1u; j++) {
     var best = (-1i);
+    var best_key = 0.0f;
     var best_p = 0.0f;
     for (var c = 0u; c < 4u; c++) {
       var taken = false;
@@ -305,8 +314,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
         taken = taken || expert[out + jj] == i32(c);
       }
       let p = probs[base + c];
-      if (!taken && (best < 0i || p > best_p)) {
+      let key = rank_key(p);
+      if (!taken && (best < 0i || key > best_key)) {
         best = i32(c);
+        best_key = key;
         best_p = p;
       }
     }

@@ -9,6 +9,14 @@ struct Params {
 }
 @group(0) @binding(5) var<uniform> params: Params;
 
+fn f32_from_bits(bits: u32) -> f32 {
+  return bitcast<f32>(bits);
+}
+
+fn rank_key(x: f32) -> f32 {
+  return select(x, f32_from_bits(0xff800000u), (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u);
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = wid.y * nwg.x + wid.x;
@@ -57,23 +65,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var kept = 0.0f;
   var previous_p = 0.0f;
   var previous = (-1i);
+  let k0 = rank_key(p0);
+  let k1 = rank_key(p1);
+  let k2 = rank_key(p2);
+  let k3 = rank_key(p3);
   var best0 = (-1i);
-  var best_p0 = (-1.0f);
-  let take0_0 = p0 > best_p0;
+  var best_k0 = 0.0f;
+  var best_p0 = 0.0f;
+  let take0_0 = (best0 < 0 || k0 > best_k0);
   best0 = select(best0, 0i, take0_0);
+  best_k0 = select(best_k0, k0, take0_0);
   best_p0 = select(best_p0, p0, take0_0);
-  let take0_1 = p1 > best_p0;
+  let take0_1 = (best0 < 0 || k1 > best_k0);
   best0 = select(best0, 1i, take0_1);
+  best_k0 = select(best_k0, k1, take0_1);
   best_p0 = select(best_p0, p1, take0_1);
-  let take0_2 = p2 > best_p0;
+  let take0_2 = (best0 < 0 || k2 > best_k0);
   best0 = select(best0, 2i, take0_2);
+  best_k0 = select(best_k0, k2, take0_2);
   best_p0 = select(best_p0, p2, take0_2);
-  let take0_3 = p3 > best_p0;
+  let take0_3 = (best0 < 0 || k3 > best_k0);
   best0 = select(best0, 3i, take0_3);
+  best_k0 = select(best_k0, k3, take0_3);
   best_p0 = select(best_p0, p3, take0_3);
   kept += best_p0;
   previous = best0;
-  previous_p = best_p0;
+  previous_p = best_k0;
   if (valid) {
     expert[row * 1u + 0u] = best0;
     gate[row * 1u + 0u] = best_p0;
