@@ -17,7 +17,9 @@ const MAX_NODES = 600;
 
 /** Renders `graph` into `target`; resolves to the number of nodes drawn (0 when shown as text). */
 export async function drawGraph(graph: Graph, target: HTMLElement): Promise<number> {
-  const dot = printGraphDot(graph);
+  // Graphviz has no metrics for the generic "monospace" and sizes boxes too small; Courier's
+  // advance (0.6 em) is that of the monospace fonts the page draws the labels in.
+  const dot = printGraphDot(graph).replaceAll('fontname="monospace"', 'fontname="Courier"');
   if (graph.nodes.length > MAX_NODES) {
     const pre = document.createElement("pre");
     pre.className = "code";
@@ -30,7 +32,6 @@ export async function drawGraph(graph: Graph, target: HTMLElement): Promise<numb
   }
   // Graphviz sizes boxes from its own font metrics: a sans face it knows keeps labels inside.
   const svg = (await loadViz()).renderSVGElement(dot, {
-    nodeAttributes: { fontname: "Helvetica", fontsize: 11 },
     edgeAttributes: { fontname: "Helvetica", fontsize: 9, fontcolor: "#59636e", color: "#8c959f" },
   });
   svg.setAttribute("data-graph", graph.name);

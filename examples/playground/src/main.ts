@@ -379,6 +379,11 @@ ui.overrides.addEventListener("input", () => {
 ui.irStage.addEventListener("change", showStage);
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="graph-stage"]'))
   radio.addEventListener("change", () => void showGraph());
+// On a phone a fitted graph is too small to read: start at natural size, scrolling.
+if (matchMedia("(max-width: 700px)").matches) {
+  ui.graphFit.checked = false;
+  ui.graph.classList.add("natural");
+}
 ui.graphFit.addEventListener("change", () =>
   ui.graph.classList.toggle("natural", !ui.graphFit.checked),
 );
