@@ -1,7 +1,11 @@
 // Golden files of the back end, for every shipped model at a small configuration, compiled
 // against the frozen baseline profile (not the live adapter): the optimised IR, the plan at -O0
-// and -O2, and every distinct WGSL shader. The same run compiles each golden shader in Dawn and
-// requires zero errors, so a golden can't look right and be broken.
+// and -O2, and the WGSL. Each distinct shader is stored once, in wgsl/shaders/, under what it
+// computes and a hash of its text; wgsl/<model>.O<level>.txt names the shaders the model's plan
+// uses and the kernels that dispatch each, so a kernel change shows up once in a diff. The same
+// run compiles each golden shader in Dawn and requires zero errors, so a golden can't look right
+// and be broken.
+import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASELINE_PROFILE } from "../../compiler/codegen/profile.js";
@@ -37,33 +41,88 @@ const MODELS = readdirSync("models")
   .map((f) => f.slice(0, -".moe".length))
   .sort();
 
+const compiledCache = new Map<string, Compiled>();
+
 function compiled(model: string, level: 0 | 2): Compiled {
+  const key = `${model}.O${level}`;
+  const cached = compiledCache.get(key);
+  if (cached) return cached;
   const sets = CONFIG[model];
   if (!sets) throw new Error(`add a small configuration for models/${model}.moe to CONFIG`);
-  return compileGraph(loadGraph(`models/${model}.moe`, sets), { level, profile: BASELINE_PROFILE });
+  const result = compileGraph(loadGraph(`models/${model}.moe`, sets), {
+    level,
+    profile: BASELINE_PROFILE,
+  });
+  compiledCache.set(key, result);
+  return result;
 }
 
-/** Every distinct shader of a plan, each headed by the kernels that dispatch it. */
-function shaderText(plan: Plan): string {
+/** What kernel `k` computes: its name without the index prefix and the scope suffix. */
+function kernelLabel(c: Compiled, k: Plan["kernels"][number]): string {
+  const scope = c.graph.nodes.find((n) => n.id === k.nodes[0])?.scope ?? "";
+  const name = k.name.replace(/^k\d+_/, "");
+  return scope && name.endsWith(`_${scope}`) ? name.slice(0, -scope.length - 1) : name;
+}
+
+const hashOf = (wgsl: string) => createHash("sha256").update(wgsl).digest("hex").slice(0, 8);
+
+/**
+ * The golden file of every distinct shader text of the shipped models: `<label>.<hash>.wgsl`,
+ * the label the alphabetically first among the kernels that dispatch it, so the name depends on
+ * the text and what computes it, not on which model the test meets first.
+ */
+function shaderFiles(): Map<string, string> {
+  const labels = new Map<string, Set<string>>();
+  for (const model of MODELS) {
+    for (const level of [0, 2] as const) {
+      let c: Compiled;
+      try {
+        c = compiled(model, level);
+      } catch {
+        continue; // the model's own tests report the error
+      }
+      for (const k of c.plan.kernels) {
+        const wgsl = c.plan.shaders[k.shader]!.wgsl;
+        const set = labels.get(wgsl) ?? new Set<string>();
+        set.add(kernelLabel(c, k));
+        labels.set(wgsl, set);
+      }
+    }
+  }
+  const files = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const [wgsl, set] of labels) {
+    const file = `${[...set].sort()[0]}.${hashOf(wgsl)}.wgsl`;
+    if (taken.has(file)) throw new Error(`two shader texts share the golden name ${file}`);
+    taken.add(file);
+    files.set(wgsl, file);
+  }
+  return files;
+}
+
+/** A plan's shaders by golden file, each with the kernels that dispatch it. */
+function shaderManifest(plan: Plan, files: ReadonlyMap<string, string>): string {
   return plan.shaders
     .map((shader, i) => {
       const users = plan.kernels.filter((k) => k.shader === i).map((k) => k.name);
-      return `// ===== shader s${i}: ${users.join(", ")}\n${shader.wgsl}`;
+      return `s${i} shaders/${files.get(shader.wgsl) ?? "(not a golden)"}: ${users.join(", ")}\n`;
     })
-    .join("\n");
+    .join("");
 }
 
 describe("back-end goldens", () => {
   const optimised = new GoldenDir("ir-O2");
   const plans = new GoldenDir("plan");
   const wgsl = new GoldenDir("wgsl");
+  const files = shaderFiles();
   for (const model of MODELS) {
     optimised.test(`${model}.txt`, () => printGraph(compiled(model, 2).graph));
     for (const level of [0, 2] as const) {
       plans.test(`${model}.O${level}.txt`, () => printPlan(compiled(model, level).plan));
-      wgsl.test(`${model}.O${level}.wgsl`, () => shaderText(compiled(model, level).plan));
+      wgsl.test(`${model}.O${level}.txt`, () => shaderManifest(compiled(model, level).plan, files));
     }
   }
+  for (const [text, file] of files) wgsl.test(`shaders/${file}`, () => text);
   optimised.checkOrphans();
   plans.checkOrphans();
   wgsl.checkOrphans();

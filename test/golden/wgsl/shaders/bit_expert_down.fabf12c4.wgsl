@@ -1,0 +1,51 @@
+@group(0) @binding(0) var<storage, read> q: array<u32>;
+@group(0) @binding(1) var<storage, read> h_scale: array<f32>;
+@group(0) @binding(2) var<storage, read> expert: array<i32>;
+@group(0) @binding(3) var<storage, read> gate: array<f32>;
+@group(0) @binding(4) var<storage, read> w2: array<u32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+struct Params {
+  sym_T: u32,
+}
+@group(0) @binding(6) var<uniform> params: Params;
+
+// dot4I8Packed without the language feature: bytes as signed 8-bit integers
+fn dot4_i8(a: u32, c: u32) -> i32 {
+  let x = bitcast<i32>(a);
+  let y = bitcast<i32>(c);
+  var s = 0i;
+  for (var j = 0u; j < 32u; j += 8u) {
+    s += extractBits(x, j, 8u) * extractBits(y, j, 8u);
+  }
+  return s;
+}
+
+// weights 4g..4g+3 of a packed word as int8 bytes: codes 0, 1, 2 minus 1, no borrow
+fn ternary_bytes(w: u32, g: u32) -> u32 {
+  let c = (w >> (2u * g)) & 0x03030303u;
+  return ((c | 0x80808080u) - 0x01010101u) ^ 0x80808080u;
+}
+
+fn ternary_dot16(w: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> i32 {
+  return dot4_i8(ternary_bytes(w, 0u), q0) + dot4_i8(ternary_bytes(w, 1u), q1) + dot4_i8(ternary_bytes(w, 2u), q2) + dot4_i8(ternary_bytes(w, 3u), q3);
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (i >= (params.sym_T * 32u)) { return; }
+  let slot = i / 8u;
+  let o = i % 8u;
+  let e = expert[slot];
+  if (e < 0i) {
+    y[i] = 0.0f;
+    return;
+  }
+  let wrow = 4u + (u32(e) * 8u + o) * 1u;
+  var acc = 0i;
+  for (var k = 0u; k < 1u; k++) {
+    let qk = slot * 4u + 4u * k;
+    acc += ternary_dot16(w2[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
+  }
+  y[i] = gate[slot] * (f32(acc) * (h_scale[slot] * bitcast<f32>(w2[u32(e)])));
+}
