@@ -27,6 +27,10 @@ const CASES = [
   { file: "models/smoe_bitnet.moe", sets: [...SMALL, "top_k=2"] },
   { file: "models/smoe_bitnet.moe", sets: [...SMALL, "gated=false", "act=gelu"] },
   { file: "models/mh_moe_bitnet.moe", sets: [...SMALL, "heads=2", "top_k=2"] },
+  // Widths that are not multiples of 4 (one output per invocation) or of 16 (padded words). With
+  // these seeds the first of them meets one int8 rounding boundary (rel. L2 5e-4; 1e-7 on others).
+  { file: "models/smoe_bitnet.moe", sets: ["dim=30", "experts=3", "ffn=42", "gated=false"] },
+  { file: "models/mh_moe_bitnet.moe", sets: ["dim=30", "experts=3", "ffn=42", "heads=2"] },
 ];
 const TOKENS = 13;
 
@@ -92,8 +96,8 @@ describe.each([0, 2] as const)(
           keep: expertIds,
         });
         expect(graph.nodes.some((n) => n.op === "bit_expert_up")).toBe(true);
-        const weights = initWeights(plan, 3);
-        const inputs = randomInputs(graph, TOKENS, 7);
+        const weights = initWeights(plan, Number(process.env.MOEC_SEED ?? 3));
+        const inputs = randomInputs(graph, TOKENS, 4 + Number(process.env.MOEC_SEED ?? 3));
         const result = await runOnce(graph, plan, weights, inputs);
         const ref = runReference(
           graph,

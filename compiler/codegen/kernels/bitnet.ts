@@ -65,10 +65,37 @@ export function declareTernaryDot(b: WgslBuilder, packedDot: boolean): string {
   });
 }
 
+/** One accumulator of emitTernaryDots: `acc` += the row of ternary words at `w[wBase + k]`. */
+export interface TernaryTerm {
+  readonly acc: string;
+  readonly w: string;
+  readonly wBase: string;
+}
+
 /**
- * Emits `acc` (an i32 var) += Σ over the `words` ternary words at `w[wBase + k]` times the int8
- * words at `q[qBase + 4k ..]`.
+ * Emits, for each term, acc (an i32 var) += Σ over `words` ternary words times the int8 words at
+ * `q[qBase + 4k ..]`; each activation word is loaded once for all terms.
  */
+export function emitTernaryDots(
+  b: WgslBuilder,
+  terms: readonly TernaryTerm[],
+  q: string,
+  qBase: string,
+  words: number,
+): void {
+  b.block(`for (var k = 0u; k < ${u(words)}; k++)`, () => {
+    b.line(`let qk = ${qBase} + 4u * k;`);
+    b.line(`let q0 = ${q}[qk];`);
+    b.line(`let q1 = ${q}[qk + 1u];`);
+    b.line(`let q2 = ${q}[qk + 2u];`);
+    b.line(`let q3 = ${q}[qk + 3u];`);
+    for (const t of terms) {
+      b.line(`${t.acc} += ternary_dot16(${t.w}[${t.wBase} + k], q0, q1, q2, q3);`);
+    }
+  });
+}
+
+/** emitTernaryDots for one weight row. */
 export function emitTernaryRowDot(
   b: WgslBuilder,
   acc: string,
@@ -78,13 +105,18 @@ export function emitTernaryRowDot(
   wBase: string,
   words: number,
 ): void {
-  b.block(`for (var k = 0u; k < ${u(words)}; k++)`, () => {
-    b.line(`let qk = ${qBase} + 4u * k;`);
-    b.line(
-      `${acc} += ternary_dot16(${w}[${wBase} + k], ${q}[qk], ${q}[qk + 1u], ${q}[qk + 2u], ${q}[qk + 3u]);`,
-    );
-  });
+  emitTernaryDots(b, [{ acc, w, wBase }], q, qBase, words);
 }
+
+/**
+ * Outputs per invocation: four consecutive weight rows share each activation load (lavapipe
+ * scalarises per-invocation loads, so loads dominate); one where the width is not a multiple.
+ */
+function outputsPerInvocation(width: number): number {
+  return width % 4 === 0 ? 4 : 1;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, c) => c);
 
 /**
  * One invocation per row: absmax, then q = clamp(round(x · 127 / absmax), -127, 127) packed
@@ -125,40 +157,47 @@ export function emitActQuant(node: Node<"act_quant">, ctx: EmitContext): Emitted
   return w.finish("act_quant");
 }
 
-/** y = (Σ q·t) · (x scale · γ) + b, one invocation per output element. */
+/** y = (Σ q·t) · (x scale · γ) + b; each invocation computes a few consecutive outputs. */
 export function emitBitLinear(node: Node<"bitlinear">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
   const [qv, sv, wv, bv] = node.inputs;
-  const [out, inn] = w.type(wv!).shape.map((d) => staticDim(d, "linear weight dims"));
+  const [out, inn] = w.type(wv!).shape.map((d) => staticDim(d, "linear weight dims")) as [
+    number,
+    number,
+  ];
   declareTernaryDot(w.b, hasPackedDot(ctx.profile));
   const q = w.input("q", qv!);
   const xs = w.input("x_scale", sv!);
   const weight = w.input("w", wv!);
   const bias = bv === undefined ? undefined : w.input("b", bv);
   const y = w.output("y", node.outputs[0]!);
-  const tw = ternaryWordsPerRow(inn!);
-  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
-    w.b.line(`let row = ${i} / ${u(out!)};`);
-    w.b.line(`let o = ${i} % ${u(out!)};`);
-    w.b.line("var acc = 0i;");
-    emitTernaryRowDot(
-      w.b,
-      "acc",
-      q,
-      `row * ${u(int8WordsPerRow(inn!))}`,
-      weight,
-      `${u(ternaryHeaderWords(1))} + o * ${u(tw)}`,
-      tw,
-    );
-    const rescale = `f32(acc) * (${xs}[row] * bitcast<f32>(${weight}[0u]))`;
-    w.b.line(`${y}[${i}] = ${rescale}${bias ? ` + ${bias}[o]` : ""};`);
+  const tw = ternaryWordsPerRow(inn);
+  const per = outputsPerInvocation(out);
+  const shape = w.type(node.outputs[0]!).shape;
+  w.perItem(shapeSize([...shape.slice(0, -1), out / per]), (i) => {
+    w.b.line(`let row = ${i} / ${u(out / per)};`);
+    w.b.line(`let o = (${i} % ${u(out / per)}) * ${u(per)};`);
+    for (const c of range(per)) w.b.line(`var acc${c} = 0i;`);
+    const header = u(ternaryHeaderWords(1));
+    const terms = range(per).map((c) => ({
+      acc: `acc${c}`,
+      w: weight,
+      wBase: `${header} + (o + ${u(c)}) * ${u(tw)}`,
+    }));
+    emitTernaryDots(w.b, terms, q, `row * ${u(int8WordsPerRow(inn))}`, tw);
+    w.b.line(`let s = ${xs}[row] * bitcast<f32>(${weight}[0u]);`);
+    for (const c of range(per)) {
+      const o = `o + ${u(c)}`;
+      w.b.line(`${y}[row * ${u(out)} + ${o}] = f32(acc${c}) * s${bias ? ` + ${bias}[${o}]` : ""};`);
+    }
   });
   return w.finish("bitlinear");
 }
 
 /**
  * h[r, j, o] = act(Σ q[r]·t1[e] · (x scale[r] · γ1[e]) + b1[e]) (⊙ the same with the up
- * weights when gated), e = expert[r, j]; zeros for a dropped assignment (e = -1).
+ * weights when gated), e = expert[r, j]; zeros for a dropped assignment (e = -1). Each
+ * invocation computes a few consecutive outputs of one assignment.
  */
 export function emitBitExpertUp(node: Node<"bit_expert_up">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
@@ -179,28 +218,32 @@ export function emitBitExpertUp(node: Node<"bit_expert_up">, ctx: EmitContext): 
   const fn = activationFunction(w.b, act);
   const tw = ternaryWordsPerRow(width);
   const header = ternaryHeaderWords(experts);
-  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
-    w.b.line(`let slot = ${i} / ${u(hidden)};`);
-    w.b.line(`let o = ${i} % ${u(hidden)};`);
+  const per = outputsPerInvocation(hidden);
+  const groups = hidden / per;
+  const shape = w.type(node.outputs[0]!).shape;
+  w.perItem(shapeSize([...shape.slice(0, -1), groups]), (i) => {
+    w.b.line(`let slot = ${i} / ${u(groups)};`);
+    w.b.line(`let o = (${i} % ${u(groups)}) * ${u(per)};`);
+    w.b.line(`let out = slot * ${u(hidden)} + o;`);
     w.b.line(`let e = ${expert}[slot];`);
     w.b.block(`if (e < ${i32(0)})`, () => {
-      w.b.line(`${h}[${i}] = ${f(0)};`);
+      for (const c of range(per)) w.b.line(`${h}[out + ${u(c)}] = ${f(0)};`);
       w.b.line("return;");
     });
     w.b.line(`let row = slot / ${u(k)};`);
-    w.b.line(`let qrow = row * ${u(int8WordsPerRow(width))};`);
     w.b.line(`let wrow = ${u(header)} + (u32(e) * ${u(hidden)} + o) * ${u(tw)};`);
-    w.b.line("var acc = 0i;");
-    emitTernaryRowDot(w.b, "acc", q, "qrow", w1, "wrow", tw);
-    const scale = (t: string) => `(${xs}[row] * bitcast<f32>(${t}[u32(e)]))`;
-    const b1Term = b1 ? ` + ${b1}[u32(e) * ${u(hidden)} + o]` : "";
-    w.b.line(`let a = f32(acc) * ${scale(w1)}${b1Term};`);
-    if (wUp) {
-      w.b.line("var up = 0i;");
-      emitTernaryRowDot(w.b, "up", q, "qrow", wUp, "wrow", tw);
-      w.b.line(`${h}[${i}] = ${fn}(a) * (f32(up) * ${scale(wUp)});`);
-    } else {
-      w.b.line(`${h}[${i}] = ${fn}(a);`);
+    const terms = range(per).flatMap((c) => [
+      { acc: `a${c}`, w: w1, wBase: `wrow + ${u(c * tw)}` },
+      ...(wUp ? [{ acc: `u${c}`, w: wUp, wBase: `wrow + ${u(c * tw)}` }] : []),
+    ]);
+    for (const t of terms) w.b.line(`var ${t.acc} = 0i;`);
+    emitTernaryDots(w.b, terms, q, `row * ${u(int8WordsPerRow(width))}`, tw);
+    w.b.line(`let s1 = ${xs}[row] * bitcast<f32>(${w1}[u32(e)]);`);
+    if (wUp) w.b.line(`let s_up = ${xs}[row] * bitcast<f32>(${wUp}[u32(e)]);`);
+    for (const c of range(per)) {
+      const b1Term = b1 ? ` + ${b1}[u32(e) * ${u(hidden)} + o + ${u(c)}]` : "";
+      const gate = `${fn}(f32(a${c}) * s1${b1Term})`;
+      w.b.line(`${h}[out + ${u(c)}] = ${gate}${wUp ? ` * (f32(u${c}) * s_up)` : ""};`);
     }
   });
   return w.finish(`bit_expert_up_${act}${gated ? "_gated" : ""}`);
@@ -208,7 +251,7 @@ export function emitBitExpertUp(node: Node<"bit_expert_up">, ctx: EmitContext): 
 
 /**
  * y[r, j, o] = gate[r, j] · (Σ q[r, j]·t2[e] · (h scale[r, j] · γ2[e]) + b2[e]); zeros for a
- * dropped assignment.
+ * dropped assignment. Each invocation computes a few consecutive outputs of one assignment.
  */
 export function emitBitExpertDown(node: Node<"bit_expert_down">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
@@ -225,21 +268,28 @@ export function emitBitExpertDown(node: Node<"bit_expert_down">, ctx: EmitContex
   const b2 = node.attrs.bias ? w.input("b2", b2v!) : undefined;
   const y = w.output("y", node.outputs[0]!);
   const tw = ternaryWordsPerRow(hidden);
-  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
-    w.b.line(`let slot = ${i} / ${u(out)};`);
-    w.b.line(`let o = ${i} % ${u(out)};`);
+  const per = outputsPerInvocation(out);
+  const groups = out / per;
+  const shape = w.type(node.outputs[0]!).shape;
+  w.perItem(shapeSize([...shape.slice(0, -1), groups]), (i) => {
+    w.b.line(`let slot = ${i} / ${u(groups)};`);
+    w.b.line(`let o = (${i} % ${u(groups)}) * ${u(per)};`);
+    w.b.line(`let dst = slot * ${u(out)} + o;`);
     w.b.line(`let e = ${expert}[slot];`);
     w.b.block(`if (e < ${i32(0)})`, () => {
-      w.b.line(`${y}[${i}] = ${f(0)};`);
+      for (const c of range(per)) w.b.line(`${y}[dst + ${u(c)}] = ${f(0)};`);
       w.b.line("return;");
     });
     w.b.line(`let wrow = ${u(ternaryHeaderWords(experts))} + (u32(e) * ${u(out)} + o) * ${u(tw)};`);
-    w.b.line("var acc = 0i;");
-    emitTernaryRowDot(w.b, "acc", q, `slot * ${u(int8WordsPerRow(hidden))}`, w2, "wrow", tw);
-    const b2Term = b2 ? ` + ${b2}[u32(e) * ${u(out)} + o]` : "";
-    w.b.line(
-      `${y}[${i}] = ${gate}[slot] * (f32(acc) * (${hs}[slot] * bitcast<f32>(${w2}[u32(e)]))${b2Term});`,
-    );
+    const terms = range(per).map((c) => ({ acc: `acc${c}`, w: w2, wBase: `wrow + ${u(c * tw)}` }));
+    for (const t of terms) w.b.line(`var ${t.acc} = 0i;`);
+    emitTernaryDots(w.b, terms, q, `slot * ${u(int8WordsPerRow(hidden))}`, tw);
+    w.b.line(`let s = ${hs}[slot] * bitcast<f32>(${w2}[u32(e)]);`);
+    w.b.line(`let g = ${gate}[slot];`);
+    for (const c of range(per)) {
+      const b2Term = b2 ? ` + ${b2}[u32(e) * ${u(out)} + o + ${u(c)}]` : "";
+      w.b.line(`${y}[dst + ${u(c)}] = g * (f32(acc${c}) * s${b2Term});`);
+    }
   });
   return w.finish("bit_expert_down");
 }
