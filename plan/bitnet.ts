@@ -2,6 +2,7 @@
 // and the runtime's loader: the absmean ternary weights, the per-token int8 activations, and
 // how both are packed into u32 words on the GPU. All arithmetic is float64 and deterministic,
 // so the reference and the weights the GPU receives agree value for value.
+import { expertWeightName } from "./weightNames.js";
 
 /** Ternary weights per u32 word (2 bits each). */
 export const TERNARY_PER_WORD = 16;
@@ -234,7 +235,7 @@ export function ternaryFromPacked(
 ): Uint32Array {
   const [rows, cols] = shape.slice(-2) as [number, number];
   const matrices = packed.map((words, m) => {
-    const what = packed.length > 1 ? name.replace("{e}", String(m)) : name;
+    const what = packed.length > 1 ? expertWeightName(name, m) : name;
     const scale = scales[m]!;
     if (!(Number.isFinite(scale) && scale > 0)) {
       throw new PackedWeightError(

@@ -10,6 +10,7 @@ import {
   ternaryWordsPerRow,
   unpackTernary,
 } from "../plan/bitnet.js";
+import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
 
 /** A weight as given: f32 master values, or packed words (u32) of a ternary tensor. */
 export type TernarySource =
@@ -37,12 +38,12 @@ export function resolveTernaryWeight(
   const count = stack.reduce((a, b) => a * b, 1);
   const before = problems.length;
   let matrices: TernaryMatrix[] | undefined;
-  if (lookup(name) !== undefined || !name.includes("{e}")) {
+  if (lookup(name) !== undefined || !isStackedExpertName(name)) {
     matrices = readTensor(name, shape, lookup, used, problems);
   } else {
     matrices = [];
     for (let e = 0; e < count; e++) {
-      const one = readTensor(name.replace("{e}", String(e)), [rows, cols], lookup, used, problems);
+      const one = readTensor(expertWeightName(name, e), [rows, cols], lookup, used, problems);
       if (one) matrices.push(...one);
     }
   }
