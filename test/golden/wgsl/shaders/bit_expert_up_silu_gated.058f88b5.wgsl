@@ -37,27 +37,47 @@ fn act_silu(x: f32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= (params.sym_T * 32u)) { return; }
-  let slot = i / 16u;
-  let o = i % 16u;
+  if (i >= (params.sym_T * 8u)) { return; }
+  let slot = i / 4u;
+  let o = (i % 4u) * 4u;
+  let out = slot * 16u + o;
   let e = expert[slot];
   if (e < 0i) {
-    h[i] = 0.0f;
+    h[out + 0u] = 0.0f;
+    h[out + 1u] = 0.0f;
+    h[out + 2u] = 0.0f;
+    h[out + 3u] = 0.0f;
     return;
   }
   let row = slot / 2u;
-  let qrow = row * 4u;
   let wrow = 4u + (u32(e) * 16u + o) * 1u;
-  var acc = 0i;
+  var a0 = 0i;
+  var u0 = 0i;
+  var a1 = 0i;
+  var u1 = 0i;
+  var a2 = 0i;
+  var u2 = 0i;
+  var a3 = 0i;
+  var u3 = 0i;
   for (var k = 0u; k < 1u; k++) {
-    let qk = qrow + 4u * k;
-    acc += ternary_dot16(w1[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
+    let qk = row * 4u + 4u * k;
+    let q0 = q[qk];
+    let q1 = q[qk + 1u];
+    let q2 = q[qk + 2u];
+    let q3 = q[qk + 3u];
+    a0 += ternary_dot16(w1[wrow + 0u + k], q0, q1, q2, q3);
+    u0 += ternary_dot16(w_up[wrow + 0u + k], q0, q1, q2, q3);
+    a1 += ternary_dot16(w1[wrow + 1u + k], q0, q1, q2, q3);
+    u1 += ternary_dot16(w_up[wrow + 1u + k], q0, q1, q2, q3);
+    a2 += ternary_dot16(w1[wrow + 2u + k], q0, q1, q2, q3);
+    u2 += ternary_dot16(w_up[wrow + 2u + k], q0, q1, q2, q3);
+    a3 += ternary_dot16(w1[wrow + 3u + k], q0, q1, q2, q3);
+    u3 += ternary_dot16(w_up[wrow + 3u + k], q0, q1, q2, q3);
   }
-  let a = f32(acc) * (x_scale[row] * bitcast<f32>(w1[u32(e)]));
-  var up = 0i;
-  for (var k = 0u; k < 1u; k++) {
-    let qk = qrow + 4u * k;
-    up += ternary_dot16(w_up[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
-  }
-  h[i] = act_silu(a) * (f32(up) * (x_scale[row] * bitcast<f32>(w_up[u32(e)])));
+  let s1 = x_scale[row] * bitcast<f32>(w1[u32(e)]);
+  let s_up = x_scale[row] * bitcast<f32>(w_up[u32(e)]);
+  h[out + 0u] = act_silu(f32(a0) * s1) * (f32(u0) * s_up);
+  h[out + 1u] = act_silu(f32(a1) * s1) * (f32(u1) * s_up);
+  h[out + 2u] = act_silu(f32(a2) * s1) * (f32(u2) * s_up);
+  h[out + 3u] = act_silu(f32(a3) * s1) * (f32(u3) * s_up);
 }

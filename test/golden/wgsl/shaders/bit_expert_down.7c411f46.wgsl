@@ -1,9 +1,9 @@
 @group(0) @binding(0) var<storage, read> q: array<u32>;
-@group(0) @binding(1) var<storage, read> x_scale: array<f32>;
+@group(0) @binding(1) var<storage, read> h_scale: array<f32>;
 @group(0) @binding(2) var<storage, read> expert: array<i32>;
-@group(0) @binding(3) var<storage, read> w1: array<u32>;
-@group(0) @binding(4) var<storage, read> w_up: array<u32>;
-@group(0) @binding(5) var<storage, read_write> h: array<f32>;
+@group(0) @binding(3) var<storage, read> gate: array<f32>;
+@group(0) @binding(4) var<storage, read> w2: array<u32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
 struct Params {
   sym_T: u32,
 }
@@ -30,34 +30,41 @@ fn ternary_dot16(w: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> i32 {
   return dot4_i8(ternary_bytes(w, 0u), q0) + dot4_i8(ternary_bytes(w, 1u), q1) + dot4_i8(ternary_bytes(w, 2u), q2) + dot4_i8(ternary_bytes(w, 3u), q3);
 }
 
-fn act_silu(x: f32) -> f32 {
-  return x / (1.0f + exp(-x));
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= (params.sym_T * 64u)) { return; }
-  let slot = i / 16u;
-  let o = i % 16u;
+  if (i >= (params.sym_T * 8u)) { return; }
+  let slot = i / 2u;
+  let o = (i % 2u) * 4u;
+  let dst = slot * 8u + o;
   let e = expert[slot];
   if (e < 0i) {
-    h[i] = 0.0f;
+    y[dst + 0u] = 0.0f;
+    y[dst + 1u] = 0.0f;
+    y[dst + 2u] = 0.0f;
+    y[dst + 3u] = 0.0f;
     return;
   }
-  let row = slot / 2u;
-  let qrow = row * 4u;
-  let wrow = 4u + (u32(e) * 16u + o) * 1u;
-  var acc = 0i;
+  let wrow = 4u + (u32(e) * 8u + o) * 1u;
+  var acc0 = 0i;
+  var acc1 = 0i;
+  var acc2 = 0i;
+  var acc3 = 0i;
   for (var k = 0u; k < 1u; k++) {
-    let qk = qrow + 4u * k;
-    acc += ternary_dot16(w1[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
+    let qk = slot * 4u + 4u * k;
+    let q0 = q[qk];
+    let q1 = q[qk + 1u];
+    let q2 = q[qk + 2u];
+    let q3 = q[qk + 3u];
+    acc0 += ternary_dot16(w2[wrow + 0u + k], q0, q1, q2, q3);
+    acc1 += ternary_dot16(w2[wrow + 1u + k], q0, q1, q2, q3);
+    acc2 += ternary_dot16(w2[wrow + 2u + k], q0, q1, q2, q3);
+    acc3 += ternary_dot16(w2[wrow + 3u + k], q0, q1, q2, q3);
   }
-  let a = f32(acc) * (x_scale[row] * bitcast<f32>(w1[u32(e)]));
-  var up = 0i;
-  for (var k = 0u; k < 1u; k++) {
-    let qk = qrow + 4u * k;
-    up += ternary_dot16(w_up[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
-  }
-  h[i] = act_silu(a) * (f32(up) * (x_scale[row] * bitcast<f32>(w_up[u32(e)])));
+  let s = h_scale[slot] * bitcast<f32>(w2[u32(e)]);
+  let g = gate[slot];
+  y[dst + 0u] = g * (f32(acc0) * s);
+  y[dst + 1u] = g * (f32(acc1) * s);
+  y[dst + 2u] = g * (f32(acc2) * s);
+  y[dst + 3u] = g * (f32(acc3) * s);
 }

@@ -33,19 +33,38 @@ fn ternary_dot16(w: u32, q0: u32, q1: u32, q2: u32, q3: u32) -> i32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (i >= (params.sym_T * 32u)) { return; }
-  let slot = i / 16u;
-  let o = i % 16u;
+  if (i >= (params.sym_T * 8u)) { return; }
+  let slot = i / 4u;
+  let o = (i % 4u) * 4u;
+  let dst = slot * 16u + o;
   let e = expert[slot];
   if (e < 0i) {
-    y[i] = 0.0f;
+    y[dst + 0u] = 0.0f;
+    y[dst + 1u] = 0.0f;
+    y[dst + 2u] = 0.0f;
+    y[dst + 3u] = 0.0f;
     return;
   }
   let wrow = 4u + (u32(e) * 16u + o) * 1u;
-  var acc = 0i;
+  var acc0 = 0i;
+  var acc1 = 0i;
+  var acc2 = 0i;
+  var acc3 = 0i;
   for (var k = 0u; k < 1u; k++) {
     let qk = slot * 4u + 4u * k;
-    acc += ternary_dot16(w2[wrow + k], q[qk], q[qk + 1u], q[qk + 2u], q[qk + 3u]);
+    let q0 = q[qk];
+    let q1 = q[qk + 1u];
+    let q2 = q[qk + 2u];
+    let q3 = q[qk + 3u];
+    acc0 += ternary_dot16(w2[wrow + 0u + k], q0, q1, q2, q3);
+    acc1 += ternary_dot16(w2[wrow + 1u + k], q0, q1, q2, q3);
+    acc2 += ternary_dot16(w2[wrow + 2u + k], q0, q1, q2, q3);
+    acc3 += ternary_dot16(w2[wrow + 3u + k], q0, q1, q2, q3);
   }
-  y[i] = gate[slot] * (f32(acc) * (h_scale[slot] * bitcast<f32>(w2[u32(e)])));
+  let s = h_scale[slot] * bitcast<f32>(w2[u32(e)]);
+  let g = gate[slot];
+  y[dst + 0u] = g * (f32(acc0) * s);
+  y[dst + 1u] = g * (f32(acc1) * s);
+  y[dst + 2u] = g * (f32(acc2) * s);
+  y[dst + 3u] = g * (f32(acc3) * s);
 }
