@@ -11,6 +11,7 @@ import {
   statSync,
 } from "node:fs";
 import * as path from "node:path";
+import { formatBytes } from "../runtime/budget.js";
 
 /** A file the user named cannot be used; the message says which and why. */
 export class FileError extends Error {
@@ -135,17 +136,4 @@ function reason(e: unknown): string {
   if (code === "ENOTDIR") return "a part of the path is not a folder";
   if (code === "ELOOP") return "too many symbolic links";
   return code ?? (e as Error).message;
-}
-
-/** 30 GB, 1.5 MB, 812 bytes: decimal units, as file managers show them. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} bytes`;
-  const units = ["kB", "MB", "GB", "TB", "PB"];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)} ${units[i]}`;
 }

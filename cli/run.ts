@@ -1,5 +1,6 @@
 // The commands that reach the GPU or write artefacts: compile, run and the demo (the main job).
 import { mkdirSync, writeFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
@@ -37,6 +38,16 @@ import {
   readRegularFile,
 } from "./files.js";
 import { MODELS_DIR } from "./host.js";
+import { checkBudget } from "../runtime/budget.js";
+import { nonFiniteOutputWarnings } from "../runtime/finite.js";
+import { bindInputs } from "../runtime/inputs.js";
+
+function limitsOf(l: GPUSupportedLimits) {
+  return {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+  };
+}
 import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
 
 const levelOption = { O: { type: "string", short: "O" } } as const;
@@ -183,11 +194,14 @@ export const run: Command = {
       const inputs = inputFile
         ? readInputs(graph, inputFile)
         : randomInputs(graph, ids?.length ?? tokenCount, seed, ids);
+      const moec = await createNodeDevice();
+      const { plan } = compileGraph(graph, { level, profile: profileOfDevice(moec) });
+      // Limits and memory from the plan, before any weight is generated or read.
+      const limits = moec.device.limits;
+      checkBudget(plan, { ...limitsOf(limits), memoryBytes: totalmem() }, bindInputs(plan, inputs));
       const weights = weightsFile
         ? readWeights(weightsFile, io)
         : initWeights(weightDecls(graph), seed);
-      const moec = await createNodeDevice();
-      const { plan } = compileGraph(graph, { level, profile: profileOfDevice(moec) });
       const session = await Session.create(moec.device, plan, weights, {
         warn: (m) => io.err(`warning: ${m}\n`),
       });
@@ -196,6 +210,7 @@ export const run: Command = {
       const elapsed = performance.now() - started;
       io.out(`adapter: ${moec.describeAdapter()}\n`);
       for (const [name, t] of out.outputs) io.out(`${summarise(name, t)}\n`);
+      for (const w of nonFiniteOutputWarnings(out.outputs)) io.err(`warning: ${w}\n`);
       for (const stats of out.routing) io.out(`\n${formatRouting(stats)}\n`);
       io.out(
         `\nrun: ${elapsed.toFixed(1)} ms (-O${level}, first run, including pipeline warm-up)\n`,

@@ -9,6 +9,8 @@ import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
 import { MoecRunError, formatDims } from "./errors.js";
 import { type TensorData, bindInputs, checkWantedValues, paramValues } from "./inputs.js";
 import { type CompiledShader, compileShaders } from "./pipelines.js";
+import { checkBudget } from "./budget.js";
+import { checkWeightsFinite } from "./finite.js";
 import { checkPlan } from "./planCheck.js";
 import { Readback } from "./readback.js";
 import type { RoutingStats } from "./statistics.js";
@@ -92,6 +94,8 @@ export class Session {
     options: SessionOptions = {},
   ): Promise<Session> {
     checkPlan(device, plan);
+    checkBudget(plan, device.limits);
+    checkWeightsFinite(weights);
     const data = resolveWeights(plan, weights, options.warn ?? ((m) => console.warn(m)));
     const compiled = await compileShaders(device, plan);
     const buffers = await uploadWeights(device, plan, data);
