@@ -11,6 +11,14 @@ import {
   type OpName,
 } from "./ir/ops.js";
 import type { Dim } from "./ir/types.js";
+import {
+  ADMISSIONS,
+  type Admission,
+  CAPACITY_RULES,
+  type CapacityLimit,
+  type CapacityRule,
+  isDropless,
+} from "../plan/capacity.js";
 import type { Routing, Value } from "./values.js";
 import { stackedExpertName } from "../plan/weightNames.js";
 
@@ -85,11 +93,19 @@ const bool = (name: string, def: (a: Args) => boolean): BuiltinParam => ({
   type: "bool",
   default: (a) => ({ kind: "bool", value: def(a) }),
 });
+const string = (name: string, def: string): BuiltinParam => ({
+  name,
+  type: "string",
+  default: () => ({ kind: "string", value: def }),
+});
 const act = (name: string, def: Activation): BuiltinParam => ({
   name,
   type: "act",
   default: () => ({ kind: "act", value: def }),
 });
+
+/** The largest fixed capacity: C must fit the kernels' u32 counters. */
+const MAX_FIXED_CAPACITY = 2 ** 31 - 1;
 
 function positive(args: Args, ...names: string[]): [string, string][] {
   return names
@@ -303,14 +319,24 @@ function gatedBiasCheck(a: Args): [string, string][] {
     : [];
 }
 
+/**
+ * The router: logits = x·Wᵀ, or with `xmoe = r > 0` X-MoE's (2404.15045 Table 9): the row is
+ * projected to r dimensions and scored by cosine similarity with L2-normalised expert embeddings
+ * over a learnable temperature. An option rather than a layer of its own because everything
+ * after the logits (gating, top-k, capacity, statistics, the pairing with a bank) is shared, and
+ * a library block switches routing with one argument.
+ */
 const Router: BuiltinLayer = {
   name: "Router",
   params: [
     int("dim"),
     int("experts"),
     int("top_k", () => 1),
-    { name: "gating", type: "string", default: () => ({ kind: "string", value: "softmax" }) },
+    string("gating", "softmax"),
     float("capacity", 0),
+    string("capacity_rule", "factor"),
+    string("admit", "rank"),
+    int("xmoe", () => 0),
   ],
   validate: (a) => {
     const problems = positive(a, "dim", "experts", "top_k");
@@ -320,46 +346,116 @@ const Router: BuiltinLayer = {
         "top_k",
         `top_k (${a.int("top_k")}) must be at most the number of experts (${a.int("experts")})`,
       ]);
-    if (!(GATINGS as readonly string[]).includes(a.string("gating")))
+    problems.push(
+      ...oneOf(a, "gating", GATINGS),
+      ...oneOf(a, "capacity_rule", CAPACITY_RULES),
+      ...oneOf(a, "admit", ADMISSIONS),
+      ...capacityCheck(a),
+    );
+    if (a.int("xmoe") < 0)
       problems.push([
-        "gating",
-        `gating must be one of ${GATINGS.map((g) => `"${g}"`).join(", ")}, got "${a.string("gating")}"`,
-      ]);
-    if (a.float("capacity") < 0)
-      problems.push([
-        "capacity",
-        `capacity factor must be 0 (dropless) or positive, got ${a.float("capacity")}`,
+        "xmoe",
+        `xmoe must be 0 (a dot-product router) or the positive X-MoE routing dimension, got ${a.int("xmoe")}`,
       ]);
     return problems;
   },
-  weights: (a) => [
-    {
-      suffix: "weight",
-      shape: [a.int("experts"), a.int("dim")],
-      init: "router",
-      fanIn: a.int("dim"),
-    },
-  ],
+  weights: (a) => {
+    const [d, e, r] = [a.int("dim"), a.int("experts"), a.int("xmoe")];
+    if (r === 0) return [{ suffix: "weight", shape: [e, d], init: "router", fanIn: d }];
+    return [
+      { suffix: "reduction.weight", shape: [r, d], init: "router", fanIn: d },
+      { suffix: "weight", shape: [e, r], init: "router", fanIn: r },
+      {
+        suffix: "temperature",
+        shape: [1],
+        init: a.string("gating") === "sigmoid" ? "temperature_sigmoid" : "temperature_softmax",
+        fanIn: 1,
+      },
+    ];
+  },
   inputs: ["tensor"],
   call: (ctx, inputs) => {
     const x = inputTensor(inputs);
-    const experts = ctx.args.int("experts");
-    const topK = ctx.args.int("top_k");
-    const factor = ctx.args.float("capacity");
-    const logits = ctx.op("linear", [x, ctx.weight("weight")], {})[0]!;
+    const { args } = ctx;
+    const experts = args.int("experts");
+    const topK = args.int("top_k");
+    const logits =
+      args.int("xmoe") === 0
+        ? ctx.op("linear", [x, ctx.weight("weight")], {})[0]!
+        : ctx.op(
+            "cosine_logits",
+            [
+              ctx.op("linear", [x, ctx.weight("reduction.weight")], {})[0]!,
+              ctx.weight("weight"),
+              ctx.weight("temperature"),
+            ],
+            {},
+          )[0]!;
     const [routed, gate, probs] = ctx.op("route", [logits], {
       topK,
-      gating: ctx.args.string("gating") as Gating,
+      gating: args.string("gating") as Gating,
     }) as [number, number, number];
-    const [expert, keptGate] =
-      factor > 0
-        ? (ctx.op("capacity", [routed, gate], { experts, factor }) as [number, number])
-        : [routed, gate];
-    const routing: Routing = { expert, gate: keptGate, experts, topK, path: ctx.path };
+    const limit: CapacityLimit = {
+      rule: args.string("capacity_rule") as CapacityRule,
+      capacity: args.float("capacity"),
+      admit: args.string("admit") as Admission,
+    };
+    const [expert, keptGate] = isDropless(limit)
+      ? [routed, gate]
+      : (ctx.op("capacity", [routed, gate], { experts, ...limit }) as [number, number]);
+    const routing: Routing = {
+      expert,
+      gate: keptGate,
+      experts,
+      topK,
+      path: ctx.path,
+    };
     ctx.routingSite(routing, routed, expert, probs, ctx.builder.type(x).shape[0]!);
     return { kind: "routing", routing };
   },
 };
+
+function oneOf(a: Args, name: string, values: readonly string[]): [string, string][] {
+  return values.includes(a.string(name))
+    ? []
+    : [
+        [
+          name,
+          `${name} must be one of ${values.map((v) => `"${v}"`).join(", ")}, got "${a.string(name)}"`,
+        ],
+      ];
+}
+
+/** The range of `capacity` under each rule (plan/capacity.ts). */
+function capacityCheck(a: Args): [string, string][] {
+  const c = a.float("capacity");
+  switch (a.string("capacity_rule")) {
+    case "factor":
+      return c >= 0
+        ? []
+        : [["capacity", `capacity factor must be 0 (dropless) or positive, got ${c}`]];
+    case "tokens":
+      return Number.isInteger(c) && c >= 1 && c <= MAX_FIXED_CAPACITY
+        ? []
+        : [
+            [
+              "capacity",
+              `capacity must be a whole number from 1 to ${MAX_FIXED_CAPACITY} with capacity_rule = "tokens" (a fixed number of assignments per expert), got ${c}`,
+            ],
+          ];
+    case "fraction":
+      return c > 0 && c <= 1
+        ? []
+        : [
+            [
+              "capacity",
+              `capacity must be in (0, 1] with capacity_rule = "fraction" (C = ceil(capacity x routed rows)), got ${c}`,
+            ],
+          ];
+    default:
+      return [];
+  }
+}
 
 /** The values of an expert bank's stacked weights, by their per-expert suffixes. */
 function expertWeights(ctx: CallContext, ...suffixes: string[]): number[] {

@@ -115,7 +115,7 @@ export function modelCost(graph: Graph, tokens = 1): ModelCost {
       const b = block(node.scope);
       b.params += size;
       b.active += size * activeFraction(graph, weight, consumers);
-      if (weight.attrs.init === "router") routerParams += size;
+      if (ROUTER_INITS.has(weight.attrs.init)) routerParams += size;
       if (isStackedExpertName(weight.attrs.name)) expertParams += size;
       continue;
     }
@@ -170,10 +170,14 @@ function consumerMap(graph: Graph): Map<number, Node[]> {
   return map;
 }
 
+/** Weights of routers: the logits weight, and X-MoE's projection, embeddings and temperature. */
+const ROUTER_INITS = new Set(["router", "temperature_softmax", "temperature_sigmoid"]);
+
+/** Router logits: a linear into route, X-MoE's cosine logits, and the projection feeding them. */
 function isRouterLogits(graph: Graph, node: Node, consumers: Map<number, Node[]>): boolean {
-  return (
-    node.op === "linear" && (consumers.get(node.outputs[0]!) ?? []).some((c) => c.op === "route")
-  );
+  const users = consumers.get(node.outputs[0]!) ?? [];
+  if (node.op === "cosine_logits") return true;
+  return node.op === "linear" && users.some((c) => c.op === "route" || c.op === "cosine_logits");
 }
 
 /** Share of a stacked expert tensor one token can touch: min(E, k·h) of E experts. */

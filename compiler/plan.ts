@@ -12,6 +12,7 @@ import {
   type PlanValue,
 } from "../plan/format.js";
 import { int8WordsPerRow, ternaryBufferBytes } from "../plan/bitnet.js";
+import { isDropless } from "../plan/capacity.js";
 import { BASELINE_PROFILE, type DeviceProfile } from "../plan/profile.js";
 import {
   type SizeExpr,
@@ -199,8 +200,9 @@ function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
   for (const node of graph.nodes) {
     // Capacity limits depend on the routed rows, known only at run time.
     if (node.op !== "capacity" && node.op !== "moe_permute") continue;
-    const { experts, factor } = (node as Node<"capacity" | "moe_permute">).attrs;
-    if (factor <= 0) continue;
+    const { experts, rule, capacity, admit } = (node as Node<"capacity" | "moe_permute">).attrs;
+    const limit = { rule, capacity, admit };
+    if (isDropless(limit)) continue;
     const [rows, k] = graph.values[node.inputs[0]!]!.type.shape;
     params.push({
       field: `cap_${node.id}`,
@@ -209,7 +211,7 @@ function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
       rows: dimSize(rows!),
       topK: k as number,
       experts,
-      factor,
+      limit,
     });
   }
   return params;

@@ -2,15 +2,28 @@
 // runtime dims, buffer reuse, dispatch order and routing sites. Plain JSON-serialisable data, so
 // a page can load a precompiled model. The compiler writes it (compiler/plan.ts); the runtime
 // needs nothing else.
+import type { CapacityLimit } from "./capacity.js";
 import type { DType, Dim } from "./dims.js";
 import type { DeviceProfile } from "./profile.js";
 import type { SizeExpr } from "./size.js";
 
 /** Bumped whenever a plan written by an older compiler would be read wrongly. */
-export const PLAN_FORMAT = "moec-plan/1";
+export const PLAN_FORMAT = "moec-plan/2";
 
-/** How a seeded initial value of a weight is drawn (runtime/random.ts). */
-export type InitKind = "linear" | "bias" | "norm_weight" | "norm_bias" | "embedding" | "router";
+/**
+ * How a seeded initial value of a weight is drawn (runtime/random.ts). The X-MoE router's
+ * temperature starts at 0.3 with softmax-family gating and 0.07 with sigmoid gating
+ * (2404.15045 Table 9).
+ */
+export type InitKind =
+  | "linear"
+  | "bias"
+  | "norm_weight"
+  | "norm_bias"
+  | "embedding"
+  | "router"
+  | "temperature_softmax"
+  | "temperature_sigmoid";
 
 /** How a shader binds a buffer. */
 export type BindingKind = "read-only-storage" | "storage" | "uniform";
@@ -44,14 +57,14 @@ export interface Plan {
 export type PlanParam =
   | { readonly field: string; readonly kind: "symbol"; readonly symbol: string }
   | {
-      /** C = expertCapacity(rows, topK, experts, factor) (plan/capacity.ts), computed at run time. */
+      /** C = expertCapacity(limit, rows, topK, experts) (plan/capacity.ts), computed at run time. */
       readonly field: string;
       readonly kind: "capacity";
       readonly node: number;
       readonly rows: SizeExpr;
       readonly topK: number;
       readonly experts: number;
-      readonly factor: number;
+      readonly limit: CapacityLimit;
     };
 
 export interface PlanTensor {

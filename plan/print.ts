@@ -22,7 +22,7 @@ export function printPlan(plan: Plan): string {
         .map((p) =>
           p.kind === "symbol"
             ? `${p.field} = ${p.symbol}`
-            : `${p.field} = capacity(rows=${formatSize(p.rows)}, top_k=${p.topK}, experts=${p.experts}, factor=${p.factor})`,
+            : `${p.field} = capacity(rows=${formatSize(p.rows)}, top_k=${p.topK}, experts=${p.experts}, ${p.limit.rule}=${p.limit.capacity}, admit=${p.limit.admit})`,
         )
         .join(", ") || "none"
     }`,

@@ -100,7 +100,7 @@ export function paramValues(plan: Plan, dims: DimBindings): Uint32Array {
     const value =
       p.kind === "symbol"
         ? dims[p.symbol]!
-        : expertCapacity(evalSize(p.rows, dims), p.topK, p.experts, p.factor);
+        : expertCapacity(p.limit, evalSize(p.rows, dims), p.topK, p.experts);
     if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) {
       throw new MoecRunError(`runtime parameter ${p.field} = ${value} does not fit a u32`);
     }

@@ -20,6 +20,9 @@ export interface Rng {
   normal(): number;
 }
 
+/** The X-MoE router's initial temperature τ0 (2404.15045 Table 9), by gating. */
+export const XMOE_TEMPERATURE = { softmax: 0.3, sigmoid: 0.07 } as const;
+
 /** Standard deviation of embedding tables (the GPT-2 / LLaMA `initializer_range`). */
 export const EMBEDDING_STD = 0.02;
 /** Norm scales are 1 + NORM_SPREAD * uniform(-1, 1) and biases NORM_SPREAD * uniform(-1, 1). */
@@ -67,6 +70,7 @@ export function createRng(seed: number, stream = 0): Rng {
  * - norm_weight: 1 + 0.1 * uniform(-1, 1), not all ones, so a dropped scale shows in tests.
  * - norm_bias: 0.1 * uniform(-1, 1), not all zeros for the same reason.
  * - embedding: normal(0, 0.02).
+ * - temperature_softmax, temperature_sigmoid: the constant 0.3 or 0.07 (X-MoE's τ0).
  */
 export function initWeight(
   name: string,
@@ -96,6 +100,12 @@ export function initWeight(
       break;
     case "embedding":
       for (let i = 0; i < out.length; i++) out[i] = EMBEDDING_STD * rng.normal();
+      break;
+    case "temperature_softmax":
+      out.fill(XMOE_TEMPERATURE.softmax);
+      break;
+    case "temperature_sigmoid":
+      out.fill(XMOE_TEMPERATURE.sigmoid);
       break;
     default:
       throw new RangeError(`initWeight(${name}): unknown init kind ${String(kind)}`);

@@ -19,7 +19,7 @@ import { ROUTING_OPS } from "./ops/routing.js";
 
 export * from "./ops/def.js";
 export { ACTIVATION_FUNCTIONS, topKIndices } from "./ops/math.js";
-export { expertCapacity } from "./ops/routing.js";
+export { COSINE_EPS, MIN_TEMPERATURE } from "./ops/routing.js";
 export type { DType } from "./types.js";
 
 type OpTable = { readonly [K in OpName]: OpDef<K> };

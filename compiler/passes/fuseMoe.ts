@@ -2,11 +2,13 @@
 // capacity and statistics become one counting-sort moe_permute; the expert FFN becomes two
 // grouped GEMMs that gather rows by index; the combine moves into its consumer (the merge
 // layer's linear, or the residual add), through the join view, so no combined copy is stored.
+import { DROPLESS } from "../../plan/capacity.js";
 import type { Graph, Node } from "../ir/graph.js";
 import { Rewriter, consumers, producer, soleConsumer } from "./rewrite.js";
 
 interface MoeSite {
-  readonly logits: Node<"linear">;
+  /** The router logits: a linear, or X-MoE's cosine_logits (its projection stays a linear). */
+  readonly logits: Node<"linear"> | Node<"cosine_logits">;
   readonly route: Node<"route">;
   readonly capacity?: Node<"capacity">;
   readonly stats: Node<"route_stats">;
@@ -18,11 +20,8 @@ export function fuseMoe(graph: Graph): Graph {
   for (const node of graph.nodes) {
     if (node.op !== "route") continue;
     const logits = producer(graph, node.inputs[0]!);
-    if (
-      logits.op !== "linear" ||
-      logits.inputs.length !== 2 ||
-      !soleConsumer(graph, uses, logits.outputs[0]!)
-    )
+    const plain = logits.op === "linear" && logits.inputs.length === 2;
+    if (!(plain || logits.op === "cosine_logits") || !soleConsumer(graph, uses, logits.outputs[0]!))
       continue;
     const expertUsers = uses.get(node.outputs[0]!) ?? [];
     const capacity = expertUsers.find((n) => n.op === "capacity") as Node<"capacity"> | undefined;
@@ -30,7 +29,7 @@ export function fuseMoe(graph: Graph): Graph {
       Node<"route_stats"> | undefined;
     if (!stats) continue;
     const site: MoeSite = {
-      logits: logits as Node<"linear">,
+      logits: logits as Node<"linear"> | Node<"cosine_logits">,
       route: node as Node<"route">,
       capacity,
       stats,
@@ -48,17 +47,19 @@ export function fuseMoe(graph: Graph): Graph {
     const site = sites.get(node.id);
     if (site) {
       if (node === site.route) {
-        const [x, w] = site.logits.inputs.map((v) => rw.value(v));
-        const outs = rw.emit("moe_route", [x!, w!], site.route.attrs, node.scope, node.span);
+        const cosine = site.logits.op === "cosine_logits";
+        const inputs = site.logits.inputs.map((v) => rw.value(v));
+        const attrs = { ...site.route.attrs, cosine };
+        const outs = rw.emit("moe_route", inputs, attrs, node.scope, node.span);
         node.outputs.forEach((v, i) => rw.alias(v, outs[i]!));
       } else if (node === site.stats) {
         const experts = site.stats.attrs.experts;
-        const factor = site.capacity?.attrs.factor ?? 0;
+        const { rule, capacity, admit } = site.capacity?.attrs ?? DROPLESS;
         const [routed, gate, probs] = site.route.outputs.map((v) => rw.value(v));
         const [offsets, order, kept, counts, dropped] = rw.emit(
           "moe_permute",
           [routed!],
-          { experts, factor, heads: site.stats.attrs.heads },
+          { experts, rule, capacity, admit, heads: site.stats.attrs.heads },
           node.scope,
           node.span,
         );

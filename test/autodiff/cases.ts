@@ -168,7 +168,9 @@ export const GRAD_CASES: readonly GradCase[] = [
       const routed = c.op("route", [c.input("logits", [8, 4])], { topK: 2, gating: "softmax" });
       const [kept, keptGate] = c.op("capacity", [routed[0]!, routed[1]!], {
         experts: 4,
-        factor: 0.5,
+        rule: "factor",
+        capacity: 0.5,
+        admit: "rank",
       });
       return c.output(keptGate!, kept!);
     },

@@ -190,7 +190,7 @@ describe("moec compile", () => {
     const r = await runMoec(["compile", MODEL, ...setArgs, "-o", dir]);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8"));
-    expect(plan.format).toBe("moec-plan/1");
+    expect(plan.format).toBe("moec-plan/2");
     const kernels = readdirSync(path.join(dir, "kernels"));
     expect(kernels.length).toBe(plan.shaders.length);
     expect(kernels.some((k) => k.includes("moe_grouped_up"))).toBe(true);

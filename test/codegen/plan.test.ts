@@ -102,7 +102,7 @@ describe("-O0 plans of the shipped models", () => {
     const plan = buildPlan(loadGraph("models/mh_moe.moe", ["dim=32", "ffn=64", "capacity=1.0"]));
     const text = printPlan(plan);
     expect(text).toContain(
-      "params: sym_T = T, cap_13 = capacity(rows=T*4, top_k=1, experts=8, factor=1)",
+      "params: sym_T = T, cap_13 = capacity(rows=T*4, top_k=1, experts=8, factor=1, admit=rank)",
     );
     expect(text).toContain("input x: f32[T, 32] in b9");
     expect(text).toMatch(

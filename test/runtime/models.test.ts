@@ -24,6 +24,12 @@ const MODELS: readonly { file: string; sets: readonly string[]; tokens: number }
   { file: "models/mh_moe_parity.moe", sets: PARITY, tokens: 13 },
   { file: "models/mh_moe_depth.moe", sets: [...LAYER, "depth=3"], tokens: 13 },
   { file: "models/mh_moe_parity_ablation.moe", sets: PARITY, tokens: 13 },
+  { file: "models/xmoe.moe", sets: [...LAYER, "xmoe=4"], tokens: 13 },
+  {
+    file: "models/xmoe.moe",
+    sets: [...LAYER, "gating=sigmoid", "capacity=1.5", "admit=token"],
+    tokens: 13,
+  },
   { file: "models/lm_smoe.moe", sets: LM, tokens: 10 },
   { file: "models/lm_fine_grained.moe", sets: LM, tokens: 10 },
   { file: "models/lm_mh_moe.moe", sets: LM, tokens: 10 },

@@ -153,7 +153,7 @@ const CASES: OpCase[] = [
     tokens: 1,
     operands: [f32("input", "q", [T, 8]), f32("input", "k", [T, 8]), f32("input", "v", [T, 8])],
   }),
-  ...(["softmax", "renorm", "softmax_topk"] as const).map((gating) =>
+  ...(["softmax", "renorm", "softmax_topk", "sigmoid"] as const).map((gating) =>
     opCase({
       title: `route top-2 ${gating}`,
       op: "route",
@@ -172,16 +172,41 @@ const CASES: OpCase[] = [
   opCase({
     title: "capacity that drops",
     op: "capacity",
-    attrs: { experts: 3, factor: 0.5 },
+    attrs: { experts: 3, rule: "factor", capacity: 0.5, admit: "rank" },
     tokens: 10,
     operands: [i32("expert", [T, 2], 0, 3), f32("input", "gate", [T, 2], { positive: true })],
   }),
   opCase({
     title: "capacity, factor 1.25",
     op: "capacity",
-    attrs: { experts: 4, factor: 1.25 },
+    attrs: { experts: 4, rule: "factor", capacity: 1.25, admit: "rank" },
     tokens: 9,
     operands: [i32("expert", [T, 1], 0, 2), f32("input", "gate", [T, 1], { positive: true })],
+  }),
+  opCase({
+    title: "capacity, 2 tokens per expert, token-major",
+    op: "capacity",
+    attrs: { experts: 3, rule: "tokens", capacity: 2, admit: "token" },
+    tokens: 10,
+    operands: [i32("expert", [T, 2], 0, 3), f32("input", "gate", [T, 2], { positive: true })],
+  }),
+  opCase({
+    title: "capacity, fraction 0.25 of the rows",
+    op: "capacity",
+    attrs: { experts: 4, rule: "fraction", capacity: 0.25, admit: "rank" },
+    tokens: 13,
+    operands: [i32("expert", [T, 3], 0, 4), f32("input", "gate", [T, 3], { positive: true })],
+  }),
+  opCase({
+    title: "cosine_logits (X-MoE), r = 5",
+    op: "cosine_logits",
+    attrs: {},
+    tokens: 9,
+    operands: [
+      f32("input", "h", [T, 5]),
+      f32("weight", "router.weight", [7, 5]),
+      f32("weight", "router.temperature", [1], { positive: true }),
+    ],
   }),
   opCase({
     title: "expert_up gated silu",

@@ -29,6 +29,7 @@ import {
 import {
   emitCapacity,
   emitCombine,
+  emitCosineLogits,
   emitExpertDown,
   emitExpertUp,
   emitRoute,
@@ -85,6 +86,7 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   attention: emitAttention,
   route: emitRoute,
   capacity: emitCapacity,
+  cosine_logits: emitCosineLogits,
   expert_up: emitExpertUp,
   expert_down: emitExpertDown,
   combine: emitCombine,

@@ -1,6 +1,8 @@
 // The unfused MoE kernels: router, capacity, experts (gathering rows by expert id), combine and
 // routing statistics. Straightforward by design: they are the -O0 baseline and a second oracle.
+import type { Admission } from "../../../plan/capacity.js";
 import type { Node } from "../../ir/graph.js";
+import { COSINE_EPS, MIN_TEMPERATURE } from "../../ir/ops.js";
 import { constantSize, dimSize, shapeSize } from "../size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
@@ -9,7 +11,8 @@ import { activationFunction } from "./math.js";
 /**
  * One invocation per row: softmax over the experts, then k selection passes; a strict `>` over
  * ascending expert ids makes ties go to the lower index. Gates are the chosen probabilities,
- * renormalised over the k for "renorm" and "softmax_topk" (the same thing).
+ * renormalised over the k for "renorm" and "softmax_topk" (the same thing); sigmoid gating
+ * selects on sigmoid(logit) and uses it as the gate.
  */
 export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
@@ -46,7 +49,8 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
         w.b.block("for (var jj = 0u; jj < j; jj++)", () => {
           w.b.line(`taken = taken || ${expert}[out + jj] == i32(c);`);
         });
-        w.b.line(`let p = ${probs}[base + c];`);
+        // Sigmoid gating selects on the logits (sigmoid's order; sigmoid saturates in f32).
+        w.b.line(`let p = ${gating === "sigmoid" ? logits : probs}[base + c];`);
         // NaN ranks below every number (rank_key): a NaN row picks valid, distinct experts.
         w.b.line(`let key = ${w.b.rankKey("p")};`);
         w.b.block(`if (!taken && (best < ${i32(0)} || key > best_key))`, () => {
@@ -59,19 +63,63 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
       w.b.line(`${gate}[out + j] = best_p;`);
       w.b.line("kept += best_p;");
     });
-    if (gating !== "softmax") {
+    if (gating === "renorm" || gating === "softmax_topk") {
       w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
         w.b.line(`${gate}[out + j] = ${gate}[out + j] / kept;`);
       });
     }
+    if (gating === "sigmoid") sigmoidGates(w, gate, topK);
   });
-  return w.finish("route");
+  return w.finish(gating === "sigmoid" ? "route_sigmoid" : "route");
+}
+
+/** Sigmoid gating: the k chosen logits at `out` become their sigmoid, in place. */
+export function sigmoidGates(w: KernelWriter, gate: string, topK: number): void {
+  w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
+    w.b.line(`${gate}[out + j] = ${f(1)} / (${f(1)} + exp(-${gate}[out + j]));`);
+  });
 }
 
 /**
- * One invocation walks every assignment in the official order (all first choices, earlier rows
- * first, then all second choices...) and keeps the first C of each expert; C comes from the
- * uniform, computed on the host with expertCapacity.
+ * logits[r, e] = (h[r]·w[e]) / (max(|h[r]|, ε) · max(|w[e]|, ε) · max(τ, τ_min)): X-MoE's cosine
+ * router over its learnable temperature; one invocation per (row, expert).
+ */
+export function emitCosineLogits(node: Node<"cosine_logits">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [hv, ev, tv] = node.inputs;
+  const [e, r] = w.type(ev!).shape.map((d) => staticDim(d, "expert embedding dims")) as [
+    number,
+    number,
+  ];
+  const h = w.input("h", hv!);
+  const emb = w.input("emb", ev!);
+  const tau = w.input("tau", tv!);
+  const logits = w.output("logits", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`let hb = (${i} / ${u(e)}) * ${u(r)};`);
+    w.b.line(`let eb = (${i} % ${u(e)}) * ${u(r)};`);
+    w.b.line(`var dot = ${f(0)};`);
+    w.b.line(`var hh = ${f(0)};`);
+    w.b.line(`var ee = ${f(0)};`);
+    w.b.block(`for (var k = 0u; k < ${u(r)}; k++)`, () => {
+      w.b.line(`let hk = ${h}[hb + k];`);
+      w.b.line(`let ek = ${emb}[eb + k];`);
+      w.b.line("dot = fma(hk, ek, dot);");
+      w.b.line("hh = fma(hk, hk, hh);");
+      w.b.line("ee = fma(ek, ek, ee);");
+    });
+    const eps = f(COSINE_EPS);
+    w.b.line(
+      `${logits}[${i}] = dot / (max(sqrt(hh), ${eps}) * max(sqrt(ee), ${eps}) * max(${tau}[0], ${f(MIN_TEMPERATURE)}));`,
+    );
+  });
+  return w.finish("cosine_logits");
+}
+
+/**
+ * One invocation walks every assignment in admission order (rank-major: all first choices,
+ * earlier rows first, then all second choices...; or token-major: row by row) and keeps the
+ * first C of each expert; C comes from the uniform, computed on the host (plan/capacity.ts).
  */
 export function emitCapacity(node: Node<"capacity">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
@@ -86,26 +134,41 @@ export function emitCapacity(node: Node<"capacity">, ctx: EmitContext): EmittedK
   w.singleWorkgroup(1, () => {
     w.b.line(`var load: array<u32, ${node.attrs.experts}>;`);
     w.b.line(`let capacity = ${w.nodeParam(node.id)};`);
-    w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
-      w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
-        w.b.line(`let a = r * ${u(k)} + j;`);
-        w.b.line(`let e = ${expert}[a];`);
-        w.b.ifElse(
-          `e >= ${i32(0)} && load[e] < capacity`,
-          () => {
-            w.b.line("load[e] += 1u;");
-            w.b.line(`${keptExpert}[a] = e;`);
-            w.b.line(`${keptGate}[a] = ${gate}[a];`);
-          },
-          () => {
-            w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
-            w.b.line(`${keptGate}[a] = ${f(0)};`);
-          },
-        );
-      });
+    admissionLoops(w, node.attrs.admit, k, rows, () => {
+      w.b.line(`let a = r * ${u(k)} + j;`);
+      w.b.line(`let e = ${expert}[a];`);
+      w.b.ifElse(
+        `e >= ${i32(0)} && load[e] < capacity`,
+        () => {
+          w.b.line("load[e] += 1u;");
+          w.b.line(`${keptExpert}[a] = e;`);
+          w.b.line(`${keptGate}[a] = ${gate}[a];`);
+        },
+        () => {
+          w.b.line(`${keptExpert}[a] = ${i32(-1)};`);
+          w.b.line(`${keptGate}[a] = ${f(0)};`);
+        },
+      );
     });
   });
-  return w.finish("capacity");
+  return w.finish(node.attrs.admit === "token" ? "capacity_token_major" : "capacity");
+}
+
+/**
+ * Loops over the assignments (r, j) in admission order, with `r` and `j` in scope of the body:
+ * rank-major (j outer) or token-major (r outer).
+ */
+export function admissionLoops(
+  w: KernelWriter,
+  admit: Admission,
+  k: number,
+  rows: string,
+  body: () => void,
+): void {
+  const ranks = `for (var j = 0u; j < ${u(k)}; j++)`;
+  const tokens = `for (var r = 0u; r < ${rows}; r++)`;
+  const [outer, inner] = admit === "token" ? [tokens, ranks] : [ranks, tokens];
+  w.b.block(outer, () => w.b.block(inner, body));
 }
 
 /**

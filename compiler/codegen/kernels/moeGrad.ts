@@ -41,14 +41,22 @@ export function emitRouteGrad(node: Node<"route_grad">, ctx: EmitContext): Emitt
       w.b.line(`pdp += ${probs}[base + c] * dp_of(base, out, c);`);
     });
     w.b.line(`var gd = ${f(0)};`);
-    if (gating !== "softmax") {
+    const renorm = gating === "renorm" || gating === "softmax_topk";
+    if (renorm) {
       w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
         w.b.line(`gd += ${gate}[out + j] * ${dgate}[out + j];`);
       });
     }
     w.b.block(`for (var c = 0u; c < ${E}; c++)`, () => {
       w.b.line(`var g = ${probs}[base + c] * (dp_of(base, out, c) - pdp);`);
-      if (gating !== "softmax") {
+      if (gating === "sigmoid") {
+        // gate = sigmoid(logit): d logit = dgate · gate · (1 - gate).
+        w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+          w.b.block(`if (${expert}[out + j] == i32(c))`, () => {
+            w.b.line(`g += ${dgate}[out + j] * ${gate}[out + j] * (${f(1)} - ${gate}[out + j]);`);
+          });
+        });
+      } else if (renorm) {
         w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
           w.b.block(`if (${expert}[out + j] == i32(c))`, () => {
             w.b.line(`g += ${gate}[out + j] * (${dgate}[out + j] - gd);`);

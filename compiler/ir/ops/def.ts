@@ -1,18 +1,26 @@
 // What an op-table entry is: the attributes of every op, and the shape, cost and reference rules
 // each entry gives. The entries themselves live in one file per op family.
+import type { CapacityLimit } from "../../../plan/capacity.js";
+import type { InitKind } from "../../../plan/format.js";
 import type { TensorType } from "../types.js";
 
 export type Activation = "gelu" | "gelu_tanh" | "silu" | "relu";
 export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh", "silu", "relu"];
 
-/** How the k chosen router probabilities become gate weights (design.md section 4). */
-export type Gating = "softmax" | "renorm" | "softmax_topk";
-export const GATINGS: readonly Gating[] = ["softmax", "renorm", "softmax_topk"];
+/**
+ * How a router picks its k experts and weighs them (design.md section 4): "softmax", "renorm"
+ * and "softmax_topk" take the top k of p = softmax(logits) with gate p (raw), p renormalised over
+ * the k, or (the same numbers) a softmax over the k kept logits; "sigmoid" takes the top k of
+ * s = sigmoid(logits) with gate s, not renormalised (X-MoE's sigmoid gating).
+ */
+export type Gating = "softmax" | "renorm" | "softmax_topk" | "sigmoid";
+export const GATINGS: readonly Gating[] = ["softmax", "renorm", "softmax_topk", "sigmoid"];
 
 /** Which normalisation a norm's backward op differentiates. */
 export type NormKind = "rms" | "layer";
 
-export type InitKind = "linear" | "bias" | "norm_weight" | "norm_bias" | "embedding" | "router";
+/** How a weight's seeded initial value is drawn: one home, the plan format. */
+export type { InitKind } from "../../../plan/format.js";
 
 /** Attributes of each op; the keys are the op names. */
 export interface OpAttrs {
@@ -31,7 +39,10 @@ export interface OpAttrs {
   split: { readonly heads: number };
   join: { readonly heads: number };
   route: { readonly topK: number; readonly gating: Gating };
-  capacity: { readonly experts: number; readonly factor: number };
+  /** The capacity limit of a router (plan/capacity.ts: rule, capacity, admission order). */
+  capacity: { readonly experts: number } & CapacityLimit;
+  /** X-MoE router logits: cosine of a projected row and each expert embedding over τ. */
+  cosine_logits: Record<string, never>;
   expert_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
   expert_down: { readonly bias: boolean };
   combine: Record<string, never>;
@@ -57,7 +68,12 @@ export interface OpAttrs {
   /** A gated (SwiGLU-style) pair of linears in one pass over x: act(x·Wgᵀ) ⊙ (x·Wuᵀ). */
   linear_glu: { readonly act: Activation };
   /** Router logits, softmax, top-k and gates in one pass; the split into sub-tokens is a view. */
-  moe_route: { readonly topK: number; readonly gating: Gating };
+  moe_route: {
+    readonly topK: number;
+    readonly gating: Gating;
+    /** X-MoE: inputs are the projected rows, the expert embeddings and the temperature. */
+    readonly cosine: boolean;
+  };
   /**
    * Counting sort of the (row, choice) assignments by expert, applying the capacity limit, with
    * the kept counts. Outputs: segment offsets [E+1]; `order` [N·k], the kept assignments
@@ -65,7 +81,7 @@ export interface OpAttrs {
    * same order; the kept
    * expert of each assignment (-1 = dropped); counts [heads, E]; dropped [heads].
    */
-  moe_permute: { readonly experts: number; readonly factor: number; readonly heads: number };
+  moe_permute: { readonly experts: number } & CapacityLimit & { readonly heads: number };
   /** The load-balancing statistics of a router: top-1 counts and probability sums per expert. */
   route_balance: Record<string, never>;
   /** Grouped GEMM over the expert segments, gathering input rows by index: H = act(x W1ᵀ + b1). */

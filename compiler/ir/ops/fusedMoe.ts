@@ -6,6 +6,7 @@ import { DENSE_OPS } from "./dense.js";
 import { ELEMENTWISE_OPS } from "./elementwise.js";
 import { EXPERT_OPS } from "./experts.js";
 import { HEAD_OPS } from "./heads.js";
+import { admissionOrder, isDropless } from "../../../plan/capacity.js";
 import { bytesOf, expect, numel, tensor } from "./helpers.js";
 import { ROUTING_OPS, emptyProbs, keptExperts, statsReference } from "./routing.js";
 
@@ -18,17 +19,32 @@ export const FUSED_MOE_OPS: OpFamily<
   | "combine_linear"
   | "combine_add"
 > = {
+  // Inputs: rows and router weight, or (cosine, X-MoE) projected rows, expert embeddings and
+  // the temperature: the logits op that the pass fused away, then route.
   moe_route: {
-    arity: [2, 2],
-    infer: ([x, w], attrs) => ROUTING_OPS.route.infer(DENSE_OPS.linear.infer([x!, w!], {}), attrs),
-    cost: ([x, w], outs, attrs) => {
+    arity: [2, 3],
+    infer: ([x, w, tau], attrs) =>
+      ROUTING_OPS.route.infer(
+        attrs.cosine
+          ? ROUTING_OPS.cosine_logits.infer([x!, w!, tau!], {})
+          : DENSE_OPS.linear.infer([x!, w!], {}),
+        attrs,
+      ),
+    cost: ([x, w, tau], outs, attrs) => {
       const logits = [x![0]!, w![0]!];
-      const a = DENSE_OPS.linear.cost([x!, w!], [logits], {});
+      const a = attrs.cosine
+        ? ROUTING_OPS.cosine_logits.cost([x!, w!, tau!], [logits], {})
+        : DENSE_OPS.linear.cost([x!, w!], [logits], {});
       const b = ROUTING_OPS.route.cost([logits], outs, attrs);
       return { macs: a.macs, flops: a.flops + b.flops, bytes: bytesOf(x!, w!, ...outs) };
     },
-    evaluate: ([x, w], attrs) =>
-      ROUTING_OPS.route.evaluate!(DENSE_OPS.linear.evaluate!([x!, w!], {}), attrs),
+    evaluate: ([x, w, tau], attrs) =>
+      ROUTING_OPS.route.evaluate!(
+        attrs.cosine
+          ? ROUTING_OPS.cosine_logits.evaluate!([x!, w!, tau!], {})
+          : DENSE_OPS.linear.evaluate!([x!, w!], {}),
+        attrs,
+      ),
   },
 
   moe_permute: {
@@ -48,34 +64,32 @@ export const FUSED_MOE_OPS: OpFamily<
       ];
     },
     cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
-    evaluate: ([expert], { experts, factor, heads }) => {
-      const kept = factor > 0 ? keptExperts(expert!, experts, factor) : expert!;
+    evaluate: ([expert], { experts, rule, capacity, admit, heads }) => {
+      const limit = { rule, capacity, admit };
+      const kept = isDropless(limit) ? expert! : keptExperts(expert!, experts, limit);
       const [n, k] = expert!.shape as [number, number];
       const offsets = tensor([experts + 1]);
       const order = tensor([n * k]);
+      // Inside a segment, assignments keep their admission order.
+      const admitted = admissionOrder(n, k, admit);
       let next = 0;
       for (let e = 0; e < experts; e++) {
         offsets.data[e] = next;
-        for (let j = 0; j < k; j++)
-          for (let r = 0; r < n; r++)
-            if (kept!.data[r * k + j] === e) order.data[next++] = r * k + j;
+        for (const a of admitted) if (kept.data[a] === e) order.data[next++] = a;
       }
       offsets.data[experts] = next;
       // Dropped assignments follow, grouped by the expert that could not take them.
       for (let e = 0; e < experts; e++)
-        for (let j = 0; j < k; j++)
-          for (let r = 0; r < n; r++) {
-            const a = r * k + j;
-            if (expert!.data[a] === e && kept!.data[a]! < 0) order.data[next++] = a;
-          }
+        for (const a of admitted)
+          if (expert!.data[a] === e && kept.data[a]! < 0) order.data[next++] = a;
       const [counts, , , dropped] = statsReference(
         expert!,
-        kept!,
+        kept,
         emptyProbs(n, experts),
         experts,
         heads,
       );
-      return [offsets, order, kept!, counts!, dropped!];
+      return [offsets, order, kept, counts!, dropped!];
     },
   },
 

@@ -183,6 +183,12 @@ function routeGrad(
     for (let e = 0; e < experts; e++) dp[e] = dprobs ? dprobs.data[r * experts + e]! : 0;
     if (gating === "softmax") {
       for (let j = 0; j < k; j++) dp[expert.data[r * k + j]!]! += dgate.data[r * k + j]!;
+    } else if (gating === "sigmoid") {
+      // gate = sigmoid(logit): d logit = dgate · gate · (1 - gate), independent of the softmax.
+      for (let j = 0; j < k; j++) {
+        const g = gate.data[r * k + j]!;
+        dl.data[r * experts + expert.data[r * k + j]!]! += dgate.data[r * k + j]! * g * (1 - g);
+      }
     } else {
       let gd = 0;
       for (let j = 0; j < k; j++) gd += gate.data[r * k + j]! * dgate.data[r * k + j]!;

@@ -1,10 +1,19 @@
-// Routing: the router's top-k and gates, the capacity limit, and the routing statistics.
+// Routing: the router's top-k and gates, X-MoE's cosine logits, the capacity limit, and the
+// routing statistics.
+import { type CapacityLimit, keptExpertIds } from "../../../plan/capacity.js";
 import { formatDim } from "../types.js";
 import type { Gating, OpFamily, RefTensor } from "./def.js";
 import { bytesOf, expect, numel, rank, tensor } from "./helpers.js";
 import { topKIndices } from "./math.js";
 
-export const ROUTING_OPS: OpFamily<"route" | "capacity" | "route_stats"> = {
+/**
+ * X-MoE's cosine router (Chi et al. 2022, as in its code): a vector v is normalised as
+ * v / max(|v|, COSINE_EPS), and the learnable temperature is floored at MIN_TEMPERATURE.
+ */
+export const COSINE_EPS = 1e-4;
+export const MIN_TEMPERATURE = 1e-4;
+
+export const ROUTING_OPS: OpFamily<"route" | "cosine_logits" | "capacity" | "route_stats"> = {
   route: {
     arity: [1, 1],
     infer: ([logits], { topK }) => {
@@ -31,6 +40,30 @@ export const ROUTING_OPS: OpFamily<"route" | "capacity" | "route_stats"> = {
     },
   },
 
+  cosine_logits: {
+    arity: [3, 3],
+    infer: ([h, emb, tau]) => {
+      rank(h!, 2, "projected router input");
+      rank(emb!, 2, "expert embeddings");
+      expect(
+        h!.shape[1] === emb!.shape[1],
+        `expert embeddings of width ${formatDim(emb!.shape[1]!)} need rows of that width, got ${formatDim(h!.shape[1]!)}`,
+      );
+      expect(tau!.shape.length === 1 && tau!.shape[0] === 1, "the temperature is one number");
+      return [{ dtype: "f32", shape: [h!.shape[0]!, emb!.shape[0]!] }];
+    },
+    cost: ([h, emb], [logits]) => {
+      const macs = numel(logits!) * h![1]!;
+      // Dot products, plus the two norms and the division per logit.
+      return {
+        macs,
+        flops: 2 * macs + 2 * numel(h!) + 2 * numel(emb!) + 3 * numel(logits!),
+        bytes: bytesOf(h!, emb!, logits!),
+      };
+    },
+    evaluate: ([h, emb, tau]) => [cosineLogitsReference(h!, emb!, tau!.data[0]!)],
+  },
+
   capacity: {
     arity: [2, 2],
     infer: ([expert, gate]) => {
@@ -41,8 +74,8 @@ export const ROUTING_OPS: OpFamily<"route" | "capacity" | "route_stats"> = {
       return [expert!, gate!];
     },
     cost: ([e]) => ({ macs: 0, flops: numel(e!), bytes: 4 * bytesOf(e!) }),
-    evaluate: ([expert, gate], { experts, factor }) =>
-      capacityReference(expert!, gate!, experts, factor),
+    evaluate: ([expert, gate], { experts, rule, capacity, admit }) =>
+      capacityReference(expert!, gate!, experts, { rule, capacity, admit }),
     grad: ({ outputs: [kept], dOutputs: [, dgate], emit }) => [
       undefined,
       dgate === undefined ? undefined : emit("capacity_grad", [kept!, dgate], {})[0],
@@ -78,50 +111,58 @@ function routeReference(logits: RefTensor, topK: number, gating: Gating): RefTen
     for (let e = 0; e < experts; e++) sum += probs.data[r * experts + e] = Math.exp(row[e]! - max);
     for (let e = 0; e < experts; e++) probs.data[r * experts + e]! /= sum;
     const p = probs.data.subarray(r * experts, (r + 1) * experts);
-    const chosen = topKIndices(p, topK);
+    // Sigmoid gating scores each expert on its own (probs stay the softmax, for the statistics).
+    // Its top k are taken on the logits: the same order as on sigmoid(logits), which saturates.
+    const sigmoid = gating === "sigmoid";
+    const scores = sigmoid ? Array.from(row, (l) => 1 / (1 + Math.exp(-l))) : p;
+    const chosen = topKIndices(sigmoid ? row : p, topK);
     // softmax over the kept logits equals the kept probabilities renormalised (Mixtral = GShard).
-    const keptSum = gating === "softmax" ? 1 : chosen.reduce((s, e) => s + p[e]!, 0);
+    const renorm = gating === "renorm" || gating === "softmax_topk";
+    const keptSum = renorm ? chosen.reduce((s, e) => s + p[e]!, 0) : 1;
     chosen.forEach((e, j) => {
       expert.data[r * topK + j] = e;
-      gate.data[r * topK + j] = p[e]! / keptSum;
+      gate.data[r * topK + j] = scores[e]! / keptSum;
     });
   }
   return [expert, gate, probs];
 }
 
-/** Capacity C = ceil(factor * k * ceil(S / E)); all first choices are placed before any second. */
-export function expertCapacity(
-  rowsRouted: number,
-  topK: number,
-  experts: number,
-  factor: number,
-): number {
-  return Math.ceil(factor * topK * Math.ceil(rowsRouted / experts));
+/** Expert ids after the capacity limit (-1 = dropped): the rule of plan/capacity.ts. */
+export function keptExperts(expert: RefTensor, experts: number, limit: CapacityLimit): RefTensor {
+  const [n, k] = expert.shape as [number, number];
+  return tensor(expert.shape, keptExpertIds(expert.data, n, k, experts, limit));
 }
 
-/** Expert ids after the capacity limit (-1 = dropped), in the official order. */
-export function keptExperts(expert: RefTensor, experts: number, factor: number): RefTensor {
-  const [n, k] = expert.shape as [number, number];
-  const capacity = expertCapacity(n, k, experts, factor);
-  const kept = tensor(expert.shape, expert.data.slice());
-  const load = new Array<number>(experts).fill(0);
-  for (let j = 0; j < k; j++) {
-    for (let r = 0; r < n; r++) {
-      const e = expert.data[r * k + j]!;
-      if (load[e]! < capacity) load[e]!++;
-      else kept.data[r * k + j] = -1;
+/** logits[r, e] = (h[r]·w[e]) / (max(|h[r]|, ε) · max(|w[e]|, ε) · max(τ, τ_min)). */
+function cosineLogitsReference(h: RefTensor, emb: RefTensor, tau: number): RefTensor {
+  const [n, r] = h.shape as [number, number];
+  const experts = emb.shape[0]!;
+  const norm = (v: Float64Array) =>
+    Math.max(Math.sqrt(v.reduce((s, x) => s + x * x, 0)), COSINE_EPS);
+  const t = Math.max(tau, MIN_TEMPERATURE);
+  const embNorms = Array.from({ length: experts }, (_, e) =>
+    norm(emb.data.subarray(e * r, (e + 1) * r)),
+  );
+  const logits = tensor([n, experts]);
+  for (let i = 0; i < n; i++) {
+    const row = h.data.subarray(i * r, (i + 1) * r);
+    const rowNorm = norm(row);
+    for (let e = 0; e < experts; e++) {
+      let dot = 0;
+      for (let c = 0; c < r; c++) dot += row[c]! * emb.data[e * r + c]!;
+      logits.data[i * experts + e] = dot / (rowNorm * embNorms[e]! * t);
     }
   }
-  return kept;
+  return logits;
 }
 
 function capacityReference(
   expert: RefTensor,
   gate: RefTensor,
   experts: number,
-  factor: number,
+  limit: CapacityLimit,
 ): RefTensor[] {
-  const kept = keptExperts(expert, experts, factor);
+  const kept = keptExperts(expert, experts, limit);
   return [
     kept,
     tensor(

@@ -1,6 +1,8 @@
 // The integer bookkeeping of routing: the counting sort of assignments by expert (with the capacity
 // limit), and the load-balancing statistics. Integer counts keep both deterministic.
+import { isDropless } from "../../../../plan/capacity.js";
 import type { Node } from "../../../ir/graph.js";
+import { admissionLoops } from "../moe.js";
 import { constantSize, dimSize } from "../../size.js";
 import { f32Literal as f, i32Literal as i32, sizeToWgsl, u32Literal as u } from "../../wgsl.js";
 import {
@@ -12,14 +14,15 @@ import {
 } from "../common.js";
 
 /**
- * The counting sort, in one workgroup: invocation e walks every assignment in the official order
- * (all first choices, earlier rows first, then second choices...), keeping the first C of expert
- * e; a prefix sum over the kept counts gives each expert its segment; a second walk places the
- * assignments. Integer counts and in-order sums make it deterministic without float atomics.
+ * The counting sort, in one workgroup: invocation e walks every assignment in admission order
+ * (rank-major, the official order: all first choices, earlier rows first, then second
+ * choices...; or token-major: row by row), keeping the first C of expert e; a prefix sum over the
+ * kept counts gives each expert its segment; a second walk places the assignments. Integer
+ * counts and in-order sums make it deterministic without float atomics.
  */
 export function emitMoePermute(node: Node<"moe_permute">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
-  const { experts, factor, heads } = node.attrs;
+  const { experts, rule, capacity: amount, admit, heads } = node.attrs;
   const [ev] = node.inputs;
   const [n, kw] = w.type(ev!).shape;
   const k = staticDim(kw, "top_k");
@@ -37,29 +40,28 @@ export function emitMoePermute(node: Node<"moe_permute">, ctx: EmitContext): Emi
     Math.max(32, 2 ** Math.ceil(Math.log2(experts))),
   );
   const rows = sizeToWgsl(dimSize(n!), PARAMS);
-  const capacity = factor > 0 ? w.nodeParam(node.id) : u(0xffffffff);
+  const dropless = isDropless({ rule, capacity: amount, admit });
+  const capacity = dropless ? u(0xffffffff) : w.nodeParam(node.id);
   w.b.declare(`var<workgroup> kept_count: array<u32, ${experts}>;`);
   w.b.declare(`var<workgroup> dropped_count: array<u32, ${experts}>;`);
   w.b.declare(`var<workgroup> segment: array<u32, ${experts + 1}>;`);
   w.singleWorkgroup(workgroup, (lid) => {
     w.b.line(`let assignments = ${rows} * ${u(k)};`);
-    w.b.comment("Pass 1: kept and dropped counts per expert, in the official order.");
+    w.b.comment(`Pass 1: kept and dropped counts per expert, in ${admit}-major order.`);
     w.b.block(`for (var e = ${lid}; e < ${u(experts)}; e += ${u(workgroup)})`, () => {
       w.b.line("var n_kept = 0u;");
       w.b.line("var n_dropped = 0u;");
       for (let h = 0; h < heads; h++) w.b.line(`var count_h${h} = 0u;`);
-      w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
-        w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
-          w.b.block(`if (${routed}[r * ${u(k)} + j] == i32(e))`, () => {
-            w.b.block(`if (n_kept < ${capacity})`, () => {
-              w.b.line("n_kept++;");
-              if (heads === 1) w.b.line("count_h0++;");
-              else
-                for (let h = 0; h < heads; h++)
-                  w.b.line(`count_h${h} += select(0u, 1u, r % ${u(heads)} == ${u(h)});`);
-            });
-            w.b.block("else", () => w.b.line("n_dropped++;"));
+      admissionLoops(w, admit, k, rows, () => {
+        w.b.block(`if (${routed}[r * ${u(k)} + j] == i32(e))`, () => {
+          w.b.block(`if (n_kept < ${capacity})`, () => {
+            w.b.line("n_kept++;");
+            if (heads === 1) w.b.line("count_h0++;");
+            else
+              for (let h = 0; h < heads; h++)
+                w.b.line(`count_h${h} += select(0u, 1u, r % ${u(heads)} == ${u(h)});`);
           });
+          w.b.block("else", () => w.b.line("n_dropped++;"));
         });
       });
       w.b.line("kept_count[e] = n_kept;");
@@ -91,21 +93,19 @@ export function emitMoePermute(node: Node<"moe_permute">, ctx: EmitContext): Emi
       w.b.line("var next_kept = segment[e];");
       w.b.line("var next_dropped = dropped_count[e];");
       w.b.line("var n_kept = 0u;");
-      w.b.block(`for (var j = 0u; j < ${u(k)}; j++)`, () => {
-        w.b.block(`for (var r = 0u; r < ${rows}; r++)`, () => {
-          w.b.line(`let a = r * ${u(k)} + j;`);
-          w.b.block(`if (${routed}[a] == i32(e))`, () => {
-            w.b.block(`if (n_kept < ${capacity})`, () => {
-              w.b.line("n_kept++;");
-              w.b.line(`${order}[next_kept] = i32(a);`);
-              w.b.line("next_kept++;");
-              w.b.line(`${kept}[a] = i32(e);`);
-            });
-            w.b.block("else", () => {
-              w.b.line(`${order}[next_dropped] = i32(a);`);
-              w.b.line("next_dropped++;");
-              w.b.line(`${kept}[a] = ${i32(-1)};`);
-            });
+      admissionLoops(w, admit, k, rows, () => {
+        w.b.line(`let a = r * ${u(k)} + j;`);
+        w.b.block(`if (${routed}[a] == i32(e))`, () => {
+          w.b.block(`if (n_kept < ${capacity})`, () => {
+            w.b.line("n_kept++;");
+            w.b.line(`${order}[next_kept] = i32(a);`);
+            w.b.line("next_kept++;");
+            w.b.line(`${kept}[a] = i32(e);`);
+          });
+          w.b.block("else", () => {
+            w.b.line(`${order}[next_dropped] = i32(a);`);
+            w.b.line("next_dropped++;");
+            w.b.line(`${kept}[a] = ${i32(-1)};`);
           });
         });
       });
@@ -123,7 +123,7 @@ export function emitMoePermute(node: Node<"moe_permute">, ctx: EmitContext): Emi
       w.b.line(`${dropped}[h] = i32(n);`);
     });
   });
-  return w.finish(`moe_permute_e${experts}`);
+  return w.finish(`moe_permute_e${experts}${admit === "token" ? "_token_major" : ""}`);
 }
 
 /** Top-1 counts and probability sums per expert, one invocation per expert, rows in order. */
