@@ -3,7 +3,8 @@ import { EOF, type ILexingResult, type IToken } from "chevrotain";
 import type { SourceFile, Span } from "./ast.js";
 import { fileSpan, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { MAX_NESTING, MAX_SYNTAX_ERRORS, moeParser, ParseAbort } from "./parser.js";
-import { AstBuilder, Positions } from "./toAst.js";
+import { Positions } from "./positions.js";
+import { AstBuilder } from "./toAst.js";
 import { moeLexer, StringLit, unexpectedCharacters } from "./tokens.js";
 
 export { printAst } from "./printAst.js";
@@ -28,7 +29,7 @@ export function parse(text: string, file: string): ParseResult {
       return result([error(fileSpan(file), `file too large (${bytes} bytes, limit 5 MB)`)]);
     }
     const positions = new Positions(file, text);
-    const lexed = moeLexer.tokenize(text);
+    const lexed = moeLexer().tokenize(text);
     const diagnostics = lexerDiagnostics(lexed, positions);
     // Cheap check before parsing, so 100,000 '(' never reach the recursive parser.
     const deep = firstTooDeep(lexed.tokens);
@@ -59,7 +60,7 @@ export function parse(text: string, file: string): ParseResult {
 /** Parses the tokens into the AST, adding syntax errors to `diagnostics`. */
 function parseTokens(lexed: ILexingResult, positions: Positions, diagnostics: Diagnostic[]) {
   const builder = new AstBuilder(positions);
-  const top = moeParser.parseFile(lexed.tokens, builder);
+  const top = moeParser().parseFile(lexed.tokens, builder);
   diagnostics.push(...syntaxErrors(positions), ...builder.diagnostics);
   return builder.sourceFile(top, lexed.groups.comments ?? []);
 }
@@ -71,7 +72,7 @@ function parseTokens(lexed: ILexingResult, positions: Positions, diagnostics: Di
 function syntaxErrors(positions: Positions, cutShort = false): Diagnostic[] {
   const seen = new Set<number>();
   const out: Diagnostic[] = [];
-  for (const e of moeParser.errors) {
+  for (const e of moeParser().errors) {
     if (cutShort && e.name === "NotAllInputParsedException") continue;
     const span = isReal(e.token) ? positions.token(e.token) : positions.end();
     if (seen.has(span.startOffset)) continue;

@@ -81,11 +81,17 @@ export class MoeParser extends EmbeddedActionsParser {
   private depth = 0;
   private b!: AstBuilder;
 
-  constructor() {
+  /**
+   * `validate`: check the grammar itself (ambiguities, left recursion) while building; it
+   * triples the build time, so the shared instance skips it and test/grammar/parse.test.ts
+   * builds one that validates.
+   */
+  constructor(options: { readonly validate?: boolean } = {}) {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead: 2,
       errorMessageProvider: errorMessages,
+      skipValidations: !options.validate,
     });
     this.performSelfAnalysis();
   }
@@ -474,5 +480,12 @@ export class MoeParser extends EmbeddedActionsParser {
   }
 }
 
-/** The one parser instance: building it analyses the grammar, which is too slow to repeat. */
-export const moeParser = new MoeParser();
+let parser: MoeParser | undefined;
+
+/**
+ * The one parser instance, built on first use: building it analyses the grammar, which is too
+ * slow to repeat, and commands that parse nothing (`moec --help`) should not pay for it.
+ */
+export function moeParser(): MoeParser {
+  return (parser ??= new MoeParser());
+}

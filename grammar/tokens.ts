@@ -242,8 +242,22 @@ const lexerErrors: ILexerErrorMessageProvider = {
   buildUnableToPopLexerModeMessage: () => "internal error: lexer mode stack is empty",
 };
 
-export const moeLexer = new Lexer(allTokens, {
-  ensureOptimizations: true,
-  positionTracking: "onlyOffset", // lines and columns are computed on demand (toAst.ts Positions)
-  errorMessageProvider: lexerErrors,
-});
+/**
+ * A lexer for the token table. `validate`: check the token definitions while building (slow;
+ * test/grammar/parse.test.ts does, the shared lexer does not).
+ */
+export function createLexer(options: { readonly validate?: boolean } = {}): Lexer {
+  return new Lexer(allTokens, {
+    ensureOptimizations: true,
+    positionTracking: "onlyOffset", // lines and columns are computed on demand (toAst.ts Positions)
+    errorMessageProvider: lexerErrors,
+    skipValidations: !options.validate,
+  });
+}
+
+let lexer: Lexer | undefined;
+
+/** The one lexer, built on first use (building it analyses every token pattern). */
+export function moeLexer(): Lexer {
+  return (lexer ??= createLexer());
+}

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { Binding, Definition, Expr, Forward, SourceFile } from "../../grammar/ast.js";
 import { parse, printAst } from "../../grammar/index.js";
+import { MoeParser } from "../../grammar/parser.js";
+import { createLexer } from "../../grammar/tokens.js";
 
 /** Parses text that must be valid and returns its AST. */
 function ok(text: string): SourceFile {
@@ -55,6 +57,14 @@ model LM(vocab: int = 512) {
   }
 }
 `;
+
+describe("the grammar itself", () => {
+  it("passes chevrotain's grammar and token checks (the shared parser and lexer skip them)", () => {
+    expect(createLexer({ validate: true }).lexerDefinitionErrors).toEqual([]);
+    // Building throws "Parser Definition Errors detected" on any grammar problem.
+    expect(() => new MoeParser({ validate: true })).not.toThrow();
+  });
+});
 
 describe("the design example", () => {
   const ast = ok(EXAMPLE);
