@@ -14,18 +14,20 @@ struct Params {
 
 @compute @workgroup_size(32)
 fn main(@builtin(local_invocation_index) lid: u32) {
-  let assignments = params.sym_T * 2u;
-  // Pass 1: kept and dropped counts per expert, in the official order.
+  let assignments = (params.sym_T * 2u) * 2u;
+  // Pass 1: kept and dropped counts per expert, in rank-major order.
   for (var e = lid; e < 4u; e += 32u) {
     var n_kept = 0u;
     var n_dropped = 0u;
     var count_h0 = 0u;
+    var count_h1 = 0u;
     for (var j = 0u; j < 2u; j++) {
-      for (var r = 0u; r < params.sym_T; r++) {
+      for (var r = 0u; r < (params.sym_T * 2u); r++) {
         if (routed[r * 2u + j] == i32(e)) {
           if (n_kept < 4294967295u) {
             n_kept++;
-            count_h0++;
+            count_h0 += select(0u, 1u, r % 2u == 0u);
+            count_h1 += select(0u, 1u, r % 2u == 1u);
           }
           else {
             n_dropped++;
@@ -36,6 +38,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     kept_count[e] = n_kept;
     dropped_count[e] = n_dropped;
     counts[0u + e] = i32(count_h0);
+    counts[4u + e] = i32(count_h1);
   }
   workgroupBarrier();
   // Prefix sums: kept segments first, then the dropped assignments expert by expert.
@@ -62,7 +65,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     var next_dropped = dropped_count[e];
     var n_kept = 0u;
     for (var j = 0u; j < 2u; j++) {
-      for (var r = 0u; r < params.sym_T; r++) {
+      for (var r = 0u; r < (params.sym_T * 2u); r++) {
         let a = r * 2u + j;
         if (routed[a] == i32(e)) {
           if (n_kept < 4294967295u) {
@@ -83,9 +86,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   // Dropped assignments per head: one invocation per head walks the kept ids.
   storageBarrier();
   workgroupBarrier();
-  for (var h = lid; h < 1u; h += 32u) {
+  for (var h = lid; h < 2u; h += 32u) {
     var n = 0u;
-    for (var r = h; r < params.sym_T; r += 1u) {
+    for (var r = h; r < (params.sym_T * 2u); r += 2u) {
       for (var j = 0u; j < 2u; j++) {
         n += select(0u, 1u, kept[r * 2u + j] < 0i);
       }

@@ -14,24 +14,18 @@ struct Params {
 
 @compute @workgroup_size(32)
 fn main(@builtin(local_invocation_index) lid: u32) {
-  let assignments = (params.sym_T * 4u) * 1u;
-  // Pass 1: kept and dropped counts per expert, in the official order.
+  let assignments = params.sym_T * 1u;
+  // Pass 1: kept and dropped counts per expert, in rank-major order.
   for (var e = lid; e < 4u; e += 32u) {
     var n_kept = 0u;
     var n_dropped = 0u;
     var count_h0 = 0u;
-    var count_h1 = 0u;
-    var count_h2 = 0u;
-    var count_h3 = 0u;
     for (var j = 0u; j < 1u; j++) {
-      for (var r = 0u; r < (params.sym_T * 4u); r++) {
+      for (var r = 0u; r < params.sym_T; r++) {
         if (routed[r * 1u + j] == i32(e)) {
           if (n_kept < 4294967295u) {
             n_kept++;
-            count_h0 += select(0u, 1u, r % 4u == 0u);
-            count_h1 += select(0u, 1u, r % 4u == 1u);
-            count_h2 += select(0u, 1u, r % 4u == 2u);
-            count_h3 += select(0u, 1u, r % 4u == 3u);
+            count_h0++;
           }
           else {
             n_dropped++;
@@ -42,9 +36,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     kept_count[e] = n_kept;
     dropped_count[e] = n_dropped;
     counts[0u + e] = i32(count_h0);
-    counts[4u + e] = i32(count_h1);
-    counts[8u + e] = i32(count_h2);
-    counts[12u + e] = i32(count_h3);
   }
   workgroupBarrier();
   // Prefix sums: kept segments first, then the dropped assignments expert by expert.
@@ -71,7 +62,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     var next_dropped = dropped_count[e];
     var n_kept = 0u;
     for (var j = 0u; j < 1u; j++) {
-      for (var r = 0u; r < (params.sym_T * 4u); r++) {
+      for (var r = 0u; r < params.sym_T; r++) {
         let a = r * 1u + j;
         if (routed[a] == i32(e)) {
           if (n_kept < 4294967295u) {
@@ -92,9 +83,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   // Dropped assignments per head: one invocation per head walks the kept ids.
   storageBarrier();
   workgroupBarrier();
-  for (var h = lid; h < 4u; h += 32u) {
+  for (var h = lid; h < 1u; h += 32u) {
     var n = 0u;
-    for (var r = h; r < (params.sym_T * 4u); r += 4u) {
+    for (var r = h; r < params.sym_T; r += 1u) {
       for (var j = 0u; j < 1u; j++) {
         n += select(0u, 1u, kept[r * 1u + j] < 0i);
       }
