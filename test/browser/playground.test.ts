@@ -378,12 +378,24 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await page.keyboard.press("Enter");
     await page.keyboard.type("g = Rou");
     const popup = page.locator(".cm-tooltip-autocomplete");
-    await popup.waitFor({ timeout: 5_000 });
-    expect(await popup.textContent()).toContain("Router");
-    await page.keyboard.press("Enter");
+    const selected = popup.locator('li[aria-selected="true"]');
+    // Enter takes the highlighted option once completion has caught up with the typing.
+    const accept = async (label: string) => {
+      await expect.poll(() => selected.textContent(), { timeout: 10_000 }).toContain(label);
+      await page.keyboard.press("Enter");
+    };
+    await accept("Router");
     // Inside Router( the arguments complete, with their types.
     await page.keyboard.type("to");
-    await expect.poll(() => popup.textContent()).toContain("top_k =");
+    await expect.poll(() => popup.textContent(), { timeout: 10_000 }).toContain("top_k =");
+    await page.keyboard.press("Escape");
+    // The library's layers (models/std) complete too, and so do their arguments.
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("h = MHM");
+    await accept("MHMoE");
+    await page.keyboard.type("hea");
+    await expect.poll(() => popup.textContent(), { timeout: 10_000 }).toContain("heads =");
     await page.keyboard.press("Escape");
     // Hover over the instance name in `return moe(x)`: output shape, parameters, FLOPs.
     await page.evaluate(() => window.moecPlayground!.check({ model: "models/smoe.moe" }));
@@ -402,7 +414,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     expect(hover).toMatch(/parameters, .* FLOPs per token/);
     await page.screenshot({ path: path.join(ARTIFACTS, "playground-hover.png") });
     await page.mouse.move(0, 0);
-  }, 30_000);
+  }, 60_000);
 
   it("draws the graph before and after optimisation", async () => {
     await playground();

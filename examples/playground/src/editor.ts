@@ -17,7 +17,7 @@ import {
 } from "@codemirror/view";
 import type { Severity } from "../../../grammar/diagnostics.js";
 import type { HoverInfo } from "./hover.js";
-import { moeCompletions, moeSupport } from "./moeLanguage.js";
+import { type Signature, moeCompletions, moeSupport } from "./moeLanguage.js";
 
 export interface LineMarker {
   readonly line: number;
@@ -42,6 +42,8 @@ export class Editor {
     root: HTMLElement,
     private readonly onChange: (text: string) => void,
     hover: HoverSource,
+    /** Layers and models defined outside the edited file (its imports), for completion. */
+    visible: () => readonly Signature[],
     private readonly debounceMs = 250,
   ) {
     root.classList.add("editor");
@@ -60,7 +62,7 @@ export class Editor {
           indentOnInput(),
           bracketMatching(),
           closeBrackets(),
-          autocompletion({ override: [moeCompletions], icons: false }),
+          autocompletion({ override: [moeCompletions(visible)], icons: false }),
           moeSupport(),
           EditorView.lineWrapping,
           EditorState.tabSize.of(2),

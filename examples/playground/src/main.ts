@@ -7,6 +7,7 @@ import { type CompileRequest, type Compiled, check, compile, parseOverrides } fr
 import type { Graph } from "../../../compiler/ir/graph.js";
 import { Editor } from "./editor.js";
 import { hoverAt } from "./hover.js";
+import { definitionsIn } from "./moeLanguage.js";
 import type { HookOptions, PlaygroundHook } from "./hook.js";
 import {
   NO_WEBGPU,
@@ -66,6 +67,13 @@ let currentPath = SHIPPED_MODELS.includes("models/smoe.moe")
 let lastCompiled: Compiled | undefined;
 let planUrl: string | undefined;
 
+/** The library's layers (models/std, what specs import), offered by completion. */
+const LIBRARY = definitionsIn(
+  Object.entries(MODEL_FILES)
+    .filter(([path]) => path.startsWith("models/std/"))
+    .map(([, text]) => text),
+);
+
 /** The graph of the last front-end check: what the hover reads shapes and costs from. */
 let checkedGraph: Graph | undefined;
 
@@ -77,6 +85,7 @@ const editor = new Editor(
     runCheck();
   },
   (line, column, word) => hoverAt(checkedGraph, currentPath, line, column, word),
+  () => LIBRARY,
 );
 
 function request(): CompileRequest {

@@ -149,13 +149,49 @@ export function layerSignature(layer: BuiltinLayer): string {
   return `${layer.name}(${params.join(", ")})`;
 }
 
-const layerOptions: Completion[] = [...BUILTIN_LAYERS.values()].map((layer) => ({
-  label: layer.name,
-  type: "class",
-  detail: "built-in layer",
-  info: layerSignature(layer),
-  apply: `${layer.name}(`,
+/** A callable's parameters as completion shows them: `ffn: int = 4 * dim`. */
+export interface Signature {
+  readonly name: string;
+  readonly kind: "built-in layer" | "layer" | "model";
+  readonly params: readonly { name: string; type: string; default?: string }[];
+}
+
+const BUILTIN_SIGNATURES: readonly Signature[] = [...BUILTIN_LAYERS.values()].map((layer) => ({
+  name: layer.name,
+  kind: "built-in layer",
+  params: layer.params.map((p) => {
+    const d = defaultText(layer, p.name);
+    return {
+      name: p.name,
+      type: p.type,
+      ...(d !== undefined && { default: d === "derived" ? "…" : d }),
+    };
+  }),
 }));
+
+/** The layers and models defined in some .moe texts, with their parameters (a light scan). */
+export function definitionsIn(texts: Iterable<string>): Signature[] {
+  const out: Signature[] = [];
+  for (const text of texts) {
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    for (const m of code.matchAll(/\b(layer|model)\s+([A-Za-z_]\w*)\s*\(([^)]*)\)/g)) {
+      const params = m[3]!
+        .split(",")
+        .map((p) => /^\s*(\w+)\s*:\s*(\w+)\s*(?:=\s*([\s\S]*?))?\s*$/.exec(p))
+        .filter((p): p is RegExpExecArray => p !== null)
+        .map((p) => ({
+          name: p[1]!,
+          type: p[2]!,
+          ...(p[3] && { default: p[3].replace(/\s+/g, " ") }),
+        }));
+      out.push({ name: m[2]!, kind: m[1] as "layer" | "model", params });
+    }
+  }
+  return out;
+}
+
+const signatureText = (s: Signature): string =>
+  `${s.name}(${s.params.map((p) => `${p.name}: ${p.type}${p.default === undefined ? "" : ` = ${p.default}`}`).join(", ")})`;
 
 const functionOptions: Completion[] = [...FUNCTIONS].map((name) => ({
   label: name,
@@ -190,54 +226,63 @@ function enclosingCall(text: string): { callee: string; given: Set<string> } | u
   return undefined;
 }
 
-/** User layers and models defined in the file (they complete like built-ins). */
-function userDefinitions(doc: string): Completion[] {
-  return [...doc.matchAll(/\b(layer|model)\s+([A-Z]\w*)/g)].map((m) => ({
-    label: m[2]!,
-    type: "class",
-    detail: m[1],
-    apply: `${m[2]}(`,
-  }));
-}
-
-export function moeCompletions(context: CompletionContext): CompletionResult | null {
-  const word = context.matchBefore(/[A-Za-z_]\w*/);
-  if (!word && !context.explicit) return null;
-  const from = word?.from ?? context.pos;
-  const before = context.state.doc.sliceString(Math.max(0, from - 2000), from);
-  // Inside a comment or string: nothing.
-  const line = context.state.doc.lineAt(from);
-  const lineBefore = line.text.slice(0, from - line.from);
-  if (lineBefore.includes("//") || (lineBefore.match(/"/g)?.length ?? 0) % 2 === 1) return null;
-  const options: Completion[] = [];
-  const call = enclosingCall(before);
-  const layer = call && BUILTIN_LAYERS.get(call.callee);
-  if (layer) {
-    // Named arguments first; after `name =` the value completes as usual.
-    if (!/=\s*$/.test(before)) {
-      layer.params
-        .filter((p) => !call.given.has(p.name))
-        .forEach((p, i) => {
-          const d = defaultText(layer, p.name);
-          options.push({
-            label: `${p.name} =`,
-            apply: `${p.name} = `,
-            type: "property",
-            detail: `${p.type}${d === undefined ? ", required" : d === "derived" ? "" : ` = ${d}`}`,
-            boost: 50 - i,
-          });
-        });
+/**
+ * Completion: named arguments inside a call of a known layer, activations after `act =`, else
+ * layers (built-in, this file's, and those `visible()` returns, e.g. from the imported files),
+ * the built-in functions and keywords.
+ */
+export function moeCompletions(visible: () => readonly Signature[] = () => []) {
+  return (context: CompletionContext): CompletionResult | null => {
+    const word = context.matchBefore(/[A-Za-z_]\w*/);
+    if (!word && !context.explicit) return null;
+    const from = word?.from ?? context.pos;
+    const before = context.state.doc.sliceString(Math.max(0, from - 2000), from);
+    // Inside a comment or string: nothing.
+    const line = context.state.doc.lineAt(from);
+    const lineBefore = line.text.slice(0, from - line.from);
+    if (lineBefore.includes("//") || (lineBefore.match(/"/g)?.length ?? 0) % 2 === 1) return null;
+    const signatures = new Map<string, Signature>();
+    for (const s of [
+      ...BUILTIN_SIGNATURES,
+      ...visible(),
+      ...definitionsIn([context.state.doc.toString()]),
+    ])
+      signatures.set(s.name, s);
+    const options: Completion[] = [];
+    const call = enclosingCall(before);
+    const callee = call && signatures.get(call.callee);
+    if (call && callee) {
+      if (/\bact\s*=\s*$/.test(before))
+        return {
+          from,
+          options: ACTIVATIONS.map((a) => ({ label: a, type: "function", boost: 99 })),
+        };
+      // Named arguments first; after `name =` the value completes as usual.
+      if (!/=\s*$/.test(before)) {
+        callee.params
+          .filter((p) => !call.given.has(p.name))
+          .forEach((p, i) =>
+            options.push({
+              label: `${p.name} =`,
+              apply: `${p.name} = `,
+              type: "property",
+              detail: `${p.type}${p.default === undefined ? ", required" : ` = ${p.default}`}`,
+              boost: 50 - i,
+            }),
+          );
+      }
     }
-    if (/\bact\s*=\s*$/.test(before))
-      return { from, options: ACTIVATIONS.map((a) => ({ label: a, type: "function", boost: 99 })) };
-  }
-  options.push(
-    ...layerOptions,
-    ...userDefinitions(context.state.doc.toString()),
-    ...functionOptions,
-    ...keywordOptions,
-  );
-  return { from, options, validFor: /^\w*$/ };
+    for (const s of signatures.values())
+      options.push({
+        label: s.name,
+        type: "class",
+        detail: s.kind,
+        info: signatureText(s),
+        apply: `${s.name}(`,
+      });
+    options.push(...functionOptions, ...keywordOptions);
+    return { from, options, validFor: /^\w*$/ };
+  };
 }
 
 export function moeSupport(): Extension {
