@@ -1,6 +1,7 @@
 // The -O0 backward kernels on Dawn against the float64 reference's own backward: every op's VJP
-// graph and the tiny language models' training graphs (loss and every weight gradient), output
-// buffers poisoned first, by relative L2 error; two runs give bitwise-identical gradients.
+// graph and the tiny language models' training graphs (loss and every weight gradient), the
+// latter also through the -O2 pass pipeline; output buffers poisoned first, by relative L2
+// error; two runs give bitwise-identical gradients.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainingGraph } from "../../compiler/autodiff/train.js";
 import { compileGraph } from "../../compiler/compile.js";
@@ -58,7 +59,7 @@ function compare(result: RunResult, expected: ReadonlyMap<string, RefTensor>, to
   }
 }
 
-describe("-O0 backward kernels vs the float64 reference", { timeout: 60_000 }, () => {
+describe("backward kernels vs the float64 reference", { timeout: 60_000 }, () => {
   let moec: MoecDevice;
   beforeAll(async () => {
     moec = await createNodeDevice();
@@ -90,8 +91,11 @@ describe("-O0 backward kernels vs the float64 reference", { timeout: 60_000 }, (
     { file: "models/lm_fine_grained.moe", sets: TINY_LM },
     { file: "models/lm_mh_moe.moe", sets: TINY_LM },
   ];
-  for (const { file, sets } of MODELS) {
-    const extra = sets.slice(TINY_LM.length).join(" ");
+  for (const { file, sets, level } of [
+    ...MODELS.map((m) => ({ ...m, level: 0 as const })),
+    ...MODELS.map((m) => ({ ...m, level: 2 as const })),
+  ]) {
+    const extra = `${sets.slice(TINY_LM.length).join(" ")} -O${level}`;
     it(`training graph of ${file} ${extra}: loss and every weight gradient, reproducible`, async () => {
       const forward = loadGraph(file, sets);
       const train = trainingGraph(forward);
@@ -104,7 +108,7 @@ describe("-O0 backward kernels vs the float64 reference", { timeout: 60_000 }, (
         weights: randomWeights(forward, 3, 0.5),
       };
       const data = toDevice(train, leaves);
-      const plan = compileGraph(train, { level: 0 }).plan;
+      const plan = compileGraph(train, { level }).plan;
       const session = await Session.create(moec.device, plan, data.weights);
       const first = await session.run(data.inputs, { poison: true });
       const ref = runReference(train, data.refInputs, data.refWeights);
