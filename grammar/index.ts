@@ -3,7 +3,8 @@ import { EOF, type ILexingResult, type IToken } from "chevrotain";
 import type { SourceFile, Span } from "./ast.js";
 import { fileSpan, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { MAX_NESTING, MAX_SYNTAX_ERRORS, moeParser, ParseAbort } from "./parser.js";
-import { AstBuilder, Positions } from "./toAst.js";
+import { Positions } from "./positions.js";
+import { AstBuilder } from "./toAst.js";
 import { moeLexer, StringLit, unexpectedCharacters } from "./tokens.js";
 
 export { printAst } from "./printAst.js";

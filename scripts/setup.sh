@@ -9,12 +9,18 @@ stamp=node_modules/.package-lock.json
 if [ -f "$stamp" ] && [ "$stamp" -nt package.json ] && { [ ! -f package-lock.json ] || [ "$stamp" -nt package-lock.json ]; }; then
   echo "setup: node_modules is up to date"
 else
-  # npm install (not npm ci): npm 11 drops other platforms' optional packages from the lock
-  # file, which makes `npm ci` refuse it; install still follows the locked versions.
-  npm install --no-audit --no-fund
+  # npm ci installs exactly the lock file and never rewrites it (npm install may add or drop
+  # other platforms' optional packages in the tracked package-lock.json, leaving a fresh clone
+  # dirty); checked with npm 11: `git status --short` prints nothing after set-up.
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 
-if node scripts/probe-webgpu.mjs; then
+# Dawn's two harmless "artificially reduced" limit warnings (printed natively while it enumerates
+# lavapipe) are dropped here as in the moec command (cli/moec.ts).
+DAWN_NOISE='^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from'
+probe() { node scripts/probe-webgpu.mjs 2> >(grep -Ev "$DAWN_NOISE" >&2); }
+
+if probe; then
   exit 0
 fi
 
@@ -47,7 +53,7 @@ fi
 $SUDO apt-get update
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${target[@]}" mesa-vulkan-drivers libvulkan1
 
-node scripts/probe-webgpu.mjs || {
+probe || {
   echo "setup: still no WebGPU adapter after installing lavapipe" >&2
   exit 1
 }

@@ -231,3 +231,17 @@ describe("terminal injection: text quoted from files is printed with control cha
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   }, 30_000);
 });
+
+describe("what the moec binary prints", () => {
+  it("Dawn's 'artificially reduced' limit warnings never reach the user", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "cli/moec.ts", "run", ...MODEL, "--tokens", "2"],
+      { encoding: "utf8", timeout: 100_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^adapter: /);
+    expect(r.stderr).not.toMatch(/artificially reduced/);
+  }, 120_000);
+});
