@@ -17,7 +17,7 @@ import { createNodeDevice } from "../runtime/node/dawn.js";
 import { writeSafetensors } from "../runtime/safetensors.js";
 import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
-import { Trainer } from "../runtime/train/trainer.js";
+import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
 import { initWeights } from "../runtime/weights.js";
 import {
   EXIT,
@@ -50,7 +50,9 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
   --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
   --lr X            peak learning rate (default 0.003)
   --seed N          initial weights and batch order (default 0)
-  --out DIR         write DIR/checkpoint.safetensors and DIR/log.json (created)`,
+  --out DIR         write DIR/checkpoint.safetensors and DIR/log.json (created)
+The progress line's "experts a/E" counts, per MoE layer, the experts that received at least one
+kept (sub-)token assignment over the step's batch.`,
   options: {
     model: { type: "string" },
     set: { type: "string", multiple: true },
@@ -126,13 +128,20 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
       io.out(
         `training ${result.model ?? result.graph.name} on ${data}: ${corpus.train.length} training bytes, ${corpus.validation.length} held out; adapter: ${moec.describeAdapter()}\n`,
       );
-      const log: { step: number; loss: number; ce_loss: number; lr: number }[] = [];
+      const log: {
+        step: number;
+        loss: number;
+        ce_loss: number;
+        lr: number;
+        active_experts: Record<string, number>;
+      }[] = [];
       // Throughput and ETA count from the end of step 1, which also compiles every pipeline.
       let started = performance.now();
       const every = Math.max(1, Math.round(steps / 20));
       for (let step = 1; step <= steps; step++) {
         const r = await trainer.step(corpus.batch(step, batch, seed));
-        log.push({ step, loss: r.loss, ce_loss: r.ceLoss, lr: r.lr });
+        const experts = Object.fromEntries(r.activeExperts.map((a) => [a.scope, a.active]));
+        log.push({ step, loss: r.loss, ce_loss: r.ceLoss, lr: r.lr, active_experts: experts });
         if (step === 1) started = performance.now();
         if (step % every === 0 || step === steps || step === 1) {
           const seconds = (performance.now() - started) / 1000;
@@ -141,7 +150,7 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
           const eta =
             timed === 0 ? "" : `  ETA ${formatSeconds((seconds / timed) * (steps - step))}`;
           io.out(
-            `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${r.loss.toFixed(4)}  ce ${r.ceLoss.toFixed(4)}  lr ${r.lr.toExponential(2)}${speed}${eta}\n`,
+            `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${r.loss.toFixed(4)}  ce ${r.ceLoss.toFixed(4)}  lr ${r.lr.toExponential(2)}  experts ${active(r.activeExperts)}${speed}${eta}\n`,
           );
         }
       }
@@ -218,6 +227,11 @@ function write(file: string, content: Uint8Array | string): void {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new FileError(`cannot write '${file}': ${code}`, code);
   }
+}
+
+/** Active experts of each MoE layer over the step's batch, e.g. `4/4 3/4`. */
+function active(sites: readonly SiteActivity[]): string {
+  return sites.map((s) => `${s.active}/${s.experts}`).join(" ") || "-";
 }
 
 function formatSeconds(s: number): string {

@@ -25,6 +25,14 @@ export interface StepResult {
   /** Mean cross-entropy over the batch. */
   readonly ceLoss: number;
   readonly lr: number;
+  /** Per routing site: experts that received at least one kept assignment over the batch. */
+  readonly activeExperts: readonly SiteActivity[];
+}
+
+export interface SiteActivity {
+  readonly scope: string;
+  readonly active: number;
+  readonly experts: number;
 }
 
 interface Slot {
@@ -142,10 +150,16 @@ export class Trainer {
     const t = this.#step + 1;
     let loss = 0;
     let ceLoss = 0;
+    const received = new Map<string, boolean[]>();
     for (const [b, sequence] of batch.entries()) {
       const result = await this.#run(sequence);
       loss += result.loss / batch.length;
       ceLoss += result.ceLoss / batch.length;
+      for (const site of result.routing) {
+        const got = received.get(site.scope) ?? new Array<boolean>(site.experts).fill(false);
+        for (const head of site.counts) head.forEach((c, e) => (got[e] ||= c > 0));
+        received.set(site.scope, got);
+      }
       writeBuffer(this.#device, this.#control, Float32Array.of(1 / batch.length, b === 0 ? 1 : 0));
       this.#dispatch((d) => {
         for (const s of this.#slots) {
@@ -179,12 +193,18 @@ export class Trainer {
       }
     });
     this.#step = t;
-    return { step: t, loss, ceLoss, lr };
+    const activeExperts = [...received].map(([scope, got]) => ({
+      scope,
+      active: got.filter(Boolean).length,
+      experts: got.length,
+    }));
+    return { step: t, loss, ceLoss, lr, activeExperts };
   }
 
   /** The losses of one sequence under the current weights, without an update. */
   async evaluate(sequence: Sequence): Promise<{ loss: number; ceLoss: number }> {
-    return this.#run(sequence);
+    const { loss, ceLoss } = await this.#run(sequence);
+    return { loss, ceLoss };
   }
 
   /** The current weights, read back from the GPU, by name. */
@@ -206,7 +226,7 @@ export class Trainer {
     this.session.destroy();
   }
 
-  async #run(sequence: Sequence): Promise<{ loss: number; ceLoss: number }> {
+  async #run(sequence: Sequence) {
     if (sequence.ids.length !== sequence.targets.length)
       throw new MoecRunError(
         `ids (${sequence.ids.length}) and targets (${sequence.targets.length}) differ in length`,
@@ -220,6 +240,7 @@ export class Trainer {
     return {
       loss: result.outputs.get("loss")!.data[0]!,
       ceLoss: result.outputs.get("ce_loss")!.data[0]!,
+      routing: result.routing,
     };
   }
 

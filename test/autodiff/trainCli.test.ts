@@ -52,7 +52,9 @@ describe("moec train", { timeout: 120_000 }, () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/^training LM on .*text\.txt: 1620 training bytes, 180 held out/);
-    expect(r.stdout).toMatch(/step 1\/3 {2}loss \d+\.\d{4} {2}ce \d+\.\d{4} {2}lr 3\.00e-3\n/);
+    expect(r.stdout).toMatch(
+      /step 1\/3 {2}loss \d+\.\d{4} {2}ce \d+\.\d{4} {2}lr 3\.00e-3 {2}experts [1-4]\/4\n/,
+    );
     expect(r.stdout).toMatch(/step 3\/3 {2}loss \d+\.\d{4} .* tok\/s {2}ETA 0s\n/);
     expect(r.stdout).toMatch(/validation: cross-entropy \d+\.\d{4} nats\/byte, perplexity \d+/);
     const checkpoint = parseSafetensors(readFileSync(path.join(out, "checkpoint.safetensors")));
@@ -65,6 +67,7 @@ describe("moec train", { timeout: 120_000 }, () => {
     const log = JSON.parse(readFileSync(path.join(out, "log.json"), "utf8"));
     expect(log.steps).toHaveLength(3);
     expect(log.steps[0].loss).toBeGreaterThan(log.steps[0].ce_loss); // the balance terms
+    expect(Object.keys(log.steps[0].active_experts)).toEqual(["lm.blocks.1.ffn.router"]);
   });
 
   const bad: [string, string[], RegExp][] = [
