@@ -382,11 +382,15 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     // Enter takes the highlighted option once completion has caught up with the typing.
     const accept = async (label: string) => {
       await expect.poll(() => selected.textContent(), { timeout: 10_000 }).toContain(label);
+      // CodeMirror ignores Enter for 75 ms after the list changes (interactionDelay).
+      await page.waitForTimeout(250);
       await page.keyboard.press("Enter");
     };
     await accept("Router");
     // Inside Router( the arguments complete, with their types.
     await page.keyboard.type("to");
+    // Ctrl+Space asks for completion outright, should typing not have opened it yet.
+    await page.keyboard.press("Control+Space");
     await expect.poll(() => popup.textContent(), { timeout: 10_000 }).toContain("top_k =");
     await page.keyboard.press("Escape");
     // The library's layers (models/std) complete too, and so do their arguments.
@@ -395,6 +399,8 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await page.keyboard.type("h = MHM");
     await accept("MHMoE");
     await page.keyboard.type("hea");
+    // Ctrl+Space asks for completion outright, should typing not have opened it yet.
+    await page.keyboard.press("Control+Space");
     await expect.poll(() => popup.textContent(), { timeout: 10_000 }).toContain("heads =");
     await page.keyboard.press("Escape");
     // Hover over the instance name in `return moe(x)`: output shape, parameters, FLOPs.
