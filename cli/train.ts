@@ -9,12 +9,16 @@ import { compileToIR } from "../compiler/index.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { PlanError } from "../compiler/plan.js";
-import { isStackedExpertName, expertWeightNames } from "../plan/weightNames.js";
-import type { TrainingPlan } from "../plan/training.js";
 import { NoAdapterError } from "../runtime/device.js";
 import { MoecRunError } from "../runtime/errors.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
-import { writeSafetensors } from "../runtime/safetensors.js";
+import { WeightsError } from "../runtime/safetensors.js";
+import {
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "../runtime/train/checkpoint.js";
 import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
@@ -34,12 +38,11 @@ import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } fro
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
 const MAX_SEQ = 4096;
 const VALIDATION_SEQUENCES = 8;
-export const CHECKPOINT_FORMAT = "moec-checkpoint/1";
 
 export const train: Command = {
   summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
   usage:
-    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--model NAME] [--set NAME=VALUE]...",
+    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--model NAME] [--set NAME=VALUE]...",
   details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
@@ -50,7 +53,11 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
   --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
   --lr X            peak learning rate (default 0.003)
   --seed N          initial weights and batch order (default 0)
-  --out DIR         write DIR/checkpoint.safetensors and DIR/log.json (created)
+  --out DIR         write DIR/checkpoint.safetensors (weights, Adam's moments, step, seed) and
+                    DIR/log.json (created)
+  --resume FILE     continue from a checkpoint up to --steps; batches depend on (seed, step),
+                    so the result equals an uninterrupted run's
+  --stop-at N       stop after step N of the --steps schedule (to resume later)
 The progress line's "experts a/E" counts, per MoE layer, the experts that received at least one
 kept (sub-)token assignment over the step's batch.`,
   options: {
@@ -63,6 +70,8 @@ kept (sub-)token assignment over the step's batch.`,
     lr: { type: "string" },
     seed: { type: "string" },
     out: { type: "string" },
+    resume: { type: "string" },
+    "stop-at": { type: "string" },
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -84,8 +93,14 @@ kept (sub-)token assignment over the step's batch.`,
     const lr = /^[0-9.eE+-]+$/.test(lrText) ? Number(lrText) : NaN;
     if (!(Number.isFinite(lr) && lr > 0))
       return usageError(io, `--lr must be a positive number, got '${lrText}'`);
+    const stopAt = int("stop-at", steps);
+    if (stopAt === undefined || stopAt > steps)
+      return usageError(io, "--stop-at must be a positive integer no larger than --steps");
     if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
     const out = args.values.out as string | undefined;
+    const resume = args.values.resume as string | undefined;
+    if (resume !== undefined && seedText !== undefined)
+      return usageError(io, "--resume continues with the checkpoint's seed; drop --seed");
     const outProblem = out === undefined ? undefined : outputDirProblem(out, "output folder");
     if (outProblem) {
       io.err(`moec: ${outProblem}\n`);
@@ -124,9 +139,30 @@ kept (sub-)token assignment over the step's batch.`,
         steps,
         warmup: Math.max(1, Math.round(steps / 10)),
       };
-      const trainer = await Trainer.create(moec.device, plan, initWeights(plan.step, seed), config);
+      const modelName = result.model ?? result.graph.name;
+      const resumed =
+        resume === undefined
+          ? undefined
+          : decodeCheckpoint(
+              plan,
+              readRegularFile(resume, "checkpoint file", MAX_DATA_FILE_BYTES),
+              resume,
+            );
+      if (resumed && resumed.model !== modelName)
+        throw new CheckpointError(
+          `${resume} is a checkpoint of ${resumed.model}, not ${modelName}`,
+        );
+      if (resumed && resumed.step >= stopAt)
+        throw new CheckpointError(
+          `${resume} is at step ${resumed.step}; nothing is left to do up to step ${stopAt}`,
+        );
+      const runSeed = resumed?.seed ?? seed;
+      const initial = resumed?.weights ?? initWeights(plan.step, runSeed);
+      const trainer = await Trainer.create(moec.device, plan, initial, config);
+      if (resumed) trainer.restore(resumed.step, resumed.m, resumed.v);
+      const first = trainer.stepsTaken + 1;
       io.out(
-        `training ${result.model ?? result.graph.name} on ${data}: ${corpus.train.length} training bytes, ${corpus.validation.length} held out; adapter: ${moec.describeAdapter()}\n`,
+        `${resumed ? `resuming ${modelName} at step ${first}` : `training ${modelName}`} on ${data}: ${corpus.train.length} training bytes, ${corpus.validation.length} held out; adapter: ${moec.describeAdapter()}\n`,
       );
       const log: {
         step: number;
@@ -138,17 +174,17 @@ kept (sub-)token assignment over the step's batch.`,
       // Throughput and ETA count from the end of step 1, which also compiles every pipeline.
       let started = performance.now();
       const every = Math.max(1, Math.round(steps / 20));
-      for (let step = 1; step <= steps; step++) {
-        const r = await trainer.step(corpus.batch(step, batch, seed));
+      for (let step = first; step <= stopAt; step++) {
+        const r = await trainer.step(corpus.batch(step, batch, runSeed));
         const experts = Object.fromEntries(r.activeExperts.map((a) => [a.scope, a.active]));
         log.push({ step, loss: r.loss, ce_loss: r.ceLoss, lr: r.lr, active_experts: experts });
-        if (step === 1) started = performance.now();
-        if (step % every === 0 || step === steps || step === 1) {
+        if (step === first) started = performance.now();
+        if (step % every === 0 || step === stopAt || step === first) {
           const seconds = (performance.now() - started) / 1000;
-          const timed = step - 1;
+          const timed = step - first;
           const speed = timed === 0 ? "" : `  ${Math.round((timed * batch * seq) / seconds)} tok/s`;
           const eta =
-            timed === 0 ? "" : `  ETA ${formatSeconds((seconds / timed) * (steps - step))}`;
+            timed === 0 ? "" : `  ETA ${formatSeconds((seconds / timed) * (stopAt - step))}`;
           io.out(
             `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${r.loss.toFixed(4)}  ce ${r.ceLoss.toFixed(4)}  lr ${r.lr.toExponential(2)}  experts ${active(r.activeExperts)}${speed}${eta}\n`,
           );
@@ -162,14 +198,11 @@ kept (sub-)token assignment over the step's batch.`,
       );
       if (out !== undefined) {
         const weights = await trainer.weights();
+        const { m, v } = await trainer.moments();
+        const state = { weights, m, v, step: stopAt, seed: runSeed, model: modelName };
         mkdirSync(out, { recursive: true });
-        const meta = {
-          format: CHECKPOINT_FORMAT,
-          model: result.model ?? result.graph.name,
-          step: String(steps),
-          seed: String(seed),
-        };
-        write(path.join(out, "checkpoint.safetensors"), checkpointBytes(plan, weights, meta));
+        write(path.join(out, "checkpoint.safetensors"), encodeCheckpoint(plan, state));
+        const meta = { format: CHECKPOINT_FORMAT, model: modelName, step: stopAt, seed: runSeed };
         write(
           path.join(out, "log.json"),
           JSON.stringify({ ...meta, validation_ce: ce, steps: log }, null, 1) + "\n",
@@ -183,6 +216,8 @@ kept (sub-)token assignment over the step's batch.`,
     } catch (e) {
       if (
         e instanceof DataError ||
+        e instanceof CheckpointError ||
+        e instanceof WeightsError ||
         e instanceof FileError ||
         e instanceof GradError ||
         e instanceof MoecRunError ||
@@ -196,29 +231,6 @@ kept (sub-)token assignment over the step's batch.`,
     }
   },
 };
-
-/** Weights by their `moec params` names: stacked expert tensors split into one per expert. */
-function checkpointBytes(
-  plan: TrainingPlan,
-  weights: ReadonlyMap<string, Float32Array>,
-  metadata: Record<string, string>,
-): Uint8Array {
-  const tensors = plan.step.buffers.flatMap((b) => {
-    if (b.kind !== "weight") return [];
-    const data = weights.get(b.name)!;
-    if (!isStackedExpertName(b.name))
-      return [{ name: b.name, dtype: "F32" as const, shape: [...b.shape], data }];
-    const [experts, ...rest] = b.shape;
-    const size = rest.reduce((a, c) => a * c, 1);
-    return expertWeightNames(b.name, experts!).map((name, e) => ({
-      name,
-      dtype: "F32" as const,
-      shape: rest,
-      data: data.subarray(e * size, (e + 1) * size),
-    }));
-  });
-  return writeSafetensors(tensors, metadata);
-}
 
 function write(file: string, content: Uint8Array | string): void {
   try {

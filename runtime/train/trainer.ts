@@ -214,6 +214,37 @@ export class Trainer {
     return new Map(this.plan.params.map((p, i) => [p.name, data[i]!]));
   }
 
+  /** Adam's moments by weight name, read back from the GPU (for checkpoints). */
+  async moments(): Promise<{ m: Map<string, Float32Array>; v: Map<string, Float32Array> }> {
+    const read = (key: "m" | "v") =>
+      Promise.all(this.plan.params.map((p, i) => this.#read(this.#slots[i]![key], p.elements)));
+    const [m, v] = await Promise.all([read("m"), read("v")]);
+    const named = (data: Float32Array[]) =>
+      new Map(this.plan.params.map((p, i) => [p.name, data[i]!]));
+    return { m: named(m), v: named(v) };
+  }
+
+  /** Continues a run: Adam's moments by weight name and the number of steps already taken. */
+  restore(
+    stepsTaken: number,
+    m: ReadonlyMap<string, Float32Array>,
+    v: ReadonlyMap<string, Float32Array>,
+  ): void {
+    this.plan.params.forEach((p, i) => {
+      const slot = this.#slots[i]!;
+      for (const [moment, buffer] of [
+        [m, slot.m],
+        [v, slot.v],
+      ] as const) {
+        const data = moment.get(p.name);
+        if (!data || data.length !== p.elements)
+          throw new MoecRunError(`optimiser state of ${p.name} is missing or of the wrong size`);
+        writeBuffer(this.#device, buffer, data);
+      }
+    });
+    this.#step = stepsTaken;
+  }
+
   /** The global gradient norm of the last step, before clipping. */
   async gradNorm(): Promise<number> {
     return (await this.#read(this.#clip, 1))[0]!;

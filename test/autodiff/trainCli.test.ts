@@ -70,6 +70,45 @@ describe("moec train", { timeout: 120_000 }, () => {
     expect(Object.keys(log.steps[0].active_experts)).toEqual(["lm.blocks.1.ffn.router"]);
   });
 
+  it("a resumed run writes the same checkpoint as an uninterrupted one, byte for byte", async () => {
+    const common = ["models/lm_smoe.moe", ...TINY, "--data", text, "--steps", "4", "--seq", "16"];
+    const straight = path.join(dir, "straight");
+    const half = path.join(dir, "half");
+    const resumed = path.join(dir, "resumed");
+    const runs = [
+      await moecTrain([...common, "--batch", "2", "--out", straight]),
+      await moecTrain([...common, "--batch", "2", "--stop-at", "2", "--out", half]),
+      await moecTrain([
+        ...common,
+        "--batch",
+        "2",
+        "--resume",
+        path.join(half, "checkpoint.safetensors"),
+        "--out",
+        resumed,
+      ]),
+    ];
+    for (const r of runs) expect(r.stderr).toBe("");
+    expect(runs[2]!.stdout).toMatch(/^resuming LM at step 3 on /);
+    const bytes = (d: string) => readFileSync(path.join(d, "checkpoint.safetensors"));
+    expect(bytes(half).equals(bytes(straight))).toBe(false);
+    expect(bytes(resumed).equals(bytes(straight))).toBe(true);
+    const other = await moecTrain([
+      "models/lm_mh_moe.moe",
+      ...TINY,
+      "--data",
+      text,
+      "--steps",
+      "4",
+      "--resume",
+      path.join(half, "checkpoint.safetensors"),
+    ]);
+    expect(other.code).toBe(EXIT.errors);
+    expect(other.stderr).toMatch(
+      /lacks lm\.blocks\.1\.ffn\.head\.weight: a checkpoint of another model/,
+    );
+  });
+
   const bad: [string, string[], RegExp][] = [
     ["an empty data file", ["--data", "EMPTY"], /moec: .*empty\.txt is empty\n/],
     ["a binary data file", ["--data", "BINARY"], /is not text: it holds a NUL byte at offset 2\n/],
