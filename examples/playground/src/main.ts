@@ -120,6 +120,8 @@ async function step(text: string, fraction: number): Promise<void> {
 
 /** Marks what is shown as made from an older version of the spec (or clears the mark). */
 function setStale(stale: boolean): void {
+  // A failure shown for the old spec says nothing about the new one.
+  if (stale && ui.status.querySelector("pre.error")) setStatus("");
   const has = ui.results.dataset.has === "true";
   ui.stale.hidden = !(stale && has);
   ui.results.classList.toggle("stale", stale && has);
