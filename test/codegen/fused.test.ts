@@ -14,6 +14,7 @@ import { compileToIR } from "../../compiler/index.js";
 import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import { runPipeline } from "../../compiler/passes/index.js";
 import { buildPlan } from "../../compiler/plan.js";
+import { layerModelGraph } from "../../compiler/layerModel.js";
 import { memoryHost } from "../../compiler/sources.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
@@ -23,13 +24,8 @@ import { randomInputs, reference, relL2 } from "../runtime/helpers.js";
 import { nodeHost } from "../../cli/host.js";
 
 /** One layer as a model over x: f32[T, dim]. */
-function layerGraph(layer: string, dim: number, out = dim, imports = ""): Graph {
-  const source =
-    `${imports}model Case() {\n  l = ${layer}\n` +
-    `  forward(x: f32[T, ${dim}]) -> y: f32[T, ${out}] {\n    return l(x)\n  }\n}\n`;
-  const result = compileToIR("case.moe", memoryHost({ "case.moe": source }));
-  if (!result.graph) throw new Error(`case did not compile: ${JSON.stringify(result.diagnostics)}`);
-  return result.graph;
+function layerGraph(layer: string, dim: number, out = dim): Graph {
+  return layerModelGraph(layer, dim, memoryHost({}), { out });
 }
 
 function modelGraph(file: string, sets: string[]): Graph {

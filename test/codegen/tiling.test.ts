@@ -7,18 +7,13 @@ import type { ModelResult } from "../../bench/measure.js";
 import { CodegenError } from "../../compiler/codegen/kernels/common.js";
 import { chooseGemm } from "../../compiler/codegen/kernels/gemm/tiling.js";
 import { compileGraph } from "../../compiler/compile.js";
-import { compileToIR } from "../../compiler/index.js";
 import type { Graph } from "../../compiler/ir/graph.js";
+import { layerModelGraph } from "../../compiler/layerModel.js";
 import { memoryHost } from "../../compiler/sources.js";
 import { BASELINE_PROFILE } from "../../plan/profile.js";
 
 function layerGraph(layer: string, dim: number, out: number): Graph {
-  const source =
-    `model Case() {\n  l = ${layer}\n` +
-    `  forward(x: f32[T, ${dim}]) -> y: f32[T, ${out}] {\n    return l(x)\n  }\n}\n`;
-  const result = compileToIR("case.moe", memoryHost({ "case.moe": source }));
-  if (!result.graph) throw new Error(`case did not compile: ${JSON.stringify(result.diagnostics)}`);
-  return result.graph;
+  return layerModelGraph(layer, dim, memoryHost({}), { out });
 }
 
 describe("GEMM tilings in the plan", () => {

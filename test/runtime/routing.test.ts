@@ -3,17 +3,16 @@
 // rows; rank- or token-major admission). First the rules and the float64 reference semantics on
 // hand-worked examples; then layers using them on Dawn at -O0 and -O2 against the reference:
 // routing identical (chosen and kept experts, per-expert counts), outputs within 1e-5.
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASELINE_PROFILE, profileOfDevice } from "../../compiler/codegen/profile.js";
 import { FUSED_KERNELS } from "../../compiler/codegen/kernels/fused.js";
 import { modelCost, weightList } from "../../compiler/costs.js";
-import { compileToIR } from "../../compiler/index.js";
 import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import { OPS, type RefTensor } from "../../compiler/ir/ops.js";
 import { runPipeline } from "../../compiler/passes/index.js";
 import { buildPlan } from "../../compiler/plan.js";
-import { memoryHost } from "../../compiler/sources.js";
+import { layerModelGraph } from "../../compiler/layerModel.js";
+import { nodeHost } from "../../cli/host.js";
 import {
   type CapacityLimit,
   admissionOrder,
@@ -118,24 +117,7 @@ describe("reference semantics (op table)", () => {
 
 /** One layer of the std library as a model over x: f32[T, dim]. */
 function layerGraph(layer: string, dim: number): Graph {
-  const source =
-    `import "std/moe.moe"\nmodel Case() {\n  l = ${layer}\n` +
-    `  forward(x: f32[T, ${dim}]) -> y: f32[T, ${dim}] {\n    return l(x)\n  }\n}\n`;
-  const host = { ...memoryHost({ "case.moe": source }) };
-  const result = compileToIR("case.moe", {
-    ...host,
-    read: (path: string) => (path === "case.moe" ? host.read(path) : { text: readStd(path) ?? "" }),
-  });
-  if (!result.graph) throw new Error(`case did not compile: ${JSON.stringify(result.diagnostics)}`);
-  return result.graph;
-}
-
-function readStd(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
+  return layerModelGraph(layer, dim, nodeHost, { imports: 'import "std/moe.moe"\n' });
 }
 
 describe("moec params: the X-MoE router's parameters", () => {
