@@ -22,6 +22,7 @@ import {
 import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
+import { type Validation, validate } from "../runtime/train/validate.js";
 import { initWeights } from "../runtime/weights.js";
 import {
   EXIT,
@@ -42,7 +43,7 @@ const VALIDATION_SEQUENCES = 8;
 export const train: Command = {
   summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
   usage:
-    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--model NAME] [--set NAME=VALUE]...",
+    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [--model NAME] [--set NAME=VALUE]...",
   details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
@@ -58,6 +59,7 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
   --resume FILE     continue from a checkpoint up to --steps; batches depend on (seed, step),
                     so the result equals an uninterrupted run's
   --stop-at N       stop after step N of the --steps schedule (to resume later)
+  --eval-every N    validation perplexity every N steps and at the end (default 50)
 The progress line's "experts a/E" counts, per MoE layer, the experts that received at least one
 kept (sub-)token assignment over the step's batch.`,
   options: {
@@ -72,6 +74,7 @@ kept (sub-)token assignment over the step's batch.`,
     out: { type: "string" },
     resume: { type: "string" },
     "stop-at": { type: "string" },
+    "eval-every": { type: "string" },
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -96,6 +99,8 @@ kept (sub-)token assignment over the step's batch.`,
     const stopAt = int("stop-at", steps);
     if (stopAt === undefined || stopAt > steps)
       return usageError(io, "--stop-at must be a positive integer no larger than --steps");
+    const evalEvery = int("eval-every", 50);
+    if (evalEvery === undefined) return usageError(io, "--eval-every must be a positive integer");
     if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
     const out = args.values.out as string | undefined;
     const resume = args.values.resume as string | undefined;
@@ -171,6 +176,8 @@ kept (sub-)token assignment over the step's batch.`,
         lr: number;
         active_experts: Record<string, number>;
       }[] = [];
+      const held = corpus.validationSequences(VALIDATION_SEQUENCES);
+      const validations: (Validation & { step: number })[] = [];
       // Throughput and ETA count from the end of step 1, which also compiles every pipeline.
       let started = performance.now();
       const every = Math.max(1, Math.round(steps / 20));
@@ -189,10 +196,15 @@ kept (sub-)token assignment over the step's batch.`,
             `step ${String(step).padStart(String(steps).length)}/${steps}  loss ${r.loss.toFixed(4)}  ce ${r.ceLoss.toFixed(4)}  lr ${r.lr.toExponential(2)}  experts ${active(r.activeExperts)}${speed}${eta}\n`,
           );
         }
+        if (step % evalEvery === 0 || step === stopAt) {
+          validations.push({ step, ...(await validate(trainer, held)) });
+          if (step !== stopAt)
+            io.out(
+              `step ${step}: validation perplexity ${validations.at(-1)!.perplexity.toFixed(3)}\n`,
+            );
+        }
       }
-      const held = corpus.validationSequences(VALIDATION_SEQUENCES);
-      let ce = 0;
-      for (const s of held) ce += (await trainer.evaluate(s)).ceLoss / held.length;
+      const ce = validations.at(-1)!.ce;
       io.out(
         `validation: cross-entropy ${ce.toFixed(4)} nats/byte, perplexity ${Math.exp(ce).toFixed(3)} (${held.length} sequences of ${seq} bytes)\n`,
       );
@@ -205,7 +217,11 @@ kept (sub-)token assignment over the step's batch.`,
         const meta = { format: CHECKPOINT_FORMAT, model: modelName, step: stopAt, seed: runSeed };
         write(
           path.join(out, "log.json"),
-          JSON.stringify({ ...meta, validation_ce: ce, steps: log }, null, 1) + "\n",
+          JSON.stringify(
+            { ...meta, validation_ce: ce, validation: validations.map(logged), steps: log },
+            null,
+            1,
+          ) + "\n",
         );
         io.out(
           `wrote ${path.join(out, "checkpoint.safetensors")} and ${path.join(out, "log.json")}\n`,
@@ -231,6 +247,17 @@ kept (sub-)token assignment over the step's batch.`,
     }
   },
 };
+
+/** A validation as log.json records it. */
+function logged(v: Validation & { step: number }) {
+  return {
+    step: v.step,
+    ce: v.ce,
+    perplexity: v.perplexity,
+    active_experts: Object.fromEntries(v.sites.map((s) => [s.scope, s.active])),
+    active_experts_per_head: Object.fromEntries(v.sites.map((s) => [s.scope, s.activePerHead])),
+  };
+}
 
 function write(file: string, content: Uint8Array | string): void {
   try {

@@ -14,6 +14,7 @@ import { STORAGE_USAGE, writeBuffer } from "../buffers.js";
 import { MoecRunError } from "../errors.js";
 import { type CompiledShader, compileShaders } from "../pipelines.js";
 import { Session, type WeightData } from "../session.js";
+import type { RoutingStats } from "../statistics.js";
 import type { Sequence } from "./data.js";
 import { type OptimizerConfig, checkOptimizerConfig, learningRate } from "./schedule.js";
 
@@ -201,10 +202,11 @@ export class Trainer {
     return { step: t, loss, ceLoss, lr, activeExperts };
   }
 
-  /** The losses of one sequence under the current weights, without an update. */
-  async evaluate(sequence: Sequence): Promise<{ loss: number; ceLoss: number }> {
-    const { loss, ceLoss } = await this.#run(sequence);
-    return { loss, ceLoss };
+  /** The losses and routing of one sequence under the current weights, without an update. */
+  async evaluate(
+    sequence: Sequence,
+  ): Promise<{ loss: number; ceLoss: number; routing: readonly RoutingStats[] }> {
+    return this.#run(sequence);
   }
 
   /** The current weights, read back from the GPU, by name. */

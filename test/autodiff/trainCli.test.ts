@@ -46,6 +46,8 @@ describe("moec train", { timeout: 120_000 }, () => {
       "2",
       "--seq",
       "16",
+      "--eval-every",
+      "2",
       "--out",
       out,
     ]);
@@ -68,6 +70,19 @@ describe("moec train", { timeout: 120_000 }, () => {
     expect(log.steps).toHaveLength(3);
     expect(log.steps[0].loss).toBeGreaterThan(log.steps[0].ce_loss); // the balance terms
     expect(Object.keys(log.steps[0].active_experts)).toEqual(["lm.blocks.1.ffn.router"]);
+    // --eval-every 2 over 3 steps: validations after step 2 and at the end.
+    expect(r.stdout).toMatch(/step 2: validation perplexity \d+\.\d{3}\n/);
+    expect(log.validation.map((v: { step: number }) => v.step)).toEqual([2, 3]);
+    const last = log.validation[1];
+    expect(last.ce).toBe(log.validation_ce);
+    expect(last.perplexity).toBeCloseTo(Math.exp(last.ce), 10);
+    // MH-MoE routes each head's sub-tokens: activation per head, at most the expert count.
+    const heads = last.active_experts_per_head["lm.blocks.1.ffn.router"];
+    expect(heads.length).toBeGreaterThan(1);
+    for (const a of heads) expect(a).toBeGreaterThanOrEqual(1);
+    expect(last.active_experts["lm.blocks.1.ffn.router"]).toBeGreaterThanOrEqual(
+      Math.max(...heads),
+    );
   });
 
   it("a resumed run writes the same checkpoint as an uninterrupted one, byte for byte", async () => {
