@@ -120,7 +120,7 @@ const CASES: Case[] = [
       modelGraph("models/lm_smoe.moe", [
         "vocab=16",
         "dim=12",
-        "layers=1",
+        "layers=2",
         "attn_heads=2",
         "experts=3",
         "moe_ffn=8",
