@@ -382,11 +382,7 @@ describe("absurd sizes", () => {
     const model = parse(SHIPPED.get(entry)!, entry).ast.definitions.find(
       (d) => d.role === "model",
     )!;
-    // A period longer than the stack is valid (moe_every = 10^9: no block is a MoE block).
-    const valid = new Set(["moe_every"]);
-    return model.params
-      .filter((p) => p.type === "int" && !valid.has(p.name.name))
-      .map((p) => [entry, p.name.name] as const);
+    return model.params.filter((p) => p.type === "int").map((p) => [entry, p.name.name] as const);
   });
 
   it("finds the int hyper-parameters to blow up", () => {
