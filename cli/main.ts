@@ -24,6 +24,7 @@ import {
 } from "./common.js";
 import { compile, demo, run } from "./run.js";
 import { train } from "./train.js";
+import { evaluate } from "./eval.js";
 import { bench } from "./bench.js";
 
 export { EXIT, type Io } from "./common.js";
@@ -237,6 +238,7 @@ export const COMMANDS: Record<string, Command> = {
   compile,
   run,
   train,
+  eval: evaluate,
   demo,
   bench,
 };

@@ -28,6 +28,7 @@ import {
   EXIT,
   type Command,
   type Io,
+  type Parsed,
   frontEnd,
   hasGraph,
   positiveInt,
@@ -37,8 +38,8 @@ import { nodeHost } from "./host.js";
 import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "./files.js";
 
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
-const MAX_SEQ = 4096;
-const VALIDATION_SEQUENCES = 8;
+export const MAX_SEQ = 4096;
+export const VALIDATION_SEQUENCES = 8;
 
 export const train: Command = {
   summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
@@ -112,30 +113,14 @@ kept (sub-)token assignment over the step's batch.`,
       return EXIT.errors;
     }
 
-    const sets = (args.values.set as string[] | undefined) ?? [];
-    // Give the model the byte vocabulary when it has a `vocab` parameter the user did not set.
-    const model = args.values.model as string | undefined;
-    const probe = compileToIR(file, nodeHost, { model, overrides: sets });
-    const hasVocab = sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
-    const withVocab = {
-      ...args,
-      values: { ...args.values, set: hasVocab ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },
-    };
     try {
       const corpus = new ByteCorpus(
         readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
         seq,
         data,
       );
-      const result = frontEnd(file, withVocab, io);
-      if (!hasGraph(file, result, io)) return EXIT.errors;
-      const logits =
-        result.graph.outputs[0] && result.graph.values[result.graph.outputs[0].value]!.type;
-      const vocab = logits?.shape[1];
-      if (vocab !== BYTE_VOCAB)
-        throw new GradError(
-          `byte-level training needs logits over ${BYTE_VOCAB} bytes; ${result.graph.name} has ${vocab ?? "no"} output classes`,
-        );
+      const result = byteLevelModel(file, args, io);
+      if (!result) return EXIT.errors;
       const moec = await createNodeDevice();
       const plan = compileTraining(result.graph, { profile: profileOfDevice(moec) });
       const config: OptimizerConfig = {
@@ -230,20 +215,9 @@ kept (sub-)token assignment over the step's batch.`,
       trainer.destroy();
       return EXIT.ok;
     } catch (e) {
-      if (
-        e instanceof DataError ||
-        e instanceof CheckpointError ||
-        e instanceof WeightsError ||
-        e instanceof FileError ||
-        e instanceof GradError ||
-        e instanceof MoecRunError ||
-        e instanceof PlanError ||
-        e instanceof NoAdapterError
-      ) {
-        io.err(`moec: ${e.message}\n`);
-        return EXIT.errors;
-      }
-      throw e;
+      if (!isInputError(e)) throw e;
+      io.err(`moec: ${e.message}\n`);
+      return EXIT.errors;
     }
   },
 };
@@ -257,6 +231,45 @@ function logged(v: Validation & { step: number }) {
     active_experts: Object.fromEntries(v.sites.map((s) => [s.scope, s.active])),
     active_experts_per_head: Object.fromEntries(v.sites.map((s) => [s.scope, s.activePerHead])),
   };
+}
+
+/** Errors that name a problem of the user's input or machine (printed without a stack). */
+export function isInputError(e: unknown): e is Error {
+  return (
+    e instanceof DataError ||
+    e instanceof CheckpointError ||
+    e instanceof WeightsError ||
+    e instanceof FileError ||
+    e instanceof GradError ||
+    e instanceof MoecRunError ||
+    e instanceof PlanError ||
+    e instanceof NoAdapterError
+  );
+}
+
+/**
+ * The spec's graph with the byte vocabulary (set when the model has a `vocab` parameter the user
+ * did not set); undefined once errors are printed. A model without 256 output classes is refused.
+ */
+export function byteLevelModel(file: string, args: Parsed, io: Io) {
+  const sets = (args.values.set as string[] | undefined) ?? [];
+  const model = args.values.model as string | undefined;
+  const probe = compileToIR(file, nodeHost, { model, overrides: sets });
+  const hasVocab = sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
+  const withVocab = {
+    ...args,
+    values: { ...args.values, set: hasVocab ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },
+  };
+  const result = frontEnd(file, withVocab, io);
+  if (!hasGraph(file, result, io)) return undefined;
+  const logits =
+    result.graph.outputs[0] && result.graph.values[result.graph.outputs[0].value]!.type;
+  const vocab = logits?.shape[1];
+  if (vocab !== BYTE_VOCAB)
+    throw new GradError(
+      `byte-level training needs logits over ${BYTE_VOCAB} bytes; ${result.graph.name} has ${vocab ?? "no"} output classes`,
+    );
+  return result;
 }
 
 function write(file: string, content: Uint8Array | string): void {

@@ -87,7 +87,7 @@ export function decodeCheckpoint(
           );
         if (t.shape.join() !== shape.join())
           throw new CheckpointError(
-            `${source}: ${prefix + name} is [${t.shape.join(", ")}], the model needs [${shape.join(", ")}]`,
+            `${source}: ${prefix + name} is [${t.shape.join(", ")}], the model needs [${shape.join(", ")}] (a checkpoint of another model or configuration?)`,
           );
         out.set(toFloat32(t, prefix + name, source), offset);
       }

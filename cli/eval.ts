@@ -1,0 +1,91 @@
+// `moec eval`: the validation perplexity of a training checkpoint on the held-out tail of a text
+// file (the split `moec train` uses), and expert activation per MoE layer and head.
+import { compileTraining } from "../compiler/autodiff/compileTraining.js";
+import { profileOfDevice } from "../compiler/codegen/profile.js";
+import { createNodeDevice } from "../runtime/node/dawn.js";
+import { CheckpointError, decodeCheckpoint } from "../runtime/train/checkpoint.js";
+import { ByteCorpus } from "../runtime/train/data.js";
+import { DEFAULT_OPTIMIZER } from "../runtime/train/schedule.js";
+import { Trainer } from "../runtime/train/trainer.js";
+import { describeActivation, validate } from "../runtime/train/validate.js";
+import { EXIT, type Command, positiveInt, usageError } from "./common.js";
+import { MAX_DATA_FILE_BYTES, readRegularFile } from "./files.js";
+import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./train.js";
+
+export const evaluate: Command = {
+  summary: "validation perplexity and expert activation of a moec train checkpoint",
+  usage:
+    "moec eval SPEC --weights CHECKPOINT --data PATH [--seq S] [--batch B] [--model NAME] [--set NAME=VALUE]...",
+  details: `Runs the model with the checkpoint's weights on the held-out last 10% of the text (the
+split moec train uses) and prints the mean cross-entropy, the perplexity, and per MoE layer the
+experts that received at least one kept assignment (per head for multi-head MoE) with each
+expert's share of the assignments. Give the same --set options as for training.
+  --weights FILE    a checkpoint written by moec train (required)
+  --data PATH       a UTF-8 text file (required)
+  --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
+  --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)`,
+  options: {
+    model: { type: "string" },
+    set: { type: "string", multiple: true },
+    weights: { type: "string" },
+    data: { type: "string" },
+    seq: { type: "string" },
+    batch: { type: "string" },
+  },
+  async run(args, io) {
+    const [file] = args.positionals;
+    if (!file || args.positionals.length > 1) return usageError(io, "eval takes one SPEC file");
+    const weights = args.values.weights as string | undefined;
+    if (weights === undefined)
+      return usageError(io, "eval needs --weights FILE (a checkpoint of moec train)");
+    const data = args.values.data as string | undefined;
+    if (data === undefined) return usageError(io, "eval needs --data PATH (a UTF-8 text file)");
+    const seq = positiveInt(args.values.seq as string | undefined, 64);
+    if (seq === undefined) return usageError(io, "--seq must be a positive integer");
+    if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
+    const count = positiveInt(args.values.batch as string | undefined, VALIDATION_SEQUENCES);
+    if (count === undefined) return usageError(io, "--batch must be a positive integer");
+    try {
+      const corpus = new ByteCorpus(
+        readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
+        seq,
+        data,
+      );
+      const result = byteLevelModel(file, args, io);
+      if (!result) return EXIT.errors;
+      const moec = await createNodeDevice();
+      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec) });
+      const modelName = result.model ?? result.graph.name;
+      const checkpoint = decodeCheckpoint(
+        plan,
+        readRegularFile(weights, "checkpoint file", MAX_DATA_FILE_BYTES),
+        weights,
+      );
+      if (checkpoint.model !== modelName)
+        throw new CheckpointError(
+          `${weights} is a checkpoint of ${checkpoint.model}, not ${modelName}`,
+        );
+      const trainer = await Trainer.create(moec.device, plan, checkpoint.weights, {
+        ...DEFAULT_OPTIMIZER,
+        lr: 1e-3,
+        steps: 1,
+        warmup: 1,
+      });
+      const held = corpus.validationSequences(count);
+      const v = await validate(trainer, held);
+      trainer.destroy();
+      io.out(
+        `${modelName} at step ${checkpoint.step} on ${data} (${held.length} held-out sequences of ${seq} bytes; adapter: ${moec.describeAdapter()})\n`,
+      );
+      io.out(
+        `validation: cross-entropy ${v.ce.toFixed(4)} nats/byte, perplexity ${v.perplexity.toFixed(3)}\n`,
+      );
+      for (const line of describeActivation(v.sites)) io.out(`${line}\n`);
+      return EXIT.ok;
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      io.err(`moec: ${e.message}\n`);
+      return EXIT.errors;
+    }
+  },
+};
