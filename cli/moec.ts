@@ -13,7 +13,17 @@ import { main } from "./main.js";
  */
 const DAWN_NOISE =
   /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
-const GPU_COMMANDS = new Set(["run", "demo", "bench", "train"]);
+/** Commands that never open a GPU run in this process; every other one (run, demo, ...) is filtered. */
+const NO_GPU = new Set([
+  "check",
+  "params",
+  "graph",
+  "compile",
+  "help",
+  "--help",
+  "-h",
+  "--version",
+]);
 const CHILD_FLAG = "MOEC_STDERR_FILTERED";
 
 function runFiltered(): void {
@@ -44,7 +54,7 @@ const io = {
 };
 
 const argv = process.argv.slice(2);
-if (GPU_COMMANDS.has(argv[0] ?? "") && process.env[CHILD_FLAG] !== "1") {
+if (argv[0] !== undefined && !NO_GPU.has(argv[0]) && process.env[CHILD_FLAG] !== "1") {
   runFiltered();
 } else {
   main(argv, io).then(
