@@ -34,6 +34,8 @@ export interface SiteActivity {
   readonly scope: string;
   readonly active: number;
   readonly experts: number;
+  /** Kept (sub-)token assignments per head and expert, summed over the batch. */
+  readonly counts: readonly (readonly number[])[];
 }
 
 interface Slot {
@@ -151,15 +153,15 @@ export class Trainer {
     const t = this.#step + 1;
     let loss = 0;
     let ceLoss = 0;
-    const received = new Map<string, boolean[]>();
+    const received = new Map<string, number[][]>();
     for (const [b, sequence] of batch.entries()) {
       const result = await this.#run(sequence);
       loss += result.loss / batch.length;
       ceLoss += result.ceLoss / batch.length;
       for (const site of result.routing) {
-        const got = received.get(site.scope) ?? new Array<boolean>(site.experts).fill(false);
-        for (const head of site.counts) head.forEach((c, e) => (got[e] ||= c > 0));
-        received.set(site.scope, got);
+        const sum = received.get(site.scope) ?? site.counts.map((head) => head.map(() => 0));
+        site.counts.forEach((head, h) => head.forEach((c, e) => (sum[h]![e]! += c)));
+        received.set(site.scope, sum);
       }
       writeBuffer(this.#device, this.#control, Float32Array.of(1 / batch.length, b === 0 ? 1 : 0));
       this.#dispatch((d) => {
@@ -194,11 +196,11 @@ export class Trainer {
       }
     });
     this.#step = t;
-    const activeExperts = [...received].map(([scope, got]) => ({
-      scope,
-      active: got.filter(Boolean).length,
-      experts: got.length,
-    }));
+    const activeExperts = [...received].map(([scope, counts]) => {
+      const experts = counts[0]?.length ?? 0;
+      const got = Array.from({ length: experts }, (_, e) => counts.some((head) => head[e]! > 0));
+      return { scope, active: got.filter(Boolean).length, experts, counts };
+    });
     return { step: t, loss, ceLoss, lr, activeExperts };
   }
 

@@ -441,6 +441,53 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await page.screenshot({ path: path.join(ARTIFACTS, "playground-graph.png") });
   }, 60_000);
 
+  it("trains a language model in the Train tab: the loss falls and the heatmap fills", async () => {
+    const p = await playground();
+    // A layer over vectors is refused with the reason, before anything runs.
+    const refused = await p.evaluate(() =>
+      window.moecPlayground!.train({ model: "models/smoe.moe", steps: 2 }),
+    );
+    expect(refused.error).toMatch(/not a language model/);
+    expect(await p.locator("#train-status .train-refusal").textContent()).toMatch(/lm_\*\.moe/);
+    // A tiny MH-MoE LM (one MoE layer of 2 heads x 4 experts), a few steps: SwiftShader is slow.
+    const steps = 12;
+    const out = await p.evaluate(
+      (steps) =>
+        window.moecPlayground!.train({
+          model: "models/lm_mh_moe.moe",
+          overrides: "dim=16 layers=2 experts=4 moe_ffn=32",
+          steps,
+          batch: 2,
+          seq: 16,
+          lr: 0.01,
+        }),
+      steps,
+    );
+    expect(out.error).toBeUndefined();
+    expect(out.losses).toHaveLength(steps);
+    expect(out.losses.every(Number.isFinite)).toBe(true);
+    // From about ln 256 = 5.55 nats at random weights; the last steps' mean is clearly lower.
+    expect(out.losses[0]!).toBeGreaterThan(4.5);
+    const tail = out.losses.slice(-3).reduce((a, b) => a + b, 0) / 3;
+    expect(tail).toBeLessThan(out.losses[0]! - 0.3);
+    expect(out.tokensPerSecond).toBeGreaterThan(0);
+    expect(Object.values(out.active)).toHaveLength(1);
+    expect(Object.values(out.active)[0]).toBeGreaterThan(0);
+    // One heatmap (the MoE layer): a cell per step, head and expert, some of them shaded.
+    const maps = p.locator(".activation-map");
+    expect(await maps.count()).toBe(1);
+    const cells = maps.first().locator("rect.cell");
+    expect(await cells.count()).toBe(steps * 2 * 4);
+    const opacities = await cells.evaluateAll((rs) =>
+      rs.map((r) => Number(r.getAttribute("fill-opacity"))),
+    );
+    expect(opacities.some((o) => o > 0)).toBe(true);
+    expect(await p.locator("#train-status").textContent()).toMatch(/trained 12 steps: loss/);
+    await p.setViewportSize({ width: 1280, height: 900 });
+    await p.screenshot({ path: path.join(ARTIFACTS, "playground-train.png"), fullPage: true });
+    await p.setViewportSize({ width: 1400, height: 1000 });
+  }, 180_000);
+
   it("looks right at 1280 px and on a phone (screenshots in test/artifacts/)", async () => {
     const sizes = [
       { name: "wide", width: 1280, height: 900 },

@@ -18,6 +18,23 @@ export interface HookOptions {
   warmRuns?: number;
 }
 
+/** The Train tab's settings (its fields keep their values where one is not given). */
+export interface TrainSettings {
+  steps?: number;
+  batch?: number;
+  seq?: number;
+  lr?: number;
+  text?: string;
+}
+
+export interface TrainOutcome {
+  readonly losses: number[];
+  /** Per MoE layer: experts that received assignments in the last step. */
+  readonly active: Record<string, number>;
+  readonly tokensPerSecond?: number;
+  readonly error?: string;
+}
+
 export type HookRun = Partial<PlainRun> & {
   /** Why nothing ran: diagnostics, a compiler or runtime failure, no WebGPU. */
   error?: string;
@@ -34,6 +51,8 @@ export interface PlaygroundHook {
   run(opts?: HookOptions): Promise<HookRun>;
   /** Sets the controls, then runs the front end only, as typing does; formatted diagnostics. */
   check(opts?: HookOptions): readonly string[];
+  /** Sets the controls, then does what the Train tab's Start button does (to the last step). */
+  train(opts?: HookOptions & TrainSettings): Promise<TrainOutcome>;
   /** Focuses the editor with the caret at a 1-based line and column (tests then type keys). */
   placeCursor(line: number, column: number): void;
   /** The editor's text. */

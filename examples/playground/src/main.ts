@@ -21,6 +21,7 @@ import { MODEL_FILES, SHIPPED_MODELS, smallOverrides } from "./models.js";
 import { drawGraph } from "./graphView.js";
 import { el, errorView, outputsView, routingView, timingsView } from "./render.js";
 import { tokenRoutesView } from "./tokens.js";
+import { setupTrainPanel } from "./trainPanel.js";
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const node = document.getElementById(id);
@@ -432,6 +433,12 @@ if (!hasWebGpu()) {
 
 selectModel(currentPath);
 
+const trainPanel = setupTrainPanel(() => ({
+  path: currentPath,
+  source: editor.value,
+  overrides: parseOverrides(ui.overrides.value),
+}));
+
 // ---- test hook ---------------------------------------------------------------------------------
 
 function apply(opts: HookOptions): void {
@@ -472,6 +479,12 @@ const hook: PlaygroundHook = {
   check(opts: HookOptions = {}) {
     apply(opts);
     return check(request()).formatted;
+  },
+  /** Sets the controls, opens the Train tab and does what its Start button does. */
+  async train(opts = {}) {
+    apply(opts);
+    selectTab("tab-train");
+    return trainPanel.start(opts);
   },
   placeCursor(line, column) {
     editor.goToLine(line, column);
