@@ -23,6 +23,7 @@ import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
 import { type Validation, validate } from "../runtime/train/validate.js";
+import { type CurveData, curvesSvg } from "../runtime/train/curves.js";
 import { initWeights } from "../runtime/weights.js";
 import {
   EXIT,
@@ -56,7 +57,7 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
   --lr X            peak learning rate (default 0.003)
   --seed N          initial weights and batch order (default 0)
   --out DIR         write DIR/checkpoint.safetensors (weights, Adam's moments, step, seed) and
-                    DIR/log.json (created)
+                    DIR/log.json and DIR/curves.svg (loss and expert activation over steps)
   --resume FILE     continue from a checkpoint up to --steps; batches depend on (seed, step),
                     so the result equals an uninterrupted run's
   --stop-at N       stop after step N of the --steps schedule (to resume later)
@@ -163,6 +164,7 @@ kept (sub-)token assignment over the step's batch.`,
       }[] = [];
       const held = corpus.validationSequences(VALIDATION_SEQUENCES);
       const validations: (Validation & { step: number })[] = [];
+      const curve: CurveData["steps"][number][] = [];
       // Throughput and ETA count from the end of step 1, which also compiles every pipeline.
       let started = performance.now();
       const every = Math.max(1, Math.round(steps / 20));
@@ -170,6 +172,8 @@ kept (sub-)token assignment over the step's batch.`,
         const r = await trainer.step(corpus.batch(step, batch, runSeed));
         const experts = Object.fromEntries(r.activeExperts.map((a) => [a.scope, a.active]));
         log.push({ step, loss: r.loss, ce_loss: r.ceLoss, lr: r.lr, active_experts: experts });
+        const activation = r.activeExperts.map((a) => [a.scope, a.active / a.experts]);
+        curve.push({ step, ce: r.ceLoss, activation: Object.fromEntries(activation) });
         if (step === first) started = performance.now();
         if (step % every === 0 || step === stopAt || step === first) {
           const seconds = (performance.now() - started) / 1000;
@@ -208,9 +212,11 @@ kept (sub-)token assignment over the step's batch.`,
             1,
           ) + "\n",
         );
-        io.out(
-          `wrote ${path.join(out, "checkpoint.safetensors")} and ${path.join(out, "log.json")}\n`,
-        );
+        const title = `${modelName}: ${path.basename(data)}, batch ${batch} x ${seq} bytes, lr ${lr}, seed ${runSeed}`;
+        const held = validations.map((v) => ({ step: v.step, ce: v.ce }));
+        write(path.join(out, "curves.svg"), curvesSvg({ title, steps: curve, validation: held }));
+        const files = ["checkpoint.safetensors", "log.json", "curves.svg"];
+        io.out(`wrote ${files.map((f) => path.join(out, f)).join(", ")}\n`);
       }
       trainer.destroy();
       return EXIT.ok;

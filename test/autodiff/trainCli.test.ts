@@ -68,6 +68,9 @@ describe("moec train", { timeout: 120_000 }, () => {
     ]);
     const log = JSON.parse(readFileSync(path.join(out, "log.json"), "utf8"));
     expect(log.steps).toHaveLength(3);
+    const curves = readFileSync(path.join(out, "curves.svg"), "utf8");
+    expect(curves).toContain(">LM: text.txt, batch 2 x 16 bytes, lr 0.003, seed 0</text>");
+    expect(curves.match(/<polyline /g)).toHaveLength(3); // training, validation, one MoE layer
     expect(log.steps[0].loss).toBeGreaterThan(log.steps[0].ce_loss); // the balance terms
     expect(Object.keys(log.steps[0].active_experts)).toEqual(["lm.blocks.1.ffn.router"]);
     // --eval-every 2 over 3 steps: validations after step 2 and at the end.
