@@ -17,6 +17,9 @@ const W = 560;
 const LOSS_H = 150;
 const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
 const CELL_H = 8;
+/** The heatmaps' left margin, for the head labels. */
+const LABEL_W = 44;
+const AXIS_H = 14;
 
 export class TrainView {
   readonly element: HTMLElement;
@@ -78,8 +81,12 @@ export class TrainView {
     const plotW = W - PAD.left - PAD.right;
     const plotH = LOSS_H - PAD.top - PAD.bottom;
     const finite = this.#losses.filter(Number.isFinite);
-    const hi = Math.max(...finite);
-    const lo = Math.min(0, ...finite);
+    // The data's own range (with a margin), so that a fall of a few tenths shows.
+    const top = Math.max(...finite);
+    const bottom = Math.min(...finite);
+    const margin = 0.05 * (top - bottom || 1);
+    const hi = top + margin;
+    const lo = Math.max(0, bottom - margin);
     const span = hi - lo || 1;
     const x = (i: number) => PAD.left + (this.#steps <= 1 ? 0 : (i / (this.#steps - 1)) * plotW);
     const y = (v: number) => PAD.top + ((hi - v) / span) * plotH;
@@ -97,31 +104,44 @@ export class TrainView {
     const experts = counts[0]?.length ?? 0;
     let map = this.#maps.get(scope);
     if (!map) {
-      const height = heads * experts * CELL_H + (heads - 1) * 4;
+      const mapH = heads * experts * CELL_H + (heads - 1) * 4;
       const node = svg("svg", {
-        viewBox: `0 0 ${W} ${height}`,
+        viewBox: `0 0 ${W} ${mapH + AXIS_H}`,
         class: "activation-map",
-        preserveAspectRatio: "none",
         role: "img",
         "aria-label": `Expert shares of ${scope} by step`,
       });
+      node.append(
+        svg("rect", { x: LABEL_W, y: 0, width: W - LABEL_W, height: mapH, class: "frame" }),
+      );
+      const label = (x: number, y: number, text: string, cls: string) => {
+        const t = svg("text", { x, y, class: cls });
+        t.textContent = text;
+        node.append(t);
+      };
+      for (let h = 0; h < heads; h++) {
+        const y = h * (experts * CELL_H + 4) + (experts * CELL_H) / 2 + 4;
+        label(LABEL_W - 4, y, heads > 1 ? `head ${h + 1}` : `${experts} exp.`, "axis end");
+      }
+      label(LABEL_W, mapH + AXIS_H - 2, "step 1", "axis");
+      label(W, mapH + AXIS_H - 2, `step ${this.#steps}`, "axis end");
       const figure = document.createElement("figure");
       figure.dataset.scope = scope;
       const caption = document.createElement("figcaption");
-      caption.textContent = `${scope}: ${experts} experts${heads > 1 ? ` × ${heads} heads (rows grouped by head)` : ""}, share of the step's assignments (dark = more)`;
+      caption.textContent = `${scope}: each expert's share of the step's assignments, ${experts} experts (one row each)${heads > 1 ? ` per head` : ""}; darker = more, white = unused`;
       figure.append(caption, node);
       this.#mapsBox.append(figure);
       map = { svg: node, heads, experts };
       this.#maps.set(scope, map);
     }
-    const colW = W / this.#steps;
+    const colW = (W - LABEL_W) / this.#steps;
     counts.forEach((head, h) => {
       const total = head.reduce((a, b) => a + b, 0) || 1;
       head.forEach((c, e) => {
         const share = c / total;
         map.svg.append(
           svg("rect", {
-            x: ((step - 1) * colW).toFixed(2),
+            x: (LABEL_W + (step - 1) * colW).toFixed(2),
             y: (h * experts + e) * CELL_H + h * 4,
             width: (colW + 0.05).toFixed(2),
             height: CELL_H,
