@@ -2,7 +2,8 @@
 // driven by playwright-core: the page compiles and runs the shipped layer models and its outputs
 // and its per-token routing view match the Node runtime (Dawn) on the same plan, weights and
 // inputs; typing a broken spec into the editor shows lint markers; completion, hover and the
-// graph view work; screenshots at 1280 px and at phone size go to test/artifacts/; the
+// graph view work; the Train tab trains a tiny language model (the loss falls, the activation
+// heatmap fills, Stop stops) and refuses a non-LM spec; screenshots at 1280 px and at phone size go to test/artifacts/; the
 // precompiled page runs a plan.json without the compiler; no console errors.
 // Skipped only when Chromium is missing (scripts/install-browser.sh installs it).
 import {
@@ -486,6 +487,21 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     await p.setViewportSize({ width: 1280, height: 900 });
     await p.screenshot({ path: path.join(ARTIFACTS, "playground-train.png"), fullPage: true });
     await p.setViewportSize({ width: 1400, height: 1000 });
+    // The buttons: Start runs the fields' settings, Stop ends the run after the step in flight.
+    await p.fill("#train-steps", "200");
+    await p.click("#train-start");
+    await p.waitForFunction(
+      () => /step 3\/200/.test(document.getElementById("train-status")!.textContent!),
+      undefined,
+      { timeout: 60_000 },
+    );
+    await p.click("#train-stop");
+    await p.waitForFunction(
+      () => /stopped after \d+ steps/.test(document.getElementById("train-status")!.textContent!),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await p.locator("#train-start").isDisabled()).toBe(false);
   }, 180_000);
 
   it("looks right at 1280 px and on a phone (screenshots in test/artifacts/)", async () => {
