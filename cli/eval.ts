@@ -10,18 +10,19 @@ import { Trainer } from "../runtime/train/trainer.js";
 import { describeActivation, validate } from "../runtime/train/validate.js";
 import { EXIT, type Command, positiveInt, usageError } from "./common.js";
 import { MAX_DATA_FILE_BYTES, readRegularFile } from "./files.js";
+import { defaultCorpusPath } from "./defaultCorpus.js";
 import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./train.js";
 
 export const evaluate: Command = {
   summary: "validation perplexity and expert activation of a moec train checkpoint",
   usage:
-    "moec eval SPEC --weights CHECKPOINT --data PATH [--seq S] [--batch B] [--model NAME] [--set NAME=VALUE]...",
+    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [--model NAME] [--set NAME=VALUE]...",
   details: `Runs the model with the checkpoint's weights on the held-out last 10% of the text (the
 split moec train uses) and prints the mean cross-entropy, the perplexity, and per MoE layer the
 experts that received at least one kept assignment (per head for multi-head MoE) with each
 expert's share of the assignments. Give the same --set options as for training.
   --weights FILE    a checkpoint written by moec train (required)
-  --data PATH       a UTF-8 text file (required)
+  --data PATH       a UTF-8 text file (default: moec's own README.md, as for moec train)
   --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
   --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)`,
   options: {
@@ -38,8 +39,12 @@ expert's share of the assignments. Give the same --set options as for training.
     const weights = args.values.weights as string | undefined;
     if (weights === undefined)
       return usageError(io, "eval needs --weights FILE (a checkpoint of moec train)");
-    const data = args.values.data as string | undefined;
-    if (data === undefined) return usageError(io, "eval needs --data PATH (a UTF-8 text file)");
+    const data = (args.values.data as string | undefined) ?? defaultCorpusPath();
+    if (data === undefined)
+      return usageError(
+        io,
+        "eval needs --data PATH: the default corpus (moec's README.md) is not installed",
+      );
     const seq = positiveInt(args.values.seq as string | undefined, 64);
     if (seq === undefined) return usageError(io, "--seq must be a positive integer");
     if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);

@@ -36,6 +36,7 @@ import {
   usageError,
 } from "./common.js";
 import { nodeHost } from "./host.js";
+import { defaultCorpusPath } from "./defaultCorpus.js";
 import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "./files.js";
 
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
@@ -45,12 +46,12 @@ export const VALIDATION_SEQUENCES = 8;
 export const train: Command = {
   summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
   usage:
-    "moec train SPEC --data PATH [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [--model NAME] [--set NAME=VALUE]...",
+    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [--model NAME] [--set NAME=VALUE]...",
   details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
 to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's balance term.
-  --data PATH       a UTF-8 text file (required)
+  --data PATH       a UTF-8 text file (default: moec's own README.md, about 28 kB)
   --steps N         optimiser steps (default 100)
   --batch B         sequences per step (default 4)
   --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
@@ -81,8 +82,12 @@ kept (sub-)token assignment over the step's batch.`,
   async run(args, io) {
     const [file] = args.positionals;
     if (!file || args.positionals.length > 1) return usageError(io, "train takes one SPEC file");
-    const data = args.values.data as string | undefined;
-    if (data === undefined) return usageError(io, "train needs --data PATH (a UTF-8 text file)");
+    const data = (args.values.data as string | undefined) ?? defaultCorpusPath();
+    if (data === undefined)
+      return usageError(
+        io,
+        "train needs --data PATH: the default corpus (moec's README.md) is not installed",
+      );
     const int = (name: string, fallback: number) =>
       positiveInt(args.values[name] as string | undefined, fallback);
     const steps = int("steps", 100);

@@ -140,7 +140,6 @@ describe("moec train", { timeout: 120_000 }, () => {
       ["--data", text, "--seq", "5000"],
       /--seq 5000 is over the limit of 4096/,
     ],
-    ["a missing --data", [], /train needs --data PATH/],
   ];
   for (const [what, argv, message] of bad) {
     it(`refuses ${what}, writing nothing`, async () => {
@@ -161,6 +160,18 @@ describe("moec train", { timeout: 120_000 }, () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it("trains on moec's own README.md without --data", async () => {
+    const r = await moecTrain(["models/lm_smoe.moe", ...TINY, "--steps", "1", "--seq", "16"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(EXIT.ok);
+    const readme = readFileSync(path.resolve("README.md"));
+    const held = readme.length - Math.floor(readme.length * 0.9);
+    expect(r.stdout).toContain(
+      `training LM on ${path.resolve("README.md")}: ${readme.length - held} training bytes, ${held} held out`,
+    );
+    expect(r.stdout).toMatch(/validation: cross-entropy \d+\.\d{4} nats\/byte/);
+  });
 
   it("refuses a model that is not a language model", async () => {
     const r = await moecTrain(["models/smoe.moe", "--data", text, "--set", "dim=8"]);
