@@ -12,6 +12,7 @@ import {
   type PlanValue,
 } from "../plan/format.js";
 import { int8WordsPerRow, ternaryBufferBytes } from "../plan/bitnet.js";
+import { formatBytes } from "../plan/bytes.js";
 import { isDropless } from "../plan/capacity.js";
 import { BASELINE_PROFILE, type DeviceProfile } from "../plan/profile.js";
 import {
@@ -122,9 +123,7 @@ export function buildPlan(
 
   for (const b of memory.buffers) {
     if (b.kind === "weight" && b.bytes.coef > profile.maxStorageBufferBindingSize) {
-      throw new PlanError(
-        `weight ${b.name} takes ${b.bytes.coef} bytes; profile ${profile.name} binds at most ${profile.maxStorageBufferBindingSize}`,
-      );
+      throw new PlanError(oversizedWeight(b, profile));
     }
   }
 
@@ -384,4 +383,23 @@ function valueBytes(dtype: DType, shape: readonly Dim[]): SizeExpr {
     return mulSize(shapeSize(shape.slice(0, -1)), 4 * int8WordsPerRow(cols));
   }
   return mulSize(shapeSize(shape), bytesPerElement(dtype));
+}
+
+/** Why a weight cannot be bound, and what would fit: how many of its leading rows one binding holds. */
+function oversizedWeight(
+  b: Extract<PlanBuffer, { kind: "weight" }>,
+  profile: DeviceProfile,
+): string {
+  const limit = profile.maxStorageBufferBindingSize;
+  const rowBytes = b.bytes.coef / Math.max(1, b.shape[0] ?? 1);
+  const rows = Math.floor(limit / rowBytes);
+  const fits =
+    b.shape.length >= 2 && rows >= 1
+      ? `at most ${rows} of its ${b.shape[0]} rows fit (a smaller vocabulary, fewer experts or narrower layers)`
+      : "not even one row fits (narrower layers)";
+  return (
+    `weight ${b.name} [${b.shape.join(", ")}] needs ${formatBytes(b.bytes.coef)} in one binding; ` +
+    `profile ${profile.name} binds at most ${formatBytes(limit)}: ${fits}; ` +
+    `weights are not split across bindings yet`
+  );
 }

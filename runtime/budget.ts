@@ -5,6 +5,7 @@
 // Browser-safe.
 import type { DimBindings } from "../plan/dims.js";
 import type { Plan, PlanBuffer } from "../plan/format.js";
+import { formatBytes } from "../plan/bytes.js";
 import { evalSize } from "../plan/size.js";
 import { MoecRunError, formatDims } from "./errors.js";
 
@@ -69,17 +70,4 @@ function fitHint(dims: DimBindings, fits: (d: DimBindings) => boolean): string {
     hints.push(`${sym} = ${lo}`);
   }
   return hints.length > 0 ? `; at most ${hints.join(", ")} fits` : "; not even one token fits";
-}
-
-/** 1.88 GB, 134 MB: decimal units. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} bytes`;
-  const units = ["kB", "MB", "GB", "TB", "PB"];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toPrecision(3)} ${units[i]}`;
 }

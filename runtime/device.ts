@@ -1,5 +1,6 @@
 // Adapter and device setup shared by Node (Dawn) and browsers (navigator.gpu).
 // Browser-safe: no Node imports, no `process`.
+import { formatBytes } from "../plan/bytes.js";
 
 /** Limits raised to the adapter's maximum when it offers more than the WebGPU default. */
 export const RAISED_LIMITS = [
@@ -173,10 +174,4 @@ export function describeAdapter(
     `invocations/workgroup ${limits.maxComputeInvocationsPerWorkgroup}, ` +
     `max binding ${formatBytes(limits.maxStorageBufferBindingSize)}`
   );
-}
-
-function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(0)} MiB`;
-  return `${n} B`;
 }

@@ -64,7 +64,7 @@ describe("special and oversized files are refused from their type and size, befo
     [
       "--input 30 GB sparse",
       ["--input", SPARSE],
-      `input file '${SPARSE}': it is 30.0 GB (30000000000 bytes), over the limit of 2.15 GB`,
+      `input file '${SPARSE}': it is 27.9 GiB (30000000000 bytes), over the limit of 2.00 GiB`,
     ],
     ["--weights missing", ["--input", X, "--weights", at("nope")], "no such file"],
   ];

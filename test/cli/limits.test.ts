@@ -39,15 +39,16 @@ describe("budget before work", () => {
   it("a full-size Mixtral fails fast on the binding limit, no weights generated", async () => {
     const r = await runMoec(["run", spec, "--tokens", "4"]);
     expect(r.code, r.stderr).toBe(EXIT.errors);
-    // The embedding (32000 x 4096 f32, 524 MB) is the first weight over the binding limit.
+    // The embedding (32000 x 4096 f32, 500 MiB) is the first weight over the binding limit;
+    // 128 MiB hold 8192 rows of 4096 f32 (16 KiB each), so a smaller vocabulary would fit.
     expect(r.stderr).toMatch(
-      /^moec: weight lm\.embed\.weight takes 524288000 bytes; .* binds at most \d+/,
+      /^moec: weight lm\.embed\.weight \[32000, 4096\] needs 500 MiB in one binding; .* binds at most [\d.]+ [KMG]iB: at most \d+ of its 32000 rows fit/,
     );
     expect(r.stdout).toBe("");
   }, 120_000);
 
   it("weights that fit each binding but not the machine: the weights alone need X GB", async () => {
-    // 512 blocks of 8 experts of width 4096 x 1024: each bank 134 MB (fits), about 215 GB in all.
+    // 512 blocks of 8 experts of width 4096 x 1024: each bank 128 MiB (fits), about 200 GiB in all.
     const r = await runMoec([
       "run",
       spec,
@@ -63,7 +64,9 @@ describe("budget before work", () => {
       "attn_heads=8",
     ]);
     expect(r.code, r.stderr).toBe(EXIT.errors);
-    expect(r.stderr).toMatch(/moec: the weights alone need [\d.]+ GB; this machine has [\d.]+ GB/);
+    expect(r.stderr).toMatch(
+      /moec: the weights alone need [\d.]+ GiB; this machine has [\d.]+ GiB/,
+    );
   }, 120_000);
 
   it("too many tokens for a binding says how many fit (from the plan, no device needed)", () => {
@@ -72,7 +75,7 @@ describe("budget before work", () => {
     const budget = { maxStorageBufferBindingSize: 2 ** 20, maxBufferSize: 2 ** 30 };
     expect(() => checkBudget(plan, budget, { T: 4 })).not.toThrow();
     expect(() => checkBudget(plan, budget, { T: 1_000_000 })).toThrow(
-      /^at T=1000000, buffer .* needs .*; this device binds at most 1\.05 MB per buffer; at most T = \d+ fits$/,
+      /^at T=1000000, buffer .* needs .*; this device binds at most 1 MiB per buffer; at most T = \d+ fits$/,
     );
     // The T it names fits, and one more does not.
     try {
@@ -84,7 +87,7 @@ describe("budget before work", () => {
     }
     const memory = { ...budget, maxStorageBufferBindingSize: 2 ** 30, memoryBytes: 2 ** 20 };
     expect(() => checkBudget(plan, memory, { T: 100_000 })).toThrow(
-      /weights and activations need .*; this machine has 1\.05 MB of memory; at most T = \d+ fits/,
+      /weights and activations need .*; this machine has 1 MiB of memory; at most T = \d+ fits/,
     );
     expect(totalmem()).toBeGreaterThan(0);
   });

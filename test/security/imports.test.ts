@@ -122,7 +122,7 @@ describe("entry files", () => {
     truncateSync(file, 6e9);
     const r = await runMoec(["check", file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("is 6.00 GB (6000000000 bytes), over the limit of 5.24 MB");
+    expect(r.stderr).toContain("is 5.59 GiB (6000000000 bytes), over the limit of 5 MiB");
   }, 30_000);
 });
 
