@@ -8,6 +8,7 @@
 //
 //   npm run experiment:parity -- [--steps N] [--seeds N] [--batch B] [--seq S] [--lr X]
 //       [--dim D] [--threshold X] [--data PATH]
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -251,7 +252,7 @@ const md = [
     : []),
   `Command: \`npm run experiment:parity -- --steps ${STEPS} --seeds ${SEEDS} --batch ${BATCH} --seq ${SEQ} --lr ${LR} --dim ${DIM} --threshold ${THRESHOLD}${values.data ? ` --data ${values.data}` : ""}\``,
   "",
-  `Adapter: ${adapter}. Data: ${source} (${bytes.length} bytes; last 10% held out, ${held.length} validation sequences of ${SEQ} bytes). Common settings: ${BASE.join(" ")}; AdamW, lr ${LR}, ${STEPS} steps of ${BATCH} x ${SEQ} bytes, seeds 0..${SEEDS - 1}. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+  `Adapter: ${adapter}. Data: ${source} (${bytes.length} bytes, sha256 ${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}; the default changes whenever those files do; last 10% held out, ${held.length} validation sequences of ${SEQ} bytes). Common settings: ${BASE.join(" ")}; AdamW, lr ${LR}, ${STEPS} steps of ${BATCH} x ${SEQ} bytes, seeds 0..${SEEDS - 1}. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
   "",
   `Parity: multiply-adds per token of the MoE layers (compiler costs, nodeCost; every node in a MoE block's scope except the router: experts, and MH-MoE's head and merge projections) are asserted equal to SMoE's within 1%; the router's multiply-adds are shown apart.`,
   "",
