@@ -472,6 +472,9 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     const tail = out.losses.slice(-3).reduce((a, b) => a + b, 0) / 3;
     expect(tail).toBeLessThan(out.losses[0]! - 0.3);
     expect(out.tokensPerSecond).toBeGreaterThan(0);
+    // Held-out perplexity below the 256 of a uniform guess over bytes.
+    expect(out.perplexity).toBeGreaterThan(1);
+    expect(out.perplexity).toBeLessThan(256);
     expect(Object.values(out.active)).toHaveLength(1);
     expect(Object.values(out.active)[0]).toBeGreaterThan(0);
     // One heatmap (the MoE layer): a cell per step, head and expert, some of them shaded.
@@ -483,7 +486,9 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
       rs.map((r) => Number(r.getAttribute("fill-opacity"))),
     );
     expect(opacities.some((o) => o > 0)).toBe(true);
-    expect(await p.locator("#train-status").textContent()).toMatch(/trained 12 steps: loss/);
+    expect(await p.locator("#train-status").textContent()).toMatch(
+      /trained 12 steps: loss .*held-out perplexity/,
+    );
     await p.setViewportSize({ width: 1280, height: 900 });
     await p.screenshot({ path: path.join(ARTIFACTS, "playground-train.png"), fullPage: true });
     await p.setViewportSize({ width: 1400, height: 1000 });

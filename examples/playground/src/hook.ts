@@ -32,6 +32,8 @@ export interface TrainOutcome {
   /** Per MoE layer: experts that received assignments in the last step. */
   readonly active: Record<string, number>;
   readonly tokensPerSecond?: number;
+  /** Perplexity on the held-out tail of the text after the last step. */
+  readonly perplexity?: number;
   readonly error?: string;
 }
 

@@ -7,9 +7,10 @@ import { compileToIR } from "../../../compiler/index.js";
 import { memoryHost } from "../../../compiler/sources.js";
 import { formatDiagnostic } from "../../../grammar/diagnostics.js";
 import { profileOfDevice } from "../../../plan/profile.js";
-import { BYTE_VOCAB, ByteCorpus } from "../../../runtime/train/data.js";
+import { BYTE_VOCAB, ByteCorpus, VALIDATION_SHARE } from "../../../runtime/train/data.js";
 import { DEFAULT_OPTIMIZER } from "../../../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../../../runtime/train/trainer.js";
+import { type Validation, validate } from "../../../runtime/train/validate.js";
 import { initWeights } from "../../../runtime/weights.js";
 import { getDevice } from "./gpu.js";
 import { MODEL_FILES } from "./models.js";
@@ -71,16 +72,20 @@ export function byteLevelGraph(request: Pick<TrainRequest, "path" | "source" | "
   return result.graph;
 }
 
+/** Sequences of the held-out tail scored at the end, as `moec train` does. */
+const VALIDATION_SEQUENCES = 8;
+
 /**
- * Trains until `steps` or until `shouldStop()` says so, calling `onStep` after every step.
- * Resolves with the steps taken; errors of the data or the run are thrown with their message.
+ * Trains until `steps` or until `shouldStop()` says so, calling `onStep` after every step, then
+ * scores the held-out tail. Resolves with the steps taken and that validation; errors of the
+ * data or the run are thrown with their message.
  */
 export async function train(
   request: TrainRequest,
   onStep: (s: TrainStep) => void | Promise<void>,
   shouldStop: () => boolean,
   onStatus: (text: string) => void = () => {},
-): Promise<number> {
+): Promise<{ taken: number; validation?: Validation }> {
   const corpus = new ByteCorpus(new TextEncoder().encode(request.text), request.seq, "the text");
   const graph = byteLevelGraph(request);
   const moec = await getDevice();
@@ -101,8 +106,8 @@ export async function train(
   );
   try {
     let started = performance.now();
-    for (let step = 1; step <= request.steps; step++) {
-      if (shouldStop()) return step - 1;
+    let taken = 0;
+    for (let step = 1; step <= request.steps && !shouldStop(); step++) {
       const r = await trainer.step(corpus.batch(step, request.batch, request.seed));
       if (step === 1) started = performance.now();
       const seconds = (performance.now() - started) / 1000;
@@ -114,8 +119,12 @@ export async function train(
           step > 1 ? ((step - 1) * request.batch * request.seq) / seconds : undefined,
         sites: r.activeExperts,
       });
+      taken = step;
     }
-    return request.steps;
+    if (taken === 0) return { taken };
+    onStatus(`scoring the held-out ${Math.round(VALIDATION_SHARE * 100)}% of the text…`);
+    const held = corpus.validationSequences(VALIDATION_SEQUENCES);
+    return { taken, validation: await validate(trainer, held) };
   } finally {
     trainer.destroy();
   }

@@ -74,7 +74,7 @@ export function setupTrainPanel(spec: SpecSource) {
       if (!(request.lr > 0)) throw new NotTrainable("Learning rate must be a positive number");
       const view = new TrainView(request.steps);
       status("compiling…", "busy");
-      const taken = await train(
+      const { taken, validation } = await train(
         request,
         async (s) => {
           if (!last) ui.view.replaceChildren(view.element);
@@ -99,12 +99,16 @@ export function setupTrainPanel(spec: SpecSource) {
           (first === undefined ? "" : `: loss ${first.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`) +
           (last?.tokensPerSecond === undefined
             ? ""
-            : `, ${Math.round(last.tokensPerSecond)} tokens/s`),
+            : `, ${Math.round(last.tokensPerSecond)} tokens/s`) +
+          (validation
+            ? `; held-out perplexity ${validation.perplexity.toFixed(2)} (${validation.sequences} sequences)`
+            : ""),
       );
       return {
         losses,
         active: Object.fromEntries((last?.sites ?? []).map((s) => [s.scope, s.active])),
         tokensPerSecond: last?.tokensPerSecond,
+        perplexity: validation?.perplexity,
       };
     } catch (err) {
       status("");
