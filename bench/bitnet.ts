@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BenchModel, measureModels, pairedRatio } from "./measure.js";
-import { nodeHost } from "../cli/host.js";
+import { nodeHost } from "../compiler/node/host.js";
 import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import type { Plan } from "../plan/format.js";

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHost } from "../cli/host.js";
+import { nodeHost } from "../compiler/node/host.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { nodeCost } from "../compiler/costs.js";
 import { compileToIR } from "../compiler/index.js";

@@ -6,7 +6,7 @@ import { compileToIR } from "../compiler/index.js";
 import type { Graph, Node } from "../compiler/ir/graph.js";
 import type { SourceHost } from "../compiler/sources.js";
 import { formatDiagnostic } from "../grammar/diagnostics.js";
-import { nodeHost } from "../cli/host.js";
+import { nodeHost } from "../compiler/node/host.js";
 
 /** The front end over one in-memory source, with `std/...` imports from the shipped library. */
 export function graphFromSource(name: string, source: string): Graph {

@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHost } from "../cli/host.js";
+import { nodeHost } from "../compiler/node/host.js";
 import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import { profileOfDevice } from "../plan/profile.js";

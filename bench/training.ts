@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHost } from "../cli/host.js";
+import { nodeHost } from "../compiler/node/host.js";
 import { trainingGraph } from "../compiler/autodiff/train.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { compileGraph } from "../compiler/compile.js";

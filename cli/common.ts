@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from "node:util";
 import { compileToIR, type FrontEndResult } from "../compiler/index.js";
 import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
-import { nodeHost } from "./host.js";
+import { nodeHost } from "../compiler/node/host.js";
 
 export interface Io {
   out(text: string): void;

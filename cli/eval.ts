@@ -9,7 +9,7 @@ import { DEFAULT_OPTIMIZER } from "../runtime/train/schedule.js";
 import { Trainer } from "../runtime/train/trainer.js";
 import { describeActivation, validate } from "../runtime/train/validate.js";
 import { EXIT, type Command, positiveInt, usageError } from "./common.js";
-import { MAX_DATA_FILE_BYTES, readRegularFile } from "./files.js";
+import { MAX_DATA_FILE_BYTES, readRegularFile } from "../compiler/node/files.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
 import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./train.js";
 

@@ -36,8 +36,8 @@ import {
   outputDirProblem,
   outputFileProblem,
   readRegularFile,
-} from "./files.js";
-import { MODELS_DIR } from "./host.js";
+} from "../compiler/node/files.js";
+import { MODELS_DIR } from "../compiler/node/host.js";
 import { checkBudget } from "../runtime/budget.js";
 import { nonFiniteOutputWarnings } from "../runtime/finite.js";
 import { bindInputs } from "../runtime/inputs.js";

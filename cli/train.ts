@@ -35,9 +35,9 @@ import {
   positiveInt,
   usageError,
 } from "./common.js";
-import { nodeHost } from "./host.js";
+import { nodeHost } from "../compiler/node/host.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
-import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "./files.js";
+import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "../compiler/node/files.js";
 
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
 export const MAX_SEQ = 4096;

@@ -21,7 +21,7 @@ import { createNodeDevice } from "../../runtime/node/dawn.js";
 import { Session } from "../../runtime/session.js";
 import { initWeights } from "../../runtime/weights.js";
 import { randomInputs, reference, relL2 } from "../runtime/helpers.js";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 
 /** One layer as a model over x: f32[T, dim]. */
 function layerGraph(layer: string, dim: number, out = dim): Graph {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { layerModelGraph, layerModelSource } from "../../compiler/layerModel.js";
 import { formatType } from "../../compiler/ir/types.js";
 import { memoryHost } from "../../compiler/sources.js";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 
 describe("layerModel", () => {
   it("writes a model whose forward calls the layer once", () => {

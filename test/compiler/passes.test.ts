@@ -3,7 +3,7 @@
 // and of random MoE configurations.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import type { RefTensor } from "../../compiler/ir/ops.js";
 import { compileToIR } from "../../compiler/index.js";

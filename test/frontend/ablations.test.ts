@@ -3,7 +3,7 @@
 // merge only, neither; models/mh_moe_parity_ablation.moe). Expected costs are computed here by
 // hand from the layer sizes and compared with what compiler/costs.ts measures on the IR.
 import { describe, expect, it } from "vitest";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import { modelCost, weightList } from "../../compiler/costs.js";
 import { compileToIR } from "../../compiler/index.js";
 import type { Graph } from "../../compiler/ir/graph.js";

@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import { describe, expect } from "vitest";
 import { compareCosts, modelCost } from "../../compiler/costs.js";
 import { compileToIR } from "../../compiler/index.js";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import { assertRepoRoot, GoldenDir, runMoec } from "../helpers/golden.js";
 
 assertRepoRoot();

@@ -3,7 +3,7 @@
 // d = 768, SwiGLU experts (3 matrices each: gate, up [f, w]; down [w, f]; no bias), where w is the
 // width an expert sees: d for SMoE and fine-grained, d / h for MH-MoE.
 import { describe, expect, it } from "vitest";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import { compareCosts, modelCost, type ModelCost } from "../../compiler/costs.js";
 import { compileToIR } from "../../compiler/index.js";
 

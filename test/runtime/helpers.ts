@@ -5,7 +5,7 @@ import { type Graph, weightDecls } from "../../compiler/ir/graph.js";
 import type { RefTensor } from "../../compiler/ir/ops.js";
 import { resolveShape } from "../../compiler/ir/types.js";
 import { formatDiagnostic } from "../../grammar/diagnostics.js";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import { createRng, randomTensor } from "../../runtime/random.js";
 import { type ReferenceResult, runReference } from "../../compiler/ir/interpret.js";
 import type { TensorData } from "../../runtime/session.js";

@@ -12,7 +12,7 @@ import { OPS, type RefTensor } from "../../compiler/ir/ops.js";
 import { runPipeline } from "../../compiler/passes/index.js";
 import { buildPlan } from "../../compiler/plan.js";
 import { layerModelGraph } from "../../compiler/layerModel.js";
-import { nodeHost } from "../../cli/host.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import {
   type CapacityLimit,
   admissionOrder,

@@ -11,7 +11,7 @@ import {
   statSync,
 } from "node:fs";
 import * as path from "node:path";
-import { formatBytes } from "../plan/bytes.js";
+import { formatBytes } from "../../plan/bytes.js";
 
 /** A file the user named cannot be used; the message says which and why. */
 export class FileError extends Error {

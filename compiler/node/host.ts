@@ -1,14 +1,14 @@
-// The Node source host: reads .moe files from disk (regular files only, size checked first, and
+// The Node source host (for the CLI, tests and benchmarks; browsers bring their own): reads .moe files from disk (regular files only, size checked first, and
 // for imports only inside the folder compiler/sources.ts allows, also after symbolic links); the
 // shipped library's folder is shown relative to the working directory so diagnostics stay short.
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SourceHost } from "../compiler/sources.js";
-import { MAX_FILE_BYTES } from "../grammar/index.js";
+import type { SourceHost } from "../sources.js";
+import { MAX_FILE_BYTES } from "../../grammar/index.js";
 import { FileError, readRegularFile, reallyWithin } from "./files.js";
 
-/** The package root: two levels above this file in both `cli/` and `dist/cli/`. */
+/** The package root: the nearest folder above this file (or the CLI bundle) holding models/std. */
 function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
