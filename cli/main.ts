@@ -22,7 +22,8 @@ import {
   positiveInt,
   usageError,
 } from "./common.js";
-import { compile, demo, run } from "./run.js";
+import { demo } from "./demo.js";
+import { compile, run } from "./run.js";
 import { train } from "./train.js";
 import { evaluate } from "./eval.js";
 import { bench } from "./bench.js";

@@ -1,17 +1,15 @@
-// The commands that reach the GPU or write artefacts: compile, run and the demo (the main job).
+// The commands that compile or run one model: compile (plan and WGSL to a folder) and run.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { compileGraph } from "../compiler/compile.js";
-import { fmt, modelCost } from "../compiler/costs.js";
 import { type Graph, weightDecls } from "../compiler/ir/graph.js";
 import type { OptLevel } from "../compiler/passes/index.js";
 import { PlanError, printPlan } from "../compiler/plan.js";
-import { type MoecDevice, NoAdapterError } from "../runtime/device.js";
+import { NoAdapterError } from "../runtime/device.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
-import { randomTensor } from "../runtime/random.js";
 import {
   type Tensor,
   WeightsError,
@@ -19,17 +17,9 @@ import {
   toFloat32,
   writeSafetensors,
 } from "../runtime/safetensors.js";
-import { MoecRunError, type RoutingStats, Session, type TensorData } from "../runtime/session.js";
+import { MoecRunError, Session, type TensorData } from "../runtime/session.js";
 import { initWeights } from "../runtime/weights.js";
-import {
-  EXIT,
-  type Command,
-  type Io,
-  type Parsed,
-  frontEnd,
-  positiveInt,
-  usageError,
-} from "./common.js";
+import { EXIT, type Command, type Io, frontEnd, positiveInt, usageError } from "./common.js";
 import {
   FileError,
   MAX_DATA_FILE_BYTES,
@@ -37,10 +27,11 @@ import {
   outputFileProblem,
   readRegularFile,
 } from "../compiler/node/files.js";
-import { MODELS_DIR } from "../compiler/node/host.js";
 import { checkBudget } from "../runtime/budget.js";
 import { nonFiniteOutputWarnings } from "../runtime/finite.js";
 import { bindInputs } from "../runtime/inputs.js";
+import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
+import { formatRouting, statsJson, summarise } from "./report.js";
 
 function limitsOf(l: GPUSupportedLimits) {
   return {
@@ -48,11 +39,10 @@ function limitsOf(l: GPUSupportedLimits) {
     maxBufferSize: l.maxBufferSize,
   };
 }
-import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
 
-const levelOption = { O: { type: "string", short: "O" } } as const;
+export const levelOption = { O: { type: "string", short: "O" } } as const;
 
-function optLevel(args: { values: Record<string, unknown> }): OptLevel | undefined {
+export function optLevel(args: { values: Record<string, unknown> }): OptLevel | undefined {
   const o = (args.values.O as string | undefined) ?? "2";
   return o === "0" ? 0 : o === "2" ? 2 : undefined;
 }
@@ -248,7 +238,7 @@ export const run: Command = {
 class InputError extends Error {}
 
 /** Errors that describe the user's input or machine (not our bugs): printed without a trace. */
-function isUserFacing(e: unknown): e is Error {
+export function isUserFacing(e: unknown): e is Error {
   return (
     e instanceof WeightsError ||
     e instanceof FileError ||
@@ -280,7 +270,7 @@ function fileProblem(io: Io, problem: string): number {
 }
 
 /** A decimal integer >= 0 that is exact in a double; "" and "1e3" are not. */
-function nonNegativeInt(text: string): number | undefined {
+export function nonNegativeInt(text: string): number | undefined {
   return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
 }
 
@@ -353,165 +343,4 @@ function outputBytes(outputs: ReadonlyMap<string, TensorData>): Uint8Array {
     data: t.data,
   }));
   return writeSafetensors(tensors);
-}
-
-function summarise(name: string, t: TensorData): string {
-  let sum = 0;
-  let sq = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of t.data) {
-    sum += v;
-    sq += v * v;
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const n = t.data.length;
-  const mean = sum / n;
-  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
-  const head = Array.from(t.data.subarray(0, 4), (v) => v.toPrecision(5)).join(", ");
-  return `${name}: [${t.shape.join(", ")}]  mean ${mean.toPrecision(4)}  std ${std.toPrecision(4)}  min ${min.toPrecision(4)}  max ${max.toPrecision(4)}  first [${head}, ...]`;
-}
-
-const COUNTED =
-  "kept (sub-)token assignments per expert over this batch, after any capacity limit; " +
-  "an expert is active if it received at least one; per head = sub-token position j of each token";
-
-/** A routing site as a readable table: load per expert (per head for MH-MoE) and summary. */
-export function formatRouting(s: RoutingStats): string {
-  const total = s.counts.flat().reduce((a, b) => a + b, 0);
-  const perExpert = Array.from({ length: s.experts }, (_, e) =>
-    s.counts.reduce((acc, row) => acc + row[e]!, 0),
-  );
-  const mean = total / s.experts;
-  const cv =
-    mean > 0
-      ? Math.sqrt(perExpert.reduce((acc, c) => acc + (c - mean) ** 2, 0) / s.experts) / mean
-      : 0;
-  const dropped = s.dropped.reduce((a, b) => a + b, 0);
-  const lines = [
-    `${s.scope}: ${s.tokensRouted / s.heads} tokens x ${s.heads} head${s.heads > 1 ? "s" : ""} = ${s.tokensRouted} routed rows, top-${s.topK} of ${s.experts} experts`,
-  ];
-  const perLine = 16;
-  const rows: [string, readonly number[]][] =
-    s.heads > 1 ? s.counts.map((r, h) => [`head ${h}`, r]) : [];
-  rows.push(["load", perExpert]);
-  for (let start = 0; start < s.experts; start += perLine) {
-    const ids = Array.from({ length: Math.min(perLine, s.experts - start) }, (_, i) => start + i);
-    lines.push(`  ${"expert".padEnd(8)}${ids.map((e) => String(e).padStart(6)).join("")}`);
-    for (const [label, r] of rows)
-      lines.push(`  ${label.padEnd(8)}${ids.map((e) => String(r[e]).padStart(6)).join("")}`);
-  }
-  const perHead = s.heads > 1 ? ` (per head: ${s.activeExpertsPerHead.join(", ")})` : "";
-  lines.push(
-    `  active experts ${s.activeExperts}/${s.experts} (${((100 * s.activeExperts) / s.experts).toFixed(1)}%)${perHead}; ` +
-      `load CV ${cv.toFixed(3)}; max/mean ${(mean > 0 ? Math.max(...perExpert) / mean : 0).toFixed(2)}; ` +
-      `dropped ${dropped}; aux loss ${s.auxLoss.toFixed(4)}`,
-  );
-  lines.push(`  counted: ${COUNTED}`);
-  return lines.join("\n");
-}
-
-/** The documented layout of `--stats` (README, "Routing statistics"). */
-function statsJson(
-  model: string,
-  moec: MoecDevice,
-  tokens: number,
-  routing: readonly RoutingStats[],
-) {
-  return {
-    model,
-    adapter: moec.describeAdapter(),
-    tokens,
-    counted: COUNTED,
-    layers: routing.map((s) => ({
-      scope: s.scope,
-      experts: s.experts,
-      heads: s.heads,
-      topK: s.topK,
-      rowsRouted: s.tokensRouted,
-      countsPerHead: s.counts,
-      countsPerExpert: Array.from({ length: s.experts }, (_, e) =>
-        s.counts.reduce((acc, row) => acc + row[e]!, 0),
-      ),
-      droppedPerHead: s.dropped,
-      activeExperts: s.activeExperts,
-      activeExpertsPerHead: s.activeExpertsPerHead,
-      activeFraction: s.activeExperts / s.experts,
-      top1PerExpert: s.top1,
-      meanProbability: s.probSum.map((p) => p / s.tokensRouted),
-      auxLoss: s.auxLoss,
-    })),
-  };
-}
-
-/** The models of the main job: the shipped SMoE and MH-MoE-at-parity layers at their defaults. */
-const DEMO_MODELS = ["smoe.moe", "mh_moe_parity.moe"];
-
-export const demo: Command = {
-  summary: "the main job: run the shipped SMoE and MH-MoE models on WebGPU and report",
-  usage: "moec demo [--tokens N] [--seed N] [-O0|-O2]",
-  details: `Compiles models/smoe.moe and models/mh_moe_parity.moe at their defaults (d = 768, the
-2411.16205 configurations), runs each on the WebGPU adapter Dawn finds with seeded random weights
-and inputs, and prints the adapter, costs, an output summary, the routing statistics and the time.
-  --tokens N        tokens per batch (default 128)
-  --seed N          weight and input seed (default 0)`,
-  options: { ...levelOption, tokens: { type: "string" }, seed: { type: "string" } },
-  async run(args, io) {
-    try {
-      return await runDemo(args, io);
-    } catch (e) {
-      if (!isUserFacing(e)) throw e;
-      io.err(`moec: ${e.message}\n`);
-      return EXIT.errors;
-    }
-  },
-};
-
-async function runDemo(args: Parsed, io: Io): Promise<number> {
-  const tokens = positiveInt(args.values.tokens as string | undefined, 128);
-  const seed = nonNegativeInt((args.values.seed as string | undefined) ?? "0");
-  const level = optLevel(args);
-  if (tokens === undefined || seed === undefined || level === undefined)
-    return usageError(io, "bad --tokens, --seed or -O");
-  const moec = await createNodeDevice();
-  io.out(
-    `moec demo: ${tokens} tokens, seed ${seed}, -O${level}\nadapter: ${moec.describeAdapter()}\n`,
-  );
-  const profile = profileOfDevice(moec);
-  for (const name of DEMO_MODELS) {
-    const file = path.relative(process.cwd(), path.join(MODELS_DIR, name)) || name;
-    const result = frontEnd(file, { values: {}, positionals: [] }, io);
-    if (!result.graph) return EXIT.errors;
-    const cost = modelCost(result.graph);
-    const t0 = performance.now();
-    const { plan } = compileGraph(result.graph, { level, profile });
-    const weights = initWeights(plan, seed);
-    const session = await Session.create(moec.device, plan, weights);
-    const t1 = performance.now();
-    const input = result.graph.inputs[0]!;
-    const width = result.graph.values[input.value]!.type.shape[1] as number;
-    const x = { shape: [tokens, width], data: randomTensor([tokens, width], seed + 1) };
-    const first = await session.run(new Map([[input.name, x]]));
-    const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const s = performance.now();
-      await session.run(new Map([[input.name, x]]));
-      times.push(performance.now() - s);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[1]!;
-    const gflops = (2 * cost.macsPerToken * tokens) / (median * 1e6);
-    io.out(`\n== ${file} (${result.model}) ==\n`);
-    io.out(
-      `${fmt(cost.params)} parameters, ${fmt(cost.macsPerToken)} multiply-adds per token; ${plan.kernels.length} kernels\n`,
-    );
-    for (const [n, t] of first.outputs) io.out(`${summarise(n, t)}\n`);
-    for (const stats of first.routing) io.out(`${formatRouting(stats)}\n`);
-    io.out(
-      `time: compile + upload ${(t1 - t0).toFixed(0)} ms; run median ${median.toFixed(1)} ms of 3 (${gflops.toFixed(2)} GFLOP/s useful)\n`,
-    );
-    session.destroy();
-  }
-  return EXIT.ok;
 }
