@@ -1,6 +1,6 @@
 // Rotary positions and causal multi-head attention.
 import type { Node } from "../../ir/graph.js";
-import { dimSize, mulSize } from "../size.js";
+import { dimSize, mulSize } from "../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { reduceAngleFunction, splitF32 } from "./math.js";

@@ -1,7 +1,7 @@
 // -O0 kernels of causal attention's backward: the per-row statistics, then dq, dk, dv with one
 // invocation per (row, head) and every sum over rows in ascending order (no atomics).
 import type { Node } from "../../ir/graph.js";
-import { dimSize, mulSize } from "../size.js";
+import { dimSize, mulSize } from "../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 

@@ -3,7 +3,7 @@
 // training step is bitwise reproducible.
 import type { Node } from "../../ir/graph.js";
 import type { Activation } from "../../ir/ops.js";
-import { constantSize, dimSize, shapeSize } from "../size.js";
+import { constantSize, dimSize, shapeSize } from "../../../plan/size.js";
 import { type WgslBuilder, f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { activationFunction } from "./math.js";

@@ -1,6 +1,6 @@
 // Dense kernels of the transformer around the experts: linear, embedding, norms, elementwise.
 import type { Node } from "../../ir/graph.js";
-import { shapeSize } from "../size.js";
+import { shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, i32Literal, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { activationFunction } from "./math.js";

@@ -3,7 +3,7 @@
 import type { Admission } from "../../../plan/capacity.js";
 import type { Node } from "../../ir/graph.js";
 import { COSINE_EPS, MIN_TEMPERATURE } from "../../ir/ops.js";
-import { constantSize, dimSize, shapeSize } from "../size.js";
+import { constantSize, dimSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { activationFunction } from "./math.js";

@@ -3,7 +3,7 @@
 // sums over the assignments in a fixed order (rows ascending, then choices): no atomics, so two
 // runs give bitwise-identical gradients.
 import type { Node } from "../../ir/graph.js";
-import { constantSize, dimSize, shapeSize } from "../size.js";
+import { constantSize, dimSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { activationDerivative } from "./backward.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";

@@ -1,6 +1,6 @@
 // The combine of the k expert outputs fused into its consumer: the merge linear, or the residual add.
 import type { Node } from "../../../ir/graph.js";
-import { shapeSize } from "../../size.js";
+import { shapeSize } from "../../../../plan/size.js";
 import { u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { emitGemm, gemmOutput, operand, vectorType } from "../gemm/emit.js";

@@ -1,7 +1,7 @@
 // The grouped expert GEMMs: each expert's segment of the sorted assignments times its weights.
 import type { Node } from "../../../ir/graph.js";
 import type { Activation } from "../../../ir/ops.js";
-import { shapeSize } from "../../size.js";
+import { shapeSize } from "../../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";

@@ -1,6 +1,6 @@
 // Tiled dense GEMMs of the -O2 table: the linear with its epilogue, and the gated pair.
 import type { Node } from "../../../ir/graph.js";
-import { shapeSize } from "../../size.js";
+import { shapeSize } from "../../../../plan/size.js";
 import { u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { COMPONENTS, emitGemm, gemmOutput, operand } from "../gemm/emit.js";

@@ -3,7 +3,7 @@
 import { isDropless } from "../../../../plan/capacity.js";
 import type { Node } from "../../../ir/graph.js";
 import { admissionLoops } from "../moe.js";
-import { constantSize, dimSize } from "../../size.js";
+import { constantSize, dimSize } from "../../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, sizeToWgsl, u32Literal as u } from "../../wgsl.js";
 import {
   type EmitContext,

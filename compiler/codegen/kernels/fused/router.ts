@@ -1,7 +1,7 @@
 // The fused router: logits, softmax, top-k and gates of one (sub-)token per invocation.
 import type { Node } from "../../../ir/graph.js";
 import { COSINE_EPS, type Gating, MIN_TEMPERATURE } from "../../../ir/ops.js";
-import { dimSize, tileCount } from "../../size.js";
+import { dimSize, tileCount } from "../../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, sizeToWgsl, u32Literal as u } from "../../wgsl.js";
 import {
   type EmitContext,

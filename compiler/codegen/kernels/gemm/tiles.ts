@@ -1,7 +1,7 @@
 // The tile walks of the GEMMs: which rows each workgroup takes, and the dispatch that covers them
 // exactly (ceil(rows / tm) row tiles per column block, as SizeExpr tile counts).
 import { type KernelWriter, PARAMS } from "../common.js";
-import { type SizeExpr, tileCount } from "../../size.js";
+import { type SizeExpr, tileCount } from "../../../../plan/size.js";
 import { sizeToWgsl, u32Literal as u } from "../../wgsl.js";
 import type { GemmConfig } from "./tiling.js";
 
