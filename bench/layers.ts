@@ -2,48 +2,17 @@
 // the dense FFN with an MoE layer's active multiply-adds, the SMoE an MH-MoE matches), and what an
 // MoE layer looks like (width, experts, gating, per-token costs).
 import { modelCost } from "../compiler/costs.js";
-import { compileToIR } from "../compiler/index.js";
 import type { Graph, Node } from "../compiler/ir/graph.js";
-import type { SourceHost } from "../compiler/sources.js";
-import { formatDiagnostic } from "../grammar/diagnostics.js";
+import { layerModelGraph } from "../compiler/layerModel.js";
 import { nodeHost } from "../compiler/node/host.js";
-
-/** The front end over one in-memory source, with `std/...` imports from the shipped library. */
-export function graphFromSource(name: string, source: string): Graph {
-  const host: SourceHost = {
-    read: (file, within) => (file === name ? { text: source } : nodeHost.read(file, within)),
-    stdRoot: nodeHost.stdRoot,
-  };
-  const result = compileToIR(name, host);
-  if (!result.graph) {
-    const text = result.diagnostics
-      .map((d) => formatDiagnostic(d, result.program.texts))
-      .join("\n");
-    throw new Error(`internal error: generated model ${name} did not compile:\n${text}\n${source}`);
-  }
-  return result.graph;
-}
-
-/** A model of one layer over x: f32[T, dim]. */
-export function layerSource(
-  model: string,
-  layer: string,
-  dim: number,
-  out = dim,
-  imports = "",
-): string {
-  return (
-    `${imports}model ${model}() {\n  l = ${layer}\n` +
-    `  forward(x: f32[T, ${dim}]) -> y: f32[T, ${out}] {\n    return l(x)\n  }\n}\n`
-  );
-}
 
 /** A dense x·Wᵀ of `inner` -> `out` features (bias-free Linear), for GEMM benchmarks. */
 export function denseGemmGraph(inner: number, out: number): Graph {
-  return graphFromSource(
-    "dense_gemm.moe",
-    layerSource("DenseGemm", `Linear(${inner}, ${out}, bias = false)`, inner, out),
-  );
+  return layerModelGraph(`Linear(${inner}, ${out}, bias = false)`, inner, nodeHost, {
+    name: "DenseGemm",
+    out,
+    file: "dense_gemm.moe",
+  });
 }
 
 /** What a single MoE layer looks like: width, experts' activation and gating, per-token costs. */
@@ -98,7 +67,10 @@ export function denseFfnFor(info: MoeLayerInfo): {
   const hidden = Math.max(8, Math.round(info.macsPerToken / perHidden / 8) * 8);
   const layer = `FFN(${info.dim}, ${hidden}, act = ${info.act}, gated = ${info.gated})`;
   return {
-    graph: graphFromSource("dense_ffn.moe", layerSource("DenseFFN", layer, info.dim)),
+    graph: layerModelGraph(layer, info.dim, nodeHost, {
+      name: "DenseFFN",
+      file: "dense_ffn.moe",
+    }),
     hidden,
     macsPerToken: perHidden * hidden,
   };
@@ -121,10 +93,11 @@ export function matchedSmoeFor(info: MoeLayerInfo): {
     `SMoE(${info.dim}, experts = ${experts}, top_k = ${info.topK}, ffn = ${ffn}, ` +
     `act = ${info.act}, gated = ${info.gated})`;
   return {
-    graph: graphFromSource(
-      "matched_smoe.moe",
-      layerSource("MatchedSMoE", layer, info.dim, info.dim, 'import "std/moe.moe"\n'),
-    ),
+    graph: layerModelGraph(layer, info.dim, nodeHost, {
+      name: "MatchedSMoE",
+      file: "matched_smoe.moe",
+      imports: 'import "std/moe.moe"\n',
+    }),
     ffn,
     experts,
     macsPerToken: perWidth * ffn * info.topK,

@@ -18,7 +18,8 @@ import type { Graph } from "../compiler/ir/graph.js";
 import { profileOfDevice } from "../plan/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { type SweepResult, describeConfig, gemmSweep, largestGemm } from "./gemm.js";
-import { graphFromSource, moeLayerInfo } from "./layers.js";
+import { moeLayerInfo } from "./layers.js";
+import { layerModelGraph } from "../compiler/layerModel.js";
 import { type ModelResult, measureModels, pairedRatio } from "./measure.js";
 import { referenceMatmul } from "./reference-matmul.js";
 
@@ -88,11 +89,10 @@ async function main(): Promise<void> {
   const smoeInfo = moeLayerInfo(smoe)!;
   const mhInfo = moeLayerInfo(mh)!;
   const hidden = 2 * 1024; // top_k x expert width: the SMoE's active width
-  const dense = graphFromSource(
-    "dense_ffn.moe",
-    `model DenseFFN() {\n  l = FFN(512, ${hidden}, act = silu, gated = true)\n` +
-      `  forward(x: f32[T, 512]) -> y: f32[T, 512] {\n    return l(x)\n  }\n}\n`,
-  );
+  const dense = layerModelGraph(`FFN(512, ${hidden}, act = silu, gated = true)`, 512, nodeHost, {
+    name: "DenseFFN",
+    file: "dense_ffn.moe",
+  });
   const denseMacs = 3 * 512 * hidden;
 
   say(`models at T=${TOKENS}: ${WARMUP} warm-up + ${REPEAT} rounds, interleaved`);
