@@ -6,7 +6,7 @@ import { emitCombineAdd, combineLinear } from "./fused/combine.js";
 import { moeGroupedDown, moeGroupedUp } from "./fused/grouped.js";
 import { linearGlu, tiledLinear } from "./fused/linear.js";
 import { emitMoePermute, emitRouteBalance } from "./fused/permute.js";
-import { moeRoute } from "./fused/router.js";
+import { emitMoeRoute } from "./fused/router.js";
 
 export {
   type GemmConfig,
@@ -27,7 +27,7 @@ export const FUSED_KERNELS = {
   linear: tiledLinear,
   linear_epilogue: tiledLinear,
   linear_glu: linearGlu,
-  moe_route: moeRoute(),
+  moe_route: emitMoeRoute,
   moe_permute: emitMoePermute,
   route_balance: emitRouteBalance,
   moe_grouped_up: moeGroupedUp,

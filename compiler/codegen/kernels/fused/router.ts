@@ -30,139 +30,137 @@ const ROUTER_CHUNK = 16;
  * squares, and each logit is divided by both norms and the temperature (see cosine_logits).
  * Sigmoid gating selects on, and gates with, sigmoid(logit).
  */
-export function moeRoute() {
-  return (node: Node<"moe_route">, ctx: EmitContext): EmittedKernel => {
-    const experts = staticDim(ctx.graph.values[node.inputs[1]!]!.type.shape[0], "router experts");
-    if (experts > ROUTER_REGISTER_EXPERTS) return emitMoeRouteLoop(node, ctx);
-    const w = new KernelWriter(ctx);
-    const { topK, gating, cosine } = node.attrs;
-    const [xv, wv, tv] = node.inputs;
-    const d = staticDim(w.type(wv!).shape[1], "router width");
-    // Lanes are rows here; the GEMM chooser still decides vectors and subgroup sharing.
-    const cfg = gemmTiling(ctx, { out: experts, inner: d, weights: 1 });
-    const share = cfg.share;
-    const vec = cfg.vec;
-    const kv = d / vec;
-    const x = operand(w, "x", xv!, vec);
-    const weight = operand(w, "w", wv!, vec);
-    const tau = cosine ? w.input("tau", tv!) : undefined;
-    const [expert, gate, probs] = ["expert", "gate", "probs"].map((name, k) =>
-      w.output(name, node.outputs[k]!),
-    );
-    const rowsSize = dimSize(w.type(xv!).shape[0]!);
-    const rows = sizeToWgsl(rowsSize, PARAMS);
-    const wg = 64;
-    // Sigmoid gating selects on the logits: sigmoid's order, without its f32 saturation.
-    const score = (c: number) => (gating === "sigmoid" ? `l${c}` : `p${c}`);
-    const fma = (a: string, b: string, acc: string) => vectorFma(vec, a, b, acc);
-    w.perWorkgroup(
-      tileCount(rowsSize, wg),
-      ceilDivWgsl(rowsSize, wg),
-      wg,
-      (g, lid) => {
-        // No early return for rows past the end: every lane takes part in the broadcasts.
-        w.b.line(`let row = ${g} * ${u(wg)} + ${lid};`);
-        w.b.line(`let valid = row < ${rows};`);
-        w.b.line(`let xb = min(row, ${rows} - 1u) * ${u(kv)};`);
-        for (let c = 0; c < experts; c++) w.b.line(`var l${c} = ${f(0)};`);
-        if (cosine) {
-          w.b.line(`var hh = ${f(0)};`);
-          for (let c = 0; c < experts; c++) w.b.line(`var n${c} = ${f(0)};`);
-        }
-        const chunk = (c0: number, shared: boolean) => {
-          const n = Math.min(ROUTER_CHUNK, experts - c0);
-          w.b.block(`for (var kv = 0u; kv < ${u(kv)}; kv++)`, () => {
-            w.b.line(`let xv = ${x}[xb + kv];`);
-            if (cosine && c0 === 0) w.b.line(`hh = ${fma("xv", "xv", "hh")};`);
-            if (shared) {
-              for (let j = 0; j < Math.ceil(n / share); j++) {
-                w.b.line(
-                  `let wl${j} = ${weight}[min(${u(c0 + j * share)} + sg_id % ${u(share)}, ${u(experts - 1)}) * ${u(kv)} + kv];`,
-                );
-              }
+export function emitMoeRoute(node: Node<"moe_route">, ctx: EmitContext): EmittedKernel {
+  const experts = staticDim(ctx.graph.values[node.inputs[1]!]!.type.shape[0], "router experts");
+  if (experts > ROUTER_REGISTER_EXPERTS) return emitMoeRouteLoop(node, ctx);
+  const w = new KernelWriter(ctx);
+  const { topK, gating, cosine } = node.attrs;
+  const [xv, wv, tv] = node.inputs;
+  const d = staticDim(w.type(wv!).shape[1], "router width");
+  // Lanes are rows here; the GEMM chooser still decides vectors and subgroup sharing.
+  const cfg = gemmTiling(ctx, { out: experts, inner: d, weights: 1 });
+  const share = cfg.share;
+  const vec = cfg.vec;
+  const kv = d / vec;
+  const x = operand(w, "x", xv!, vec);
+  const weight = operand(w, "w", wv!, vec);
+  const tau = cosine ? w.input("tau", tv!) : undefined;
+  const [expert, gate, probs] = ["expert", "gate", "probs"].map((name, k) =>
+    w.output(name, node.outputs[k]!),
+  );
+  const rowsSize = dimSize(w.type(xv!).shape[0]!);
+  const rows = sizeToWgsl(rowsSize, PARAMS);
+  const wg = 64;
+  // Sigmoid gating selects on the logits: sigmoid's order, without its f32 saturation.
+  const score = (c: number) => (gating === "sigmoid" ? `l${c}` : `p${c}`);
+  const fma = (a: string, b: string, acc: string) => vectorFma(vec, a, b, acc);
+  w.perWorkgroup(
+    tileCount(rowsSize, wg),
+    ceilDivWgsl(rowsSize, wg),
+    wg,
+    (g, lid) => {
+      // No early return for rows past the end: every lane takes part in the broadcasts.
+      w.b.line(`let row = ${g} * ${u(wg)} + ${lid};`);
+      w.b.line(`let valid = row < ${rows};`);
+      w.b.line(`let xb = min(row, ${rows} - 1u) * ${u(kv)};`);
+      for (let c = 0; c < experts; c++) w.b.line(`var l${c} = ${f(0)};`);
+      if (cosine) {
+        w.b.line(`var hh = ${f(0)};`);
+        for (let c = 0; c < experts; c++) w.b.line(`var n${c} = ${f(0)};`);
+      }
+      const chunk = (c0: number, shared: boolean) => {
+        const n = Math.min(ROUTER_CHUNK, experts - c0);
+        w.b.block(`for (var kv = 0u; kv < ${u(kv)}; kv++)`, () => {
+          w.b.line(`let xv = ${x}[xb + kv];`);
+          if (cosine && c0 === 0) w.b.line(`hh = ${fma("xv", "xv", "hh")};`);
+          if (shared) {
+            for (let j = 0; j < Math.ceil(n / share); j++) {
+              w.b.line(
+                `let wl${j} = ${weight}[min(${u(c0 + j * share)} + sg_id % ${u(share)}, ${u(experts - 1)}) * ${u(kv)} + kv];`,
+              );
             }
-            for (let c = c0; c < c0 + n; c++) {
-              const wc = shared
-                ? `subgroupBroadcast(wl${Math.floor((c - c0) / share)}, ${u((c - c0) % share)})`
-                : `${weight}[${u(c * kv)} + kv]`;
-              w.b.line(`let w${c} = ${wc};`);
-              w.b.line(`l${c} = ${fma("xv", `w${c}`, `l${c}`)};`);
-              if (cosine) w.b.line(`n${c} = ${fma(`w${c}`, `w${c}`, `n${c}`)};`);
-            }
-          });
-        };
-        for (let c0 = 0; c0 < experts; c0 += ROUTER_CHUNK) {
-          if (share > 0)
-            w.b.ifElse(
-              `sg_size >= ${u(share)}`,
-              () => chunk(c0, true),
-              () => chunk(c0, false),
-            );
-          else chunk(c0, false);
-        }
-        if (cosine) {
-          const eps = f(COSINE_EPS);
-          w.b.line(
-            `let row_scale = ${f(1)} / (max(sqrt(hh), ${eps}) * max(${tau}[0], ${f(MIN_TEMPERATURE)}));`,
+          }
+          for (let c = c0; c < c0 + n; c++) {
+            const wc = shared
+              ? `subgroupBroadcast(wl${Math.floor((c - c0) / share)}, ${u((c - c0) % share)})`
+              : `${weight}[${u(c * kv)} + kv]`;
+            w.b.line(`let w${c} = ${wc};`);
+            w.b.line(`l${c} = ${fma("xv", `w${c}`, `l${c}`)};`);
+            if (cosine) w.b.line(`n${c} = ${fma(`w${c}`, `w${c}`, `n${c}`)};`);
+          }
+        });
+      };
+      for (let c0 = 0; c0 < experts; c0 += ROUTER_CHUNK) {
+        if (share > 0)
+          w.b.ifElse(
+            `sg_size >= ${u(share)}`,
+            () => chunk(c0, true),
+            () => chunk(c0, false),
           );
-          for (let c = 0; c < experts; c++)
-            w.b.line(`l${c} = l${c} * row_scale / max(sqrt(n${c}), ${eps});`);
-        }
-        w.b.line(`var m = l0;`);
-        for (let c = 1; c < experts; c++) w.b.line(`m = max(m, l${c});`);
-        w.b.line(`var sum = ${f(0)};`);
+        else chunk(c0, false);
+      }
+      if (cosine) {
+        const eps = f(COSINE_EPS);
+        w.b.line(
+          `let row_scale = ${f(1)} / (max(sqrt(hh), ${eps}) * max(${tau}[0], ${f(MIN_TEMPERATURE)}));`,
+        );
+        for (let c = 0; c < experts; c++)
+          w.b.line(`l${c} = l${c} * row_scale / max(sqrt(n${c}), ${eps});`);
+      }
+      w.b.line(`var m = l0;`);
+      for (let c = 1; c < experts; c++) w.b.line(`m = max(m, l${c});`);
+      w.b.line(`var sum = ${f(0)};`);
+      for (let c = 0; c < experts; c++) {
+        w.b.line(`let e${c} = exp(l${c} - m);`);
+        w.b.line(`sum += e${c};`);
+      }
+      for (let c = 0; c < experts; c++) w.b.line(`let p${c} = e${c} / sum;`);
+      w.b.block("if (valid)", () => {
+        for (let c = 0; c < experts; c++)
+          w.b.line(`${probs}[row * ${u(experts)} + ${u(c)}] = p${c};`);
+      });
+      // k selection passes; a strict `>` over ascending ids sends ties to the lower expert index.
+      w.b.line(`var kept = ${f(0)};`);
+      w.b.line(`var previous_p = ${f(0)};`);
+      w.b.line(`var previous = ${i32(-1)};`);
+      // Ranked by rank_key: NaN below every number, so a NaN row picks valid, distinct experts.
+      for (let c = 0; c < experts; c++) w.b.line(`let k${c} = ${w.b.rankKey(score(c))};`);
+      for (let j = 0; j < topK; j++) {
+        w.b.line(`var best${j} = ${i32(-1)};`);
+        w.b.line(`var best_k${j} = ${f(0)};`);
+        w.b.line(`var best_p${j} = ${f(0)};`);
         for (let c = 0; c < experts; c++) {
-          w.b.line(`let e${c} = exp(l${c} - m);`);
-          w.b.line(`sum += e${c};`);
+          // Below the previous choice in (key desc, index asc) order, and the best such.
+          const after =
+            j === 0
+              ? ""
+              : `(k${c} < previous_p || (k${c} == previous_p && ${i32(c)} > previous)) && `;
+          w.b.line(`let take${j}_${c} = ${after}(best${j} < 0 || k${c} > best_k${j});`);
+          w.b.line(`best${j} = select(best${j}, ${i32(c)}, take${j}_${c});`);
+          w.b.line(`best_k${j} = select(best_k${j}, k${c}, take${j}_${c});`);
+          w.b.line(`best_p${j} = select(best_p${j}, ${score(c)}, take${j}_${c});`);
         }
-        for (let c = 0; c < experts; c++) w.b.line(`let p${c} = e${c} / sum;`);
-        w.b.block("if (valid)", () => {
-          for (let c = 0; c < experts; c++)
-            w.b.line(`${probs}[row * ${u(experts)} + ${u(c)}] = p${c};`);
-        });
-        // k selection passes; a strict `>` over ascending ids sends ties to the lower expert index.
-        w.b.line(`var kept = ${f(0)};`);
-        w.b.line(`var previous_p = ${f(0)};`);
-        w.b.line(`var previous = ${i32(-1)};`);
-        // Ranked by rank_key: NaN below every number, so a NaN row picks valid, distinct experts.
-        for (let c = 0; c < experts; c++) w.b.line(`let k${c} = ${w.b.rankKey(score(c))};`);
+        w.b.line(`kept += best_p${j};`);
+        w.b.line(`previous = best${j};`);
+        w.b.line(`previous_p = best_k${j};`);
+      }
+      w.b.block("if (valid)", () => {
         for (let j = 0; j < topK; j++) {
-          w.b.line(`var best${j} = ${i32(-1)};`);
-          w.b.line(`var best_k${j} = ${f(0)};`);
-          w.b.line(`var best_p${j} = ${f(0)};`);
-          for (let c = 0; c < experts; c++) {
-            // Below the previous choice in (key desc, index asc) order, and the best such.
-            const after =
-              j === 0
-                ? ""
-                : `(k${c} < previous_p || (k${c} == previous_p && ${i32(c)} > previous)) && `;
-            w.b.line(`let take${j}_${c} = ${after}(best${j} < 0 || k${c} > best_k${j});`);
-            w.b.line(`best${j} = select(best${j}, ${i32(c)}, take${j}_${c});`);
-            w.b.line(`best_k${j} = select(best_k${j}, k${c}, take${j}_${c});`);
-            w.b.line(`best_p${j} = select(best_p${j}, ${score(c)}, take${j}_${c});`);
-          }
-          w.b.line(`kept += best_p${j};`);
-          w.b.line(`previous = best${j};`);
-          w.b.line(`previous_p = best_k${j};`);
+          w.b.line(`${expert}[row * ${u(topK)} + ${u(j)}] = best${j};`);
+          const renorm = gating === "renorm" || gating === "softmax_topk";
+          const g =
+            gating === "sigmoid"
+              ? `${f(1)} / (${f(1)} + exp(-best_p${j}))`
+              : renorm
+                ? `best_p${j} / kept`
+                : `best_p${j}`;
+          w.b.line(`${gate}[row * ${u(topK)} + ${u(j)}] = ${g};`);
         }
-        w.b.block("if (valid)", () => {
-          for (let j = 0; j < topK; j++) {
-            w.b.line(`${expert}[row * ${u(topK)} + ${u(j)}] = best${j};`);
-            const renorm = gating === "renorm" || gating === "softmax_topk";
-            const g =
-              gating === "sigmoid"
-                ? `${f(1)} / (${f(1)} + exp(-best_p${j}))`
-                : renorm
-                  ? `best_p${j} / kept`
-                  : `best_p${j}`;
-            w.b.line(`${gate}[row * ${u(topK)} + ${u(j)}] = ${g};`);
-          }
-        });
-      },
-      { subgroups: share > 0 },
-    );
-    return w.finish(routeKernelName(topK, gating, cosine));
-  };
+      });
+    },
+    { subgroups: share > 0 },
+  );
+  return w.finish(routeKernelName(topK, gating, cosine));
 }
 
 function routeKernelName(topK: number, gating: Gating, cosine: boolean): string {
