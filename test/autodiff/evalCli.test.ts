@@ -4,11 +4,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Command, EXIT } from "../../cli/common.js";
-import { evaluate } from "../../cli/eval.js";
-import { train } from "../../cli/train.js";
+import { EXIT } from "../../cli/common.js";
+import { runMoec } from "../helpers/golden.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "moec-eval-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,20 +20,10 @@ const TINY = ["dim=8", "layers=2", "attn_heads=2", "experts=4", "moe_ffn=8"].fla
 const run = path.join(dir, "run");
 const checkpoint = path.join(run, "checkpoint.safetensors");
 
-async function moec(command: Command, argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const args = parseArgs({ args: argv, options: command.options, allowPositionals: true });
-  const code = await command.run(args as never, {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-  });
-  return { code, stdout, stderr };
-}
-
 describe("moec eval", { timeout: 120_000 }, () => {
   beforeAll(async () => {
-    const r = await moec(train, [
+    const r = await runMoec([
+      "train",
       "models/lm_mh_moe.moe",
       ...TINY,
       "--data",
@@ -53,7 +41,8 @@ describe("moec eval", { timeout: 120_000 }, () => {
   }, 120_000);
 
   it("prints the perplexity training reported, and activation per layer and head", async () => {
-    const r = await moec(evaluate, [
+    const r = await runMoec([
+      "eval",
       "models/lm_mh_moe.moe",
       ...TINY,
       "--weights",
@@ -108,7 +97,7 @@ describe("moec eval", { timeout: 120_000 }, () => {
   ];
   for (const [what, argv, message] of bad) {
     it(`refuses ${what}`, async () => {
-      const r = await moec(evaluate, argv);
+      const r = await runMoec(["eval", ...argv]);
       expect(r.code).not.toBe(EXIT.ok);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe("");

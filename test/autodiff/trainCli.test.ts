@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../cli/common.js";
-import { train } from "../../cli/train.js";
 import { parseSafetensors } from "../../runtime/safetensors.js";
+import { runMoec } from "../helpers/golden.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "moec-train-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,17 +20,8 @@ const TINY = ["dim=8", "layers=2", "attn_heads=2", "experts=4", "moe_ffn=8"].fla
   s,
 ]);
 
-async function moecTrain(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const { parseArgs } = await import("node:util");
-  const args = parseArgs({ args: argv, options: train.options, allowPositionals: true });
-  const code = await train.run(args as never, {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-  });
-  return { code, stdout, stderr };
-}
+/** `moec train ARGV`, in this process, through the CLI's own entry point. */
+const moecTrain = (argv: string[]) => runMoec(["train", ...argv]);
 
 describe("moec train", { timeout: 120_000 }, () => {
   it("trains a tiny language model, reports progress and perplexity, writes a checkpoint", async () => {
