@@ -5,8 +5,8 @@ import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { CheckpointError, decodeCheckpoint } from "../runtime/train/checkpoint.js";
 import { ByteCorpus } from "../runtime/train/data.js";
-import { DEFAULT_OPTIMIZER } from "../runtime/train/schedule.js";
-import { Trainer } from "../runtime/train/trainer.js";
+import { Session } from "../runtime/session.js";
+import { evaluateSequence } from "../runtime/train/trainer.js";
 import { describeActivation, validate } from "../runtime/train/validate.js";
 import { EXIT, type Command, positiveInt, usageError } from "./common.js";
 import { MAX_DATA_FILE_BYTES, readRegularFile } from "../compiler/node/files.js";
@@ -70,15 +70,10 @@ expert's share of the assignments. Give the same --set options as for training.
         throw new CheckpointError(
           `${weights} is a checkpoint of ${checkpoint.model}, not ${modelName}`,
         );
-      const trainer = await Trainer.create(moec.device, plan, checkpoint.weights, {
-        ...DEFAULT_OPTIMIZER,
-        lr: 1e-3,
-        steps: 1,
-        warmup: 1,
-      });
+      const session = await Session.create(moec.device, plan.step, checkpoint.weights);
       const held = corpus.validationSequences(count);
-      const v = await validate(trainer, held);
-      trainer.destroy();
+      const v = await validate({ evaluate: (s) => evaluateSequence(session, s) }, held);
+      session.destroy();
       io.out(
         `${modelName} at step ${checkpoint.step} on ${data} (${held.length} held-out sequences of ${seq} bytes; adapter: ${moec.describeAdapter()})\n`,
       );

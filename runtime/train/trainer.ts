@@ -38,6 +38,31 @@ export interface SiteActivity {
   readonly counts: readonly (readonly number[])[];
 }
 
+/**
+ * One run of a training plan's step session on a sequence: its losses and routing, without an
+ * update (a checkpoint's evaluation needs only this, not the optimiser's kernels).
+ */
+export async function evaluateSequence(
+  session: Session,
+  sequence: Sequence,
+): Promise<{ loss: number; ceLoss: number; routing: readonly RoutingStats[] }> {
+  if (sequence.ids.length !== sequence.targets.length)
+    throw new MoecRunError(
+      `ids (${sequence.ids.length}) and targets (${sequence.targets.length}) differ in length`,
+    );
+  const result = await session.run(
+    new Map([
+      ["ids", { shape: [sequence.ids.length], data: sequence.ids }],
+      ["targets", { shape: [sequence.targets.length], data: sequence.targets }],
+    ]),
+  );
+  return {
+    loss: result.outputs.get("loss")!.data[0]!,
+    ceLoss: result.outputs.get("ce_loss")!.data[0]!,
+    routing: result.routing,
+  };
+}
+
 interface Slot {
   readonly elements: number;
   readonly weight: GPUBuffer;
@@ -261,22 +286,8 @@ export class Trainer {
     this.session.destroy();
   }
 
-  async #run(sequence: Sequence) {
-    if (sequence.ids.length !== sequence.targets.length)
-      throw new MoecRunError(
-        `ids (${sequence.ids.length}) and targets (${sequence.targets.length}) differ in length`,
-      );
-    const result = await this.session.run(
-      new Map([
-        ["ids", { shape: [sequence.ids.length], data: sequence.ids }],
-        ["targets", { shape: [sequence.targets.length], data: sequence.targets }],
-      ]),
-    );
-    return {
-      loss: result.outputs.get("loss")!.data[0]!,
-      ceLoss: result.outputs.get("ce_loss")!.data[0]!,
-      routing: result.routing,
-    };
+  #run(sequence: Sequence) {
+    return evaluateSequence(this.session, sequence);
   }
 
   /**

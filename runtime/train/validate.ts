@@ -2,7 +2,12 @@
 // sequences, its perplexity, and expert activation per routing site and head, summed from the
 // routing statistics of each run. Browser-safe.
 import type { Sequence } from "./data.js";
-import type { Trainer } from "./trainer.js";
+import type { RoutingStats } from "../statistics.js";
+
+/** What validation runs: a Trainer, or a bare step session (see evaluateSequence). */
+export interface Evaluator {
+  evaluate(sequence: Sequence): Promise<{ ceLoss: number; routing: readonly RoutingStats[] }>;
+}
 
 export interface SiteLoad {
   readonly scope: string;
@@ -24,7 +29,7 @@ export interface Validation {
 }
 
 export async function validate(
-  trainer: Trainer,
+  trainer: Evaluator,
   sequences: readonly Sequence[],
 ): Promise<Validation> {
   let ce = 0;
