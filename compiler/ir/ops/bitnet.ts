@@ -5,7 +5,7 @@
 import { quantizeRows } from "../../../plan/bitnet.js";
 import { formatDim, formatType, shapeEquals } from "../types.js";
 import type { TensorType } from "../types.js";
-import type { Activation, Cost, OpFamily, RefTensor } from "./def.js";
+import type { Cost, OpFamily, RefTensor } from "./def.js";
 import { expect, last, numel, rank, rows, sameDim, tensor } from "./helpers.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
 
