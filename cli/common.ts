@@ -1,8 +1,10 @@
 // What every command shares: I/O, exit codes, the command shape, the front-end call.
+import { writeFileSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
 import { compileToIR, type FrontEndResult } from "../compiler/index.js";
 import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
 import { nodeHost } from "../compiler/node/host.js";
+import { FileError } from "../compiler/node/files.js";
 
 export interface Io {
   out(text: string): void;
@@ -86,4 +88,14 @@ export function positiveInt(text: string | undefined, fallback: number): number 
   return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) && Number(text) >= 1
     ? Number(text)
     : undefined;
+}
+
+/** Writes one output file; a failure (disk full, permissions) is a FileError naming the file. */
+export function writeOutput(file: string, content: Uint8Array | string): void {
+  try {
+    writeFileSync(file, content);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new FileError(`cannot write '${file}': ${code}`, code);
+  }
 }

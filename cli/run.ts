@@ -1,5 +1,5 @@
 // The commands that compile or run one model: compile (plan and WGSL to a folder) and run.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { totalmem } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,7 +19,15 @@ import {
 } from "../runtime/safetensors.js";
 import { MoecRunError, Session, type TensorData } from "../runtime/session.js";
 import { initWeights } from "../runtime/weights.js";
-import { EXIT, type Command, type Io, frontEnd, positiveInt, usageError } from "./common.js";
+import {
+  EXIT,
+  type Command,
+  type Io,
+  frontEnd,
+  positiveInt,
+  usageError,
+  writeOutput,
+} from "./common.js";
 import {
   FileError,
   MAX_DATA_FILE_BYTES,
@@ -252,16 +260,6 @@ export function isUserFacing(e: unknown): e is Error {
 
 function readFile(file: string, what: string): Uint8Array {
   return readRegularFile(file, `${what} file`, MAX_DATA_FILE_BYTES);
-}
-
-/** Writes one output file; a failure (disk full, permissions) is a FileError naming the file. */
-function writeOutput(file: string, content: Uint8Array | string): void {
-  try {
-    writeFileSync(file, content);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new FileError(`cannot write '${file}': ${code}`, code);
-  }
 }
 
 function fileProblem(io: Io, problem: string): number {

@@ -1,7 +1,7 @@
 // `moec train`: trains a language model spec on the bytes of a text file (vocabulary 256) on the
 // local WebGPU device, printing progress and the held-out perplexity, and writing a safetensors
 // checkpoint (weights under the names of `moec params --json`) and a JSON log.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { GradError } from "../compiler/autodiff/grad.js";
@@ -34,10 +34,16 @@ import {
   hasGraph,
   positiveInt,
   usageError,
+  writeOutput,
 } from "./common.js";
 import { nodeHost } from "../compiler/node/host.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
-import { FileError, MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "../compiler/node/files.js";
+import {
+  FileError,
+  MAX_DATA_FILE_BYTES,
+  outputDirProblem,
+  readRegularFile,
+} from "../compiler/node/files.js";
 
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
 export const MAX_SEQ = 4096;
@@ -207,9 +213,9 @@ kept (sub-)token assignment over the step's batch.`,
         const { m, v } = await trainer.moments();
         const state = { weights, m, v, step: stopAt, seed: runSeed, model: modelName };
         mkdirSync(out, { recursive: true });
-        write(path.join(out, "checkpoint.safetensors"), encodeCheckpoint(plan, state));
+        writeOutput(path.join(out, "checkpoint.safetensors"), encodeCheckpoint(plan, state));
         const meta = { format: CHECKPOINT_FORMAT, model: modelName, step: stopAt, seed: runSeed };
-        write(
+        writeOutput(
           path.join(out, "log.json"),
           JSON.stringify(
             { ...meta, validation_ce: ce, validation: validations.map(logged), steps: log },
@@ -219,7 +225,10 @@ kept (sub-)token assignment over the step's batch.`,
         );
         const title = `${modelName}: ${path.basename(data)}, batch ${batch} x ${seq} bytes, lr ${lr}, seed ${runSeed}`;
         const held = validations.map((v) => ({ step: v.step, ce: v.ce }));
-        write(path.join(out, "curves.svg"), curvesSvg({ title, steps: curve, validation: held }));
+        writeOutput(
+          path.join(out, "curves.svg"),
+          curvesSvg({ title, steps: curve, validation: held }),
+        );
         const files = ["checkpoint.safetensors", "log.json", "curves.svg"];
         io.out(`wrote ${files.map((f) => path.join(out, f)).join(", ")}\n`);
       }
@@ -281,15 +290,6 @@ export function byteLevelModel(file: string, args: Parsed, io: Io) {
       `byte-level training needs logits over ${BYTE_VOCAB} bytes; ${result.graph.name} has ${vocab ?? "no"} output classes`,
     );
   return result;
-}
-
-function write(file: string, content: Uint8Array | string): void {
-  try {
-    writeFileSync(file, content);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new FileError(`cannot write '${file}': ${code}`, code);
-  }
 }
 
 /** Active experts of each MoE layer over the step's batch, e.g. `4/4 3/4`. */
