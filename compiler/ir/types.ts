@@ -49,8 +49,3 @@ export function formatType(t: TensorType): string {
 export function symbolsOf(shape: readonly Dim[]): string[] {
   return shape.flatMap((d) => (typeof d === "number" ? [] : [d.sym]));
 }
-
-/** Product of the concrete dims; symbolic dims contribute their coefficient. */
-export function staticElementCount(shape: readonly Dim[]): number {
-  return shape.reduce<number>((n, d) => n * (typeof d === "number" ? d : d.coef), 1);
-}
