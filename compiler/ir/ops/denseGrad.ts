@@ -3,7 +3,16 @@
 // ascending) so the GPU kernels can match the reference bit for bit from run to run.
 import { formatType, shapeEquals } from "../types.js";
 import type { Activation, OpFamily, RefTensor } from "./def.js";
-import { bytesOf, elementwiseCost, expect, last, rank, rows, tensor } from "./helpers.js";
+import {
+  bytesOf,
+  elementwiseCost,
+  expect,
+  last,
+  matmulCost,
+  rank,
+  rows,
+  tensor,
+} from "./helpers.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
 import { applyRope } from "./attention.js";
 
@@ -140,10 +149,6 @@ export const DENSE_GRAD_OPS: OpFamily<
     evaluate: ([dy], { heads, base }) => [applyRope(dy!, heads, base, -1)],
   },
 };
-
-function matmulCost(macs: number, shapes: readonly number[][]) {
-  return { macs, flops: 2 * macs, bytes: bytesOf(...shapes) };
-}
 
 function elementwiseCostOfInput(flopsPerElement: number) {
   return (ins: readonly number[][], outs: readonly number[][]) =>

@@ -18,6 +18,11 @@ export function elementwiseCost(flopsPerElement: number) {
   });
 }
 
+/** A (batched) matrix product: two flops per multiply-accumulate; bytes of the given shapes. */
+export function matmulCost(macs: number, shapes: readonly (readonly number[])[]): Cost {
+  return { macs, flops: 2 * macs, bytes: bytesOf(...shapes) };
+}
+
 export function expect(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ShapeError(message);
 }

@@ -3,7 +3,16 @@
 // order (rows ascending, then choices), so two runs give bitwise-identical results.
 import { shapeEquals } from "../types.js";
 import type { Activation, Gating, OpFamily, RefTensor } from "./def.js";
-import { bytesOf, elementwiseCost, expect, last, numel, rank, tensor } from "./helpers.js";
+import {
+  bytesOf,
+  elementwiseCost,
+  expect,
+  last,
+  matmulCost,
+  numel,
+  rank,
+  tensor,
+} from "./helpers.js";
 import { ACTIVATION_DERIVATIVES } from "./denseGrad.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
 
@@ -30,7 +39,7 @@ export const MOE_GRAD_OPS: OpFamily<
       );
       return [{ dtype: probs!.dtype, shape: probs!.shape }];
     },
-    cost: elementwiseCostOf(6),
+    cost: elementwiseCost(6),
     evaluate: ([expert, gate, probs, dgate, dprobs], { gating }) => [
       routeGrad(expert!, gate!, probs!, dgate!, dprobs, gating),
     ],
@@ -84,7 +93,7 @@ export const MOE_GRAD_OPS: OpFamily<
         { dtype: dout!.dtype, shape: sumChoices ? [n!, w!.shape[2]!] : [n!, k!, w!.shape[2]!] },
       ];
     },
-    cost: ([d, e, w], [dx]) => expertMatmulCost(numel(e!) * w![1]! * w![2]!, d!, dx!),
+    cost: ([d, e, w], [dx]) => matmulCost(numel(e!) * w![1]! * w![2]!, [d!, dx!]),
     evaluate: ([dout, expert, w], { sumChoices }) => [
       expertBackprop(dout!, expert!, w!, sumChoices),
     ],
@@ -96,7 +105,7 @@ export const MOE_GRAD_OPS: OpFamily<
     infer: ([x, , dout], { experts }) => [
       { dtype: dout!.dtype, shape: [experts, last(dout!.shape), last(x!.shape)] },
     ],
-    cost: ([x, e, d], [dw]) => expertMatmulCost(numel(e!) * dw![1]! * dw![2]!, x!, d!),
+    cost: ([x, e, d], [dw]) => matmulCost(numel(e!) * dw![1]! * dw![2]!, [x!, d!]),
     evaluate: ([x, expert, dout], { experts }) => [expertWeightGrad(x!, expert!, dout!, experts)],
   },
 
@@ -104,7 +113,7 @@ export const MOE_GRAD_OPS: OpFamily<
   expert_bias_grad: {
     arity: [2, 2],
     infer: ([, dout], { experts }) => [{ dtype: dout!.dtype, shape: [experts, last(dout!.shape)] }],
-    cost: elementwiseCostOf(1),
+    cost: elementwiseCost(1),
     evaluate: ([expert, dout], { experts }) => {
       const [n, k, out] = dout!.shape as [number, number, number];
       const db = tensor([experts, out]);
@@ -127,7 +136,7 @@ export const MOE_GRAD_OPS: OpFamily<
       const dy = ins[ins.length - 1]!;
       return [dy, { dtype: dy.dtype, shape: ins[2]!.shape }];
     },
-    cost: ([h, e, , w2], [dz]) => expertMatmulCost(numel(e!) * w2![1]! * w2![2]!, h!, dz!),
+    cost: ([h, e, , w2], [dz]) => matmulCost(numel(e!) * w2![1]! * w2![2]!, [h!, dz!]),
     evaluate: (ins) => expertDownGrad(ins),
   },
 
@@ -149,18 +158,6 @@ export const MOE_GRAD_OPS: OpFamily<
     },
   },
 };
-
-function elementwiseCostOf(flopsPerOutput: number) {
-  return (ins: readonly number[][], outs: readonly number[][]) => ({
-    macs: 0,
-    flops: flopsPerOutput * numel(outs[0]!),
-    bytes: bytesOf(...ins, ...outs),
-  });
-}
-
-function expertMatmulCost(macs: number, ...shapes: number[][]) {
-  return { macs, flops: 2 * macs, bytes: bytesOf(...shapes) };
-}
 
 /**
  * dp_e = dprobs_e (+ dgate_j where e is choice j, for "softmax" gates = p); for renormalised
