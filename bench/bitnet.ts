@@ -10,11 +10,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type BenchModel, measureModels, pairedRatio } from "./measure.js";
-import { nodeHost } from "../compiler/node/host.js";
-import { compileToIR } from "../compiler/index.js";
-import type { Graph } from "../compiler/ir/graph.js";
 import type { Plan } from "../plan/format.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
+import { loadSpec } from "./layers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -28,11 +26,7 @@ const TOKENS = Number(values.tokens);
 const SETS = ["dim=512", "experts=16", "top_k=2", "ffn=1024"];
 const say = (line: string) => process.stderr.write(`[bitnet] ${line}\n`);
 
-function load(file: string): Graph {
-  const result = compileToIR(path.join(ROOT, file), nodeHost, { overrides: SETS });
-  if (!result.graph) throw new Error(`${file} did not compile`);
-  return result.graph;
-}
+const load = (file: string) => loadSpec(file, SETS);
 
 /** Bytes of the weight buffers the GPU holds, and the part in ternary (t2) tensors. */
 function weightMemory(plan: Plan): { all: number; ternary: number } {

@@ -13,10 +13,8 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHost } from "../compiler/node/host.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { nodeCost } from "../compiler/costs.js";
-import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import { profileOfDevice } from "../plan/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
@@ -26,6 +24,7 @@ import { Trainer } from "../runtime/train/trainer.js";
 import { type SiteLoad, validate } from "../runtime/train/validate.js";
 import { initWeights } from "../runtime/weights.js";
 import { parityPlot } from "./experimentPlot.js";
+import { loadSpec } from "./layers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "bench", "experiment");
@@ -88,11 +87,7 @@ const VARIANTS: { label: string; file: string; sets: string[]; solve?: boolean }
 /** IR ops of the MoE layers (routing, head split/merge projections inside them, experts, combine). */
 const MOE_OPS = /^(route|moe_|expert_|combine|capacity)/;
 
-function load(file: string, sets: readonly string[]): Graph {
-  const result = compileToIR(path.join(ROOT, file), nodeHost, { overrides: [...BASE, ...sets] });
-  if (!result.graph) throw new Error(`${file} with ${sets.join(" ")} did not compile`);
-  return result.graph;
-}
+const load = (file: string, sets: readonly string[]) => loadSpec(file, [...BASE, ...sets]);
 
 /**
  * Multiply-adds per token of the MoE layers: every node inside a MoE block's scope (experts, and

@@ -1,10 +1,22 @@
 // Models built for comparisons: one layer wrapped as a model over x: f32[T, dim] (a dense GEMM,
 // the dense FFN with an MoE layer's active multiply-adds, the SMoE an MH-MoE matches), and what an
 // MoE layer looks like (width, experts, gating, per-token costs).
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { modelCost } from "../compiler/costs.js";
+import { compileToIR } from "../compiler/index.js";
 import type { Graph, Node } from "../compiler/ir/graph.js";
 import { layerModelGraph } from "../compiler/layerModel.js";
 import { nodeHost } from "../compiler/node/host.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** A spec of the repository (path from its root) with `--set` overrides; throws if it fails. */
+export function loadSpec(file: string, overrides: readonly string[]): Graph {
+  const result = compileToIR(path.join(ROOT, file), nodeHost, { overrides: [...overrides] });
+  if (!result.graph) throw new Error(`${file} with ${overrides.join(" ")} did not compile`);
+  return result.graph;
+}
 
 /** A dense x·Wᵀ of `inner` -> `out` features (bias-free Linear), for GEMM benchmarks. */
 export function denseGemmGraph(inner: number, out: number): Graph {

@@ -13,12 +13,10 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { nodeHost } from "../compiler/node/host.js";
-import { compileToIR } from "../compiler/index.js";
-import type { Graph } from "../compiler/ir/graph.js";
 import { profileOfDevice } from "../plan/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { type SweepResult, describeConfig, gemmSweep, largestGemm } from "./gemm.js";
-import { moeLayerInfo } from "./layers.js";
+import { loadSpec, moeLayerInfo } from "./layers.js";
 import { layerModelGraph } from "../compiler/layerModel.js";
 import { type ModelResult, measureModels, pairedRatio } from "./measure.js";
 import { referenceMatmul } from "./reference-matmul.js";
@@ -59,11 +57,7 @@ const TARGETS = {
 
 const say = (line: string) => process.stderr.write(`[suite] ${line}\n`);
 
-function load(file: string, sets: string[]): Graph {
-  const result = compileToIR(path.join(ROOT, file), nodeHost, { overrides: sets });
-  if (!result.graph) throw new Error(`${file} did not compile`);
-  return result.graph;
-}
+const load = loadSpec;
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const x2 = (x: number) => x.toFixed(2);

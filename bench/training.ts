@@ -14,12 +14,10 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHost } from "../compiler/node/host.js";
 import { trainingGraph } from "../compiler/autodiff/train.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { compileGraph } from "../compiler/compile.js";
 import { nodeCost } from "../compiler/costs.js";
-import { compileToIR } from "../compiler/index.js";
 import type { Graph } from "../compiler/ir/graph.js";
 import type { Plan } from "../plan/format.js";
 import { profileOfDevice } from "../plan/profile.js";
@@ -31,6 +29,7 @@ import { DEFAULT_OPTIMIZER } from "../runtime/train/schedule.js";
 import { Trainer } from "../runtime/train/trainer.js";
 import { initWeights } from "../runtime/weights.js";
 import { gflops, stats } from "./measure.js";
+import { loadSpec } from "./layers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -55,11 +54,7 @@ const say = (line: string) => process.stderr.write(`[bench:train] ${line}\n`);
 /** IR ops of the MoE layer (routing, permutation, expert GEMMs, combine) and their gradients. */
 const MOE_OPS = /^(route|moe_|expert_|combine|capacity|balance_loss)/;
 
-function load(file: string, sets: readonly string[]): Graph {
-  const result = compileToIR(path.join(ROOT, file), nodeHost, { overrides: [...SIZE, ...sets] });
-  if (!result.graph) throw new Error(`${file} did not compile`);
-  return result.graph;
-}
+const load = (file: string, sets: readonly string[]) => loadSpec(file, [...SIZE, ...sets]);
 
 /** Bytes of every buffer of a plan at T = tokens. */
 function planBytes(plan: Plan, tokens: number): number {
