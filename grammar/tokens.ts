@@ -105,7 +105,8 @@ function keyword(word: string, categories: TokenType[] = []): TokenType {
 
 export const Import = keyword("import");
 export const Layer = keyword("layer");
-export const Model = keyword("model");
+// `model` is soft: a model may hold an instance named `model`, as Hugging Face checkpoints do.
+export const Model = keyword("model", [Identifier]);
 export const Forward = keyword("forward");
 export const Return = keyword("return");
 export const Repeat = keyword("repeat");

@@ -11,7 +11,9 @@ import {
   gatedBiasCheck,
   inputTensor,
   int,
+  oneOf,
   positive,
+  string,
   tensor,
   type WeightDecl,
 } from "./layer.js";
@@ -68,10 +70,33 @@ export function bitLinear(ctx: CallContext, x: number, prefix: string, bias: boo
 
 export const Linear: BuiltinLayer = {
   name: "Linear",
-  params: [int("in_features"), int("out_features"), bool("bias", () => true), quantParam],
-  validate: (a) => [...positive(a, "in_features", "out_features"), ...quantCheck(a)],
+  params: [
+    int("in_features"),
+    int("out_features"),
+    bool("bias", () => true),
+    quantParam,
+    // The full name of an earlier weight to share (`tie = "model.embed_tokens.weight"`).
+    string("tie", ""),
+  ],
+  validate: (a) => [
+    ...positive(a, "in_features", "out_features"),
+    ...quantCheck(a),
+    ...(a.string("tie") !== "" && (a.bool("bias") || a.string("quant") !== "none")
+      ? [["tie", "a tied Linear has no bias and no quantisation"] as [string, string]]
+      : []),
+  ],
   weights: (a) =>
-    linearWeights("", a.int("out_features"), a.int("in_features"), a.bool("bias"), ternary(a)),
+    a.string("tie") === ""
+      ? linearWeights("", a.int("out_features"), a.int("in_features"), a.bool("bias"), ternary(a))
+      : [
+          {
+            suffix: "weight",
+            shape: [a.int("out_features"), a.int("in_features")],
+            init: "linear",
+            fanIn: a.int("in_features"),
+            tie: a.string("tie"),
+          },
+        ],
   inputs: ["tensor"],
   call: (ctx, inputs) => {
     const quantised = ctx.args.string("quant") === "b1.58";
@@ -137,40 +162,131 @@ export function epsCheck(a: Args): [string, string][] {
     : [["eps", `eps must be in (0, 1), got ${a.float("eps")}`]];
 }
 
+/** Where an attention layer normalises its queries and keys (Qwen3: per head; OLMoE: whole). */
+const QK_NORMS = ["none", "head", "full"] as const;
+
+/**
+ * Causal attention with rotary positions: `kv_heads` key/value heads shared by groups of query
+ * heads (grouped-query attention), heads of `head_dim`, optional q/k/v biases (Qwen2) and RMS
+ * norms of the queries and keys (`qk_norm`).
+ */
 export const Attention: BuiltinLayer = {
   name: "Attention",
-  params: [int("dim"), int("heads"), bool("rope", () => true), float("rope_base", 10000)],
+  params: [
+    int("dim"),
+    int("heads"),
+    bool("rope", () => true),
+    float("rope_base", 10000),
+    int("kv_heads", (a) => a.int("heads")),
+    int("head_dim", (a) => (a.int("heads") > 0 ? Math.floor(a.int("dim") / a.int("heads")) : 0)),
+    bool("qkv_bias", () => false),
+    string("qk_norm", "none"),
+    float("eps", 1e-6),
+  ],
   validate: (a) => {
-    const problems = positive(a, "dim", "heads");
+    const problems = positive(a, "dim", "heads", "kv_heads", "head_dim");
     if (problems.length > 0) return problems;
-    if (a.int("dim") % a.int("heads") !== 0)
-      return [["heads", `dim (${a.int("dim")}) must be divisible by heads (${a.int("heads")})`]];
-    if (a.bool("rope") && (a.int("dim") / a.int("heads")) % 2 !== 0)
+    const [dim, heads] = [a.int("dim"), a.int("heads")];
+    if (dim % heads !== 0 && a.int("head_dim") === Math.floor(dim / heads))
       return [
-        ["heads", `rotary positions need an even head width, got ${a.int("dim") / a.int("heads")}`],
+        ["heads", `dim (${dim}) must be divisible by heads (${heads}), or head_dim given`],
       ];
-    return a.float("rope_base") > 1 ? [] : [["rope_base", "rope_base must be greater than 1"]];
+    if (a.int("heads") % a.int("kv_heads") !== 0)
+      return [
+        [
+          "kv_heads",
+          `heads (${a.int("heads")}) must be a multiple of kv_heads (${a.int("kv_heads")})`,
+        ],
+      ];
+    if (a.bool("rope") && a.int("head_dim") % 2 !== 0)
+      return [["heads", `rotary positions need an even head width, got ${a.int("head_dim")}`]];
+    problems.push(...oneOf(a, "qk_norm", QK_NORMS), ...epsCheck(a));
+    return a.float("rope_base") > 1
+      ? problems
+      : [...problems, ["rope_base", "rope_base must be greater than 1"]];
   },
-  weights: (a) =>
-    ["q_proj", "k_proj", "v_proj", "o_proj"].flatMap((p) =>
-      linearWeights(`${p}.`, a.int("dim"), a.int("dim"), false),
-    ),
+  weights: (a) => {
+    const [d, hd, bias] = [a.int("dim"), a.int("head_dim"), a.bool("qkv_bias")];
+    const [qd, kvd] = [a.int("heads") * hd, a.int("kv_heads") * hd];
+    const norm = (name: string, width: number): WeightDecl => ({
+      suffix: `${name}.weight`,
+      shape: [width],
+      init: "norm_weight",
+      fanIn: width,
+    });
+    const qkNorm = a.string("qk_norm");
+    return [
+      ...linearWeights("q_proj.", qd, d, bias),
+      ...linearWeights("k_proj.", kvd, d, bias),
+      ...linearWeights("v_proj.", kvd, d, bias),
+      ...linearWeights("o_proj.", d, qd, false),
+      ...(qkNorm === "none"
+        ? []
+        : [norm("q_norm", qkNorm === "head" ? hd : qd), norm("k_norm", qkNorm === "head" ? hd : kvd)]),
+    ];
+  },
   inputs: ["tensor"],
   call: (ctx, inputs) => {
     const x = inputTensor(inputs);
-    const heads = ctx.args.int("heads");
-    let q = linear(ctx, x, "q_proj.", false);
-    let k = linear(ctx, x, "k_proj.", false);
-    const v = linear(ctx, x, "v_proj.", false);
-    if (ctx.args.bool("rope")) {
-      const rope = { heads, base: ctx.args.float("rope_base") };
-      q = ctx.op("rope", [q], rope)[0]!;
-      k = ctx.op("rope", [k], rope)[0]!;
+    const { args } = ctx;
+    const [heads, kvHeads] = [args.int("heads"), args.int("kv_heads")];
+    const bias = args.bool("qkv_bias");
+    const eps = args.float("eps");
+    // Per head: the rows split into heads are normalised on their own (split/join are views).
+    const qkNorm = (y: number, name: string, n: number): number => {
+      const w = ctx.weight(`${name}.weight`);
+      if (args.string("qk_norm") === "full") return ctx.op("rmsnorm", [y, w], { eps })[0]!;
+      const perHead = ctx.op("rmsnorm", [ctx.op("split", [y], { heads: n })[0]!, w], { eps })[0]!;
+      return ctx.op("join", [perHead], { heads: n })[0]!;
+    };
+    let q = linear(ctx, x, "q_proj.", bias);
+    let k = linear(ctx, x, "k_proj.", bias);
+    const v = linear(ctx, x, "v_proj.", bias);
+    if (args.string("qk_norm") !== "none") {
+      q = qkNorm(q, "q_norm", heads);
+      k = qkNorm(k, "k_norm", kvHeads);
     }
-    const a = ctx.op("attention", [q, k, v], { heads })[0]!;
+    if (args.bool("rope")) {
+      const base = args.float("rope_base");
+      q = ctx.op("rope", [q], { heads, base })[0]!;
+      k = ctx.op("rope", [k], { heads: kvHeads, base })[0]!;
+    }
+    const grouped = kvHeads === heads ? { heads } : { heads, kvHeads };
+    const a = ctx.op("attention", [q, k, v], grouped)[0]!;
     return tensor(linear(ctx, a, "o_proj.", false));
   },
 };
+
+/**
+ * The names of a feed-forward block's projections, so a spec can name its weights as a checkpoint
+ * does (`proj_names = "w1,w3,w2"` for Mixtral's experts): gate, up, down when gated, else
+ * fc1, fc2. Empty: those defaults.
+ */
+export const projNamesParam: BuiltinParam = {
+  name: "proj_names",
+  type: "string",
+  default: () => ({ kind: "string", value: "" }),
+};
+
+export function projNames(a: Args): string[] {
+  const given = a.string("proj_names");
+  if (given !== "") return given.split(",").map((n) => n.trim());
+  return a.bool("gated") ? ["gate", "up", "down"] : ["fc1", "fc2"];
+}
+
+export function projNamesCheck(a: Args): [string, string][] {
+  const names = projNames(a);
+  const count = a.bool("gated") ? 3 : 2;
+  const valid = names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  return names.length === count && valid && new Set(names).size === count
+    ? []
+    : [
+        [
+          "proj_names",
+          `proj_names must be ${count} distinct names separated by commas (${a.bool("gated") ? "gate, up, down" : "fc1, fc2"}), got "${a.string("proj_names")}"`,
+        ],
+      ];
+}
 
 /** A dense feed-forward block, plain (fc1, fc2) or gated (gate, up, down). */
 export const FFN: BuiltinLayer = {
@@ -181,33 +297,36 @@ export const FFN: BuiltinLayer = {
     act("act", "gelu"),
     bool("gated", () => false),
     bool("bias", (a) => !a.bool("gated")),
+    projNamesParam,
   ],
-  validate: (a) => [...positive(a, "dim", "hidden"), ...gatedBiasCheck(a)],
+  validate: (a) => [...positive(a, "dim", "hidden"), ...gatedBiasCheck(a), ...projNamesCheck(a)],
   weights: (a) => {
     const [d, f] = [a.int("dim"), a.int("hidden")];
+    const names = projNames(a);
     return a.bool("gated")
       ? [
-          ...linearWeights("gate.", f, d, false),
-          ...linearWeights("up.", f, d, false),
-          ...linearWeights("down.", d, f, false),
+          ...linearWeights(`${names[0]}.`, f, d, false),
+          ...linearWeights(`${names[1]}.`, f, d, false),
+          ...linearWeights(`${names[2]}.`, d, f, false),
         ]
       : [
-          ...linearWeights("fc1.", f, d, a.bool("bias")),
-          ...linearWeights("fc2.", d, f, a.bool("bias")),
+          ...linearWeights(`${names[0]}.`, f, d, a.bool("bias")),
+          ...linearWeights(`${names[1]}.`, d, f, a.bool("bias")),
         ];
   },
   inputs: ["tensor"],
   call: (ctx, inputs) => {
     const x = inputTensor(inputs);
     const fn = ctx.args.act("act");
+    const names = projNames(ctx.args);
     if (ctx.args.bool("gated")) {
-      const g = ctx.op("activation", [linear(ctx, x, "gate.", false)], { fn })[0]!;
-      const h = ctx.op("mul", [g, linear(ctx, x, "up.", false)], {})[0]!;
-      return tensor(linear(ctx, h, "down.", false));
+      const g = ctx.op("activation", [linear(ctx, x, `${names[0]}.`, false)], { fn })[0]!;
+      const h = ctx.op("mul", [g, linear(ctx, x, `${names[1]}.`, false)], {})[0]!;
+      return tensor(linear(ctx, h, `${names[2]}.`, false));
     }
     const bias = ctx.args.bool("bias");
-    const h = ctx.op("activation", [linear(ctx, x, "fc1.", bias)], { fn })[0]!;
-    return tensor(linear(ctx, h, "fc2.", bias));
+    const h = ctx.op("activation", [linear(ctx, x, `${names[0]}.`, bias)], { fn })[0]!;
+    return tensor(linear(ctx, h, `${names[1]}.`, bias));
   },
 };
 

@@ -21,6 +21,8 @@ export interface WeightDecl {
   readonly dtype?: "t2";
   readonly init: InitKind;
   readonly fanIn: number;
+  /** The full name of an earlier weight of this shape to share instead (tied embeddings). */
+  readonly tie?: string;
 }
 
 /** Read access to bound arguments, typed by the caller's expectation. */

@@ -11,7 +11,7 @@ import {
 import { stackedExpertName } from "../../plan/weightNames.js";
 import { type Gating, GATINGS, type InitKind } from "../ir/ops.js";
 import type { Routing, Value } from "../values.js";
-import { quantCheck, quantParam, ternary } from "./dense.js";
+import { projNames, projNamesCheck, projNamesParam, quantCheck, quantParam, ternary } from "./dense.js";
 import {
   act,
   type Args,
@@ -50,6 +50,13 @@ export const Router: BuiltinLayer = {
     string("capacity_rule", "factor"),
     string("admit", "rank"),
     int("xmoe", () => 0),
+    // DeepSeek-V3's sigmoid routing (route_grouped): expert groups, a selection-only bias,
+    // renormalised gates and the routed scaling factor.
+    int("groups", () => 1),
+    int("topk_groups", (a) => a.int("groups")),
+    bool("selection_bias", () => false),
+    bool("renorm", () => false),
+    float("scale", 1),
   ],
   validate: (a) => {
     const problems = positive(a, "dim", "experts", "top_k");
@@ -65,6 +72,30 @@ export const Router: BuiltinLayer = {
       ...oneOf(a, "admit", ADMISSIONS),
       ...capacityCheck(a),
     );
+    if (usesGroupedRoute(a) && a.string("gating") !== "sigmoid")
+      problems.push([
+        "gating",
+        'groups, selection_bias, renorm and scale need gating = "sigmoid" (softmax gating renormalises with gating = "renorm")',
+      ]);
+    if (usesGroupedRoute(a) && a.int("xmoe") !== 0)
+      problems.push(["xmoe", "X-MoE routing does not combine with groups or a selection bias"]);
+    const [experts, groups] = [a.int("experts"), a.int("groups")];
+    if (groups < 1 || experts % groups !== 0 || (groups > 1 && experts / groups < 2))
+      problems.push([
+        "groups",
+        `groups must divide the ${experts} experts into groups of at least 2, got ${groups}`,
+      ]);
+    else if (
+      a.int("topk_groups") < 1 ||
+      a.int("topk_groups") > groups ||
+      a.int("top_k") > a.int("topk_groups") * (experts / groups)
+    )
+      problems.push([
+        "topk_groups",
+        `topk_groups must be from 1 to groups (${groups}) and keep at least top_k experts, got ${a.int("topk_groups")}`,
+      ]);
+    if (!(a.float("scale") > 0))
+      problems.push(["scale", `scale must be positive, got ${a.float("scale")}`]);
     if (a.int("xmoe") < 0)
       problems.push([
         "xmoe",
@@ -74,7 +105,10 @@ export const Router: BuiltinLayer = {
   },
   weights: (a) => {
     const [d, e, r] = [a.int("dim"), a.int("experts"), a.int("xmoe")];
-    if (r === 0) return [{ suffix: "weight", shape: [e, d], init: "router", fanIn: d }];
+    const bias: WeightDecl[] = a.bool("selection_bias")
+      ? [{ suffix: SELECTION_BIAS, shape: [e], init: "bias", fanIn: d }]
+      : [];
+    if (r === 0) return [{ suffix: "weight", shape: [e, d], init: "router", fanIn: d }, ...bias];
     return [
       { suffix: "reduction.weight", shape: [r, d], init: "router", fanIn: d },
       { suffix: "weight", shape: [e, r], init: "router", fanIn: r },
@@ -104,10 +138,21 @@ export const Router: BuiltinLayer = {
             ],
             {},
           )[0]!;
-    const [routed, gate, probs] = ctx.op("route", [logits], {
-      topK,
-      gating: args.string("gating") as Gating,
-    }) as [number, number, number];
+    const [routed, gate, probs] = (
+      usesGroupedRoute(args)
+        ? ctx.op(
+            "route_grouped",
+            [logits, ...(args.bool("selection_bias") ? [ctx.weight(SELECTION_BIAS)] : [])],
+            {
+              topK,
+              groups: args.int("groups"),
+              topkGroups: args.int("topk_groups"),
+              renorm: args.bool("renorm"),
+              scale: args.float("scale"),
+            },
+          )
+        : ctx.op("route", [logits], { topK, gating: args.string("gating") as Gating })
+    ) as [number, number, number];
     const limit: CapacityLimit = {
       rule: args.string("capacity_rule") as CapacityRule,
       capacity: args.float("capacity"),
@@ -127,6 +172,14 @@ export const Router: BuiltinLayer = {
     return { kind: "routing", routing };
   },
 };
+
+/** The selection bias's weight suffix: DeepSeek-V3's own name, so its checkpoints load as they are. */
+const SELECTION_BIAS = "e_score_correction_bias";
+
+/** Whether a router needs DeepSeek-V3's routing op rather than the plain top-k of `route`. */
+function usesGroupedRoute(a: Args): boolean {
+  return a.int("groups") > 1 || a.bool("selection_bias") || a.bool("renorm") || a.float("scale") !== 1;
+}
 
 /** The range of `capacity` under each rule (plan/capacity.ts). */
 export function capacityCheck(a: Args): [string, string][] {
@@ -174,11 +227,13 @@ export const Experts: BuiltinLayer = {
     bool("gated", () => false),
     bool("bias", (a) => !a.bool("gated")),
     quantParam,
+    projNamesParam,
   ],
   validate: (a) => [
     ...positive(a, "experts", "dim", "hidden"),
     ...gatedBiasCheck(a),
     ...quantCheck(a),
+    ...projNamesCheck(a),
   ],
   weights: (a) => {
     const [e, d, f] = [a.int("experts"), a.int("dim"), a.int("hidden")];
@@ -189,19 +244,20 @@ export const Experts: BuiltinLayer = {
       fanIn,
       ...(init === "linear" ? ternary(a) : {}),
     });
+    const [up, down] = bankWeightNames(a);
     if (a.bool("gated")) {
       return [
-        stacked("gate.weight", [f, d], "linear", d),
-        stacked("up.weight", [f, d], "linear", d),
-        stacked("down.weight", [d, f], "linear", f),
+        stacked(up[0]!, [f, d], "linear", d),
+        stacked(up[1]!, [f, d], "linear", d),
+        stacked(down[0]!, [d, f], "linear", f),
       ];
     }
     const bias = a.bool("bias");
     return [
-      stacked("fc1.weight", [f, d], "linear", d),
-      ...(bias ? [stacked("fc1.bias", [f], "bias", d)] : []),
-      stacked("fc2.weight", [d, f], "linear", f),
-      ...(bias ? [stacked("fc2.bias", [d], "bias", f)] : []),
+      stacked(up[0]!, [f, d], "linear", d),
+      ...(bias ? [stacked(up[1]!, [f], "bias", d)] : []),
+      stacked(down[0]!, [d, f], "linear", f),
+      ...(bias ? [stacked(down[1]!, [d], "bias", f)] : []),
     ];
   },
   inputs: ["tensor", "routing"],
@@ -212,17 +268,23 @@ export const Experts: BuiltinLayer = {
     const bias = ctx.args.bool("bias");
     const fn = ctx.args.act("act");
     if (ctx.args.string("quant") === "b1.58") return bitExperts(ctx, x, routing);
-    const up = gated
-      ? expertWeights(ctx, "gate.weight", "up.weight")
-      : expertWeights(ctx, "fc1.weight", ...(bias ? ["fc1.bias"] : []));
-    const h = ctx.op("expert_up", [x, routing.expert, ...up], { act: fn, gated, bias })[0]!;
-    const down = gated
-      ? expertWeights(ctx, "down.weight")
-      : expertWeights(ctx, "fc2.weight", ...(bias ? ["fc2.bias"] : []));
-    const slots = ctx.op("expert_down", [h, routing.expert, routing.gate, ...down], { bias })[0]!;
+    const [up, down] = bankWeightNames(ctx.args).map((names) => expertWeights(ctx, ...names));
+    const h = ctx.op("expert_up", [x, routing.expert, ...up!], { act: fn, gated, bias })[0]!;
+    const slots = ctx.op("expert_down", [h, routing.expert, routing.gate, ...down!], { bias })[0]!;
     return tensor(ctx.op("combine", [slots], {})[0]!);
   },
 };
+
+/**
+ * The per-expert suffixes of a bank's weights, in the order expert_up and expert_down take them:
+ * gated [gate, up] and [down]; plain [fc1 weight, fc1 bias?] and [fc2 weight, fc2 bias?].
+ */
+function bankWeightNames(a: Args): [string[], string[]] {
+  const names = projNames(a);
+  if (a.bool("gated")) return [[`${names[0]}.weight`, `${names[1]}.weight`], [`${names[2]}.weight`]];
+  const withBias = (n: string) => [`${n}.weight`, ...(a.bool("bias") ? [`${n}.bias`] : [])];
+  return [withBias(names[0]!), withBias(names[1]!)];
+}
 
 /**
  * BitNet experts: the input rows quantised once (every expert sees the same row), each
@@ -231,19 +293,14 @@ export const Experts: BuiltinLayer = {
 export function bitExperts(ctx: CallContext, x: number, routing: Routing): Value {
   const { gated, bias } = { gated: ctx.args.bool("gated"), bias: ctx.args.bool("bias") };
   const [q, scale] = ctx.op("act_quant", [x], {}) as [number, number];
-  const up = gated
-    ? expertWeights(ctx, "gate.weight", "up.weight")
-    : expertWeights(ctx, "fc1.weight", ...(bias ? ["fc1.bias"] : []));
-  const h = ctx.op("bit_expert_up", [q, scale, routing.expert, ...up], {
+  const [up, down] = bankWeightNames(ctx.args).map((names) => expertWeights(ctx, ...names));
+  const h = ctx.op("bit_expert_up", [q, scale, routing.expert, ...up!], {
     act: ctx.args.act("act"),
     gated,
     bias,
   })[0]!;
   const [qh, hScale] = ctx.op("act_quant", [h], {}) as [number, number];
-  const down = gated
-    ? expertWeights(ctx, "down.weight")
-    : expertWeights(ctx, "fc2.weight", ...(bias ? ["fc2.bias"] : []));
-  const slots = ctx.op("bit_expert_down", [qh, hScale, routing.expert, routing.gate, ...down], {
+  const slots = ctx.op("bit_expert_down", [qh, hScale, routing.expert, routing.gate, ...down!], {
     bias,
   })[0]!;
   return tensor(ctx.op("combine", [slots], {})[0]!);

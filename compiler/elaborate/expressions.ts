@@ -43,6 +43,8 @@ export function evalExpr(
       if (expr.op === "-" && (v.kind === "int" || v.kind === "float"))
         return { kind: v.kind, value: -v.value };
       if (expr.op === "!" && v.kind === "bool") return { kind: "bool", value: !v.value };
+      if (expr.op === "-" && v.kind === "tensor")
+        return tensorOp(el, "scale", [v.value], { factor: -1 }, env, expr.span);
       el.bag.error(expr.span, `cannot apply '${expr.op}' to ${describe(v)}`);
       return { kind: "error" };
     }
@@ -134,9 +136,7 @@ export function evalBinary(
     else el.bag.error(expr.span, `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`);
     return { kind: "error" };
   };
-  if (l.kind === "tensor" && r.kind === "tensor" && (expr.op === "+" || expr.op === "*")) {
-    return tensorOp(el, expr.op === "+" ? "add" : "mul", [l.value, r.value], {}, env, expr.span);
-  }
+  if (l.kind === "tensor" || r.kind === "tensor") return tensorArithmetic(el, expr, l, r, env, fail);
   const numeric = (v: Value) => v.kind === "int" || v.kind === "float";
   if (numeric(l) && numeric(r)) {
     const a = (l as { value: number }).value;
@@ -373,6 +373,42 @@ export function callFunction(
 }
 
 /** Adds an op inside forward code, reporting shape errors at the expression. */
+/**
+ * Arithmetic with tensors: `a + b`, `a - b`, `a * b` of one shape; `g * x` with a per-row factor
+ * g of shape [N, 1]; a tensor times, or divided by, a number.
+ */
+function tensorArithmetic(
+  el: Elaborator,
+  expr: Expr & { kind: "Binary" },
+  l: Value,
+  r: Value,
+  env: Env,
+  fail: (why?: string) => Value,
+): Value {
+  const span = expr.span;
+  const number = (v: Value) => (v.kind === "int" || v.kind === "float" ? v.value : undefined);
+  if (l.kind === "tensor" && r.kind === "tensor") {
+    if (expr.op === "*") {
+      const column = (v: number) => el.builder.type(v).shape[1] === 1;
+      const [lc, rc] = [column(l.value), column(r.value)];
+      if (lc !== rc) {
+        const [x, s] = lc ? [r.value, l.value] : [l.value, r.value];
+        return tensorOp(el, "scale_rows", [x, s], {}, env, span);
+      }
+    }
+    const op = ({ "+": "add", "-": "sub", "*": "mul" } as const)[expr.op as "+" | "-" | "*"];
+    return op ? tensorOp(el, op, [l.value, r.value], {}, env, span) : fail();
+  }
+  const [t, n] = l.kind === "tensor" ? [l.value, number(r)] : [(r as { value: number }).value, number(l)];
+  if (n === undefined || r.kind === "error" || l.kind === "error") return fail();
+  if (expr.op === "*") return tensorOp(el, "scale", [t], { factor: n }, env, span);
+  if (expr.op === "/" && l.kind === "tensor") {
+    if (n === 0) return fail("division by zero");
+    return tensorOp(el, "scale", [t], { factor: 1 / n }, env, span);
+  }
+  return fail();
+}
+
 export function tensorOp<K extends OpName>(
   el: Elaborator,
   op: K,

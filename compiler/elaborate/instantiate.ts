@@ -281,6 +281,15 @@ export function instantiateBuiltin(
       report(el, span, `${what} (limit ${LIMITS.maxTensorElements})`);
       return undefined;
     }
+    if (w.tie) {
+      const tied = tiedWeight(el, w.tie, w.shape);
+      if (typeof tied === "string") {
+        report(el, argSpan(args, layer.params, "tie") ?? span, tied);
+        return undefined;
+      }
+      weights.set(w.suffix, tied);
+      continue;
+    }
     const name = joinPath(path, w.suffix);
     const [value] = addNode(el, "weight", [], { name, init: w.init, fanIn: w.fanIn }, path, span, [
       { dtype: w.dtype ?? "f32", shape: w.shape },
@@ -288,6 +297,18 @@ export function instantiateBuiltin(
     weights.set(w.suffix, value!);
   }
   return { path, callable: { kind: "builtin-layer", layer }, args: bound, weights };
+}
+
+/** The value of the weight named `name` declared so far, or why it cannot be shared. */
+function tiedWeight(el: Elaborator, name: string, shape: readonly number[]): number | string {
+  const node = el.builder.nodes.find(
+    (n) => n.op === "weight" && (n.attrs as { name: string }).name === name,
+  );
+  if (!node) return `tie: no weight named '${name}' is declared before this layer`;
+  const type = el.builder.type(node.outputs[0]!);
+  if (type.dtype !== "f32" || type.shape.join(",") !== shape.join(","))
+    return `tie: weight '${name}' has shape [${type.shape.join(", ")}], this layer needs [${shape.join(", ")}]`;
+  return node.outputs[0]!;
 }
 
 export function addNode<K extends OpName>(

@@ -59,13 +59,21 @@ function emitRotation(
 /**
  * One invocation per (row, head): a max pass over the visible scores, then exp-weighted sums of
  * v accumulated in the output row and divided by the sum at the end (the reference's order).
+ * With fewer key/value heads (grouped-query attention) or a value width of its own, the keys and
+ * values are indexed by their own widths; otherwise q, k, v and y share one row layout.
  */
 export function emitAttention(node: Node<"attention">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
-  const { heads } = node.attrs;
+  const { heads, kvHeads = heads } = node.attrs;
   const [t, width] = w.type(node.inputs[0]!).shape;
   const d = staticDim(width, "attention width");
+  const kd = staticDim(w.type(node.inputs[1]!).shape[1], "attention key width");
+  const vw = staticDim(w.type(node.inputs[2]!).shape[1], "attention value width");
   const hd = d / heads;
+  const vhd = vw / kvHeads;
+  const yw = vhd * heads;
+  const group = heads / kvHeads;
+  const sharedLayout = group === 1 && vw === d;
   const q = w.input("q", node.inputs[0]!);
   const k = w.input("k", node.inputs[1]!);
   const v = w.input("v", node.inputs[2]!);
@@ -83,22 +91,31 @@ export function emitAttention(node: Node<"attention">, ctx: EmitContext): Emitte
     w.b.line(`let row = ${i} / ${u(heads)};`);
     w.b.line(`let head = (${i} % ${u(heads)}) * ${u(hd)};`);
     w.b.line(`let qo = row * ${u(d)} + head;`);
-    w.b.line("var m = score(qo, head);");
+    const kvHead = group === 1 ? "head" : "kv_head";
+    if (group !== 1) w.b.line(`let kv_head = (${i} % ${u(heads)}) / ${u(group)} * ${u(hd)};`);
+    // Value and output offsets: the key's and the query's when all rows share one layout.
+    const [vo, yo] = sharedLayout ? ["ko", "qo"] : ["vo", "yo"];
+    if (!sharedLayout) {
+      w.b.line(`let v_head = (${i} % ${u(heads)}) / ${u(group)} * ${u(vhd)};`);
+      w.b.line(`let yo = row * ${u(yw)} + (${i} % ${u(heads)}) * ${u(vhd)};`);
+    }
+    w.b.line(`var m = score(qo, ${kvHead});`);
     w.b.block("for (var j = 1u; j <= row; j++)", () => {
-      w.b.line(`m = max(m, score(qo, j * ${u(d)} + head));`);
+      w.b.line(`m = max(m, score(qo, j * ${u(kd)} + ${kvHead}));`);
     });
-    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => w.b.line(`${y}[qo + c] = ${f(0)};`));
+    w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () => w.b.line(`${y}[${yo} + c] = ${f(0)};`));
     w.b.line(`var sum = ${f(0)};`);
     w.b.block("for (var j = 0u; j <= row; j++)", () => {
-      w.b.line(`let ko = j * ${u(d)} + head;`);
+      w.b.line(`let ko = j * ${u(kd)} + ${kvHead};`);
+      if (!sharedLayout) w.b.line(`let vo = j * ${u(vw)} + v_head;`);
       w.b.line("let p = exp(score(qo, ko) - m);");
       w.b.line("sum += p;");
-      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
-        w.b.line(`${y}[qo + c] += p * ${v}[ko + c];`);
+      w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () => {
+        w.b.line(`${y}[${yo} + c] += p * ${v}[${vo} + c];`);
       });
     });
-    w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () =>
-      w.b.line(`${y}[qo + c] = ${y}[qo + c] / sum;`),
+    w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () =>
+      w.b.line(`${y}[${yo} + c] = ${y}[${yo} + c] / sum;`),
     );
   });
   return w.finish("attention");

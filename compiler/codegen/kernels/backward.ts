@@ -118,6 +118,10 @@ export function activationDerivative(b: WgslBuilder, act: Activation): string {
         case "relu":
           b.line(`return select(${f(0)}, ${f(1)}, x > ${f(0)});`);
           break;
+        case "sigmoid":
+          b.line(`let s = ${f(1)} / (${f(1)} + exp(-x));`);
+          b.line(`return s * (${f(1)} - s);`);
+          break;
       }
     });
   });

@@ -108,12 +108,12 @@ export function emitActivation(node: Node<"activation">, ctx: EmitContext): Emit
   return w.finish(node.attrs.fn);
 }
 
-function emitBinary(node: Node<"add" | "mul">, ctx: EmitContext): EmittedKernel {
+function emitBinary(node: Node<"add" | "sub" | "mul">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
   const a = w.input("a", node.inputs[0]!);
   const bb = w.input("b", node.inputs[1]!);
   const y = w.output("y", node.outputs[0]!);
-  const op = node.op === "add" ? "+" : "*";
+  const op = { add: "+", sub: "-", mul: "*" }[node.op];
   w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
     w.b.line(`${y}[${i}] = ${a}[${i}] ${op} ${bb}[${i}];`);
   });
@@ -122,3 +122,26 @@ function emitBinary(node: Node<"add" | "mul">, ctx: EmitContext): EmittedKernel 
 
 export const emitAdd = (node: Node<"add">, ctx: EmitContext) => emitBinary(node, ctx);
 export const emitMul = (node: Node<"mul">, ctx: EmitContext) => emitBinary(node, ctx);
+export const emitSub = (node: Node<"sub">, ctx: EmitContext) => emitBinary(node, ctx);
+
+export function emitScale(node: Node<"scale">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const x = w.input("x", node.inputs[0]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`${y}[${i}] = ${f(node.attrs.factor)} * ${x}[${i}];`);
+  });
+  return w.finish("scale");
+}
+
+export function emitScaleRows(node: Node<"scale_rows">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const width = staticDim(w.type(node.inputs[0]!).shape[1], "scaled row width");
+  const x = w.input("x", node.inputs[0]!);
+  const s = w.input("s", node.inputs[1]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`${y}[${i}] = ${x}[${i}] * ${s}[${i} / ${u(width)}];`);
+  });
+  return w.finish("scale_rows");
+}

@@ -25,6 +25,9 @@ import {
   emitLinear,
   emitMul,
   emitRmsnorm,
+  emitScale,
+  emitScaleRows,
+  emitSub,
 } from "./dense.js";
 import {
   emitCapacity,
@@ -33,6 +36,7 @@ import {
   emitExpertDown,
   emitExpertUp,
   emitRoute,
+  emitRouteGrouped,
   emitRouteStats,
 } from "./moe.js";
 import {
@@ -81,10 +85,14 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   layernorm: emitLayernorm,
   activation: emitActivation,
   add: emitAdd,
+  sub: emitSub,
   mul: emitMul,
+  scale: emitScale,
+  scale_rows: emitScaleRows,
   rope: emitRope,
   attention: emitAttention,
   route: emitRoute,
+  route_grouped: emitRouteGrouped,
   capacity: emitCapacity,
   cosine_logits: emitCosineLogits,
   expert_up: emitExpertUp,

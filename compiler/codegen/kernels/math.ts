@@ -56,6 +56,9 @@ export function activationFunction(b: WgslBuilder, act: Activation): string {
         case "relu":
           b.line(`return select(${f(0)}, x, x > ${f(0)});`);
           break;
+        case "sigmoid":
+          b.line(`return ${f(1)} / (${f(1)} + exp(-x));`);
+          break;
       }
     });
   });

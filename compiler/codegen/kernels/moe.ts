@@ -73,6 +73,107 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
   return w.finish(gating === "sigmoid" ? "route_sigmoid" : "route");
 }
 
+/**
+ * DeepSeek-V3 routing, one invocation per row: sigmoid scores plus the selection bias in a local
+ * array; with groups, each group's two best summed, all but the best `topkGroups` groups zeroed;
+ * then k selection passes like emitRoute's (ties to the lower index, NaN last). Gates are the
+ * chosen sigmoid scores, renormalised and scaled. `probs` is the softmax, for the statistics.
+ */
+export function emitRouteGrouped(node: Node<"route_grouped">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { topK, groups, topkGroups, renorm, scale } = node.attrs;
+  const [n, ew] = w.type(node.inputs[0]!).shape;
+  const e = staticDim(ew, "expert count");
+  const size = e / groups;
+  const logits = w.input("logits", node.inputs[0]!);
+  const bias = node.inputs[1] === undefined ? undefined : w.input("bias", node.inputs[1]);
+  const [expert, gate, probs] = ["expert", "gate", "probs"].map((name, k) =>
+    w.output(name, node.outputs[k]!),
+  );
+  const rank = (x: string) => w.b.rankKey(x);
+  /** `count` passes picking the best not-yet-taken c in [0, length) by key(c) into into(j). */
+  const selectTop = (
+    key: (c: string) => string,
+    count: number,
+    length: number,
+    into: (j: string) => string,
+  ) => {
+    w.b.block(`for (var j = 0u; j < ${u(count)}; j++)`, () => {
+      w.b.line(`var best = ${i32(-1)};`);
+      w.b.line(`var best_key = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${u(length)}; c++)`, () => {
+        w.b.line("var taken = false;");
+        w.b.block("for (var jj = 0u; jj < j; jj++)", () => {
+          w.b.line(`taken = taken || ${into(`jj`)} == i32(c);`);
+        });
+        w.b.line(`let key = ${rank(key("c"))};`);
+        w.b.block(`if (!taken && (best < ${i32(0)} || key > best_key))`, () => {
+          w.b.line("best = i32(c);");
+          w.b.line("best_key = key;");
+        });
+      });
+      w.b.line(`${into("j")} = best;`);
+    });
+  };
+  w.perItem(dimSize(n!), (r) => {
+    w.b.line(`let base = ${r} * ${u(e)};`);
+    w.b.line(`let out = ${r} * ${u(topK)};`);
+    softmaxRow(w, logits, probs, e);
+    w.b.line(`var choice: array<f32, ${e}>;`);
+    w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+      const b = bias ? ` + ${bias}[c]` : "";
+      w.b.line(`choice[c] = ${f(1)} / (${f(1)} + exp(-${logits}[base + c]))${b};`);
+    });
+    if (groups > 1) {
+      w.b.line(`var group_score: array<f32, ${groups}>;`);
+      w.b.block(`for (var g = 0u; g < ${u(groups)}; g++)`, () => {
+        w.b.line(`var top: array<i32, 2>;`);
+        selectTop((c) => `choice[g * ${u(size)} + ${c}]`, 2, size, (j) => `top[${j}]`);
+        w.b.line(
+          `group_score[g] = choice[g * ${u(size)} + u32(top[0])] + choice[g * ${u(size)} + u32(top[1])];`,
+        );
+      });
+      w.b.line(`var kept_groups: array<i32, ${topkGroups}>;`);
+      selectTop((c) => `group_score[${c}]`, topkGroups, groups, (j) => `kept_groups[${j}]`);
+      w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+        w.b.line("var kept = false;");
+        w.b.block(`for (var g = 0u; g < ${u(topkGroups)}; g++)`, () => {
+          w.b.line(`kept = kept || u32(kept_groups[g]) == c / ${u(size)};`);
+        });
+        w.b.line("// Other groups' experts score 0, not -inf, as in the reference code.");
+        w.b.line(`if (!kept) { choice[c] = ${f(0)}; }`);
+      });
+    }
+    selectTop((c) => `choice[${c}]`, topK, e, (j) => `${expert}[out + ${j}]`);
+    w.b.line(`var kept_sum = ${f(0)};`);
+    w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
+      w.b.line(`let s = ${f(1)} / (${f(1)} + exp(-${logits}[base + u32(${expert}[out + j])]));`);
+      w.b.line(`${gate}[out + j] = s;`);
+      w.b.line("kept_sum += s;");
+    });
+    const divisor = renorm ? ` / (kept_sum + ${f(1e-20)})` : "";
+    w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
+      w.b.line(`${gate}[out + j] = ${gate}[out + j]${divisor} * ${f(scale)};`);
+    });
+  });
+  return w.finish("route_grouped");
+}
+
+/** probs[base..base+e) = softmax(logits[base..base+e)), max-subtracted like the reference. */
+function softmaxRow(w: KernelWriter, logits: string, probs: string, e: number): void {
+  w.b.line(`var m = ${logits}[base];`);
+  w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () => w.b.line(`m = max(m, ${logits}[base + c]);`));
+  w.b.line(`var sum = ${f(0)};`);
+  w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+    w.b.line(`let p = exp(${logits}[base + c] - m);`);
+    w.b.line(`${probs}[base + c] = p;`);
+    w.b.line("sum += p;");
+  });
+  w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
+    w.b.line(`${probs}[base + c] = ${probs}[base + c] / sum;`);
+  });
+}
+
 /** Sigmoid gating: the k chosen logits at `out` become their sigmoid, in place. */
 export function sigmoidGates(w: KernelWriter, gate: string, topK: number): void {
   w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {

@@ -4,8 +4,8 @@ import type { CapacityLimit } from "../../../plan/capacity.js";
 import type { InitKind } from "../../../plan/format.js";
 import type { TensorType } from "../types.js";
 
-export type Activation = "gelu" | "gelu_tanh" | "silu" | "relu";
-export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh", "silu", "relu"];
+export type Activation = "gelu" | "gelu_tanh" | "silu" | "relu" | "sigmoid";
+export const ACTIVATIONS: readonly Activation[] = ["gelu", "gelu_tanh", "silu", "relu", "sigmoid"];
 
 /**
  * How a router picks its k experts and weighs them (design.md section 4): "softmax", "renorm"
@@ -33,12 +33,28 @@ export interface OpAttrs {
   layernorm: { readonly eps: number };
   activation: { readonly fn: Activation };
   add: Record<string, never>;
+  sub: Record<string, never>;
   mul: Record<string, never>;
+  scale: { readonly factor: number };
+  scale_rows: Record<string, never>;
   rope: { readonly heads: number; readonly base: number };
-  attention: { readonly heads: number };
+  /** Causal attention; query head h reads key/value head ⌊h·kvHeads/heads⌋ (default: heads). */
+  attention: { readonly heads: number; readonly kvHeads?: number };
   split: { readonly heads: number };
   join: { readonly heads: number };
   route: { readonly topK: number; readonly gating: Gating };
+  /**
+   * DeepSeek-V3's router: sigmoid scores s; the top k of s + bias (the bias only selects) among
+   * the `topkGroups` of `groups` expert groups with the largest sums of their two best; gates s,
+   * renormalised over the k when `renorm`, times `scale` (the routed scaling factor).
+   */
+  route_grouped: {
+    readonly topK: number;
+    readonly groups: number;
+    readonly topkGroups: number;
+    readonly renorm: boolean;
+    readonly scale: number;
+  };
   /** The capacity limit of a router (plan/capacity.ts: rule, capacity, admission order). */
   capacity: { readonly experts: number } & CapacityLimit;
   /** X-MoE router logits: cosine of a projected row and each expert embedding over τ. */

@@ -180,6 +180,10 @@ export const ACTIVATION_DERIVATIVES: Readonly<Record<Activation, (x: number) => 
     return s * (1 + x * (1 - s));
   },
   relu: (x) => (x > 0 ? 1 : 0),
+  sigmoid: (x) => {
+    const s = 1 / (1 + Math.exp(-x));
+    return s * (1 - s);
+  },
 };
 
 /** The per-row scale 1/sqrt(ms + eps) and mean (0 for RMSNorm) of a norm's input. */

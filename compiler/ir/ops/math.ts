@@ -39,6 +39,7 @@ export const ACTIVATION_FUNCTIONS: Readonly<Record<Activation, (x: number) => nu
   gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
   silu: (x) => x / (1 + Math.exp(-x)),
   relu: (x) => (x > 0 ? x : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
 };
 
 /** Indices of the k largest values; ties go to the lower index (design.md section 4). */

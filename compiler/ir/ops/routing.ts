@@ -2,7 +2,7 @@
 // routing statistics.
 import { type CapacityLimit, keptExpertIds } from "../../../plan/capacity.js";
 import { formatDim } from "../types.js";
-import type { Gating, OpFamily, RefTensor } from "./def.js";
+import type { Gating, OpAttrs, OpFamily, RefTensor } from "./def.js";
 import { bytesOf, expect, numel, rank, tensor } from "./helpers.js";
 import { topKIndices } from "./math.js";
 
@@ -13,7 +13,9 @@ import { topKIndices } from "./math.js";
 export const COSINE_EPS = 1e-4;
 export const MIN_TEMPERATURE = 1e-4;
 
-export const ROUTING_OPS: OpFamily<"route" | "cosine_logits" | "capacity" | "route_stats"> = {
+export const ROUTING_OPS: OpFamily<
+  "route" | "route_grouped" | "cosine_logits" | "capacity" | "route_stats"
+> = {
   route: {
     arity: [1, 1],
     infer: ([logits], { topK }) => {
@@ -38,6 +40,41 @@ export const ROUTING_OPS: OpFamily<"route" | "cosine_logits" | "capacity" | "rou
       const ins = [expert!, gate!, probs!, dgate, ...(dprobs === undefined ? [] : [dprobs])];
       return emit("route_grad", ins, attrs);
     },
+  },
+
+  route_grouped: {
+    arity: [1, 2],
+    infer: ([logits, bias], { topK, groups, topkGroups }) => {
+      rank(logits!, 2, "router logits");
+      const experts = logits!.shape[1]!;
+      expect(typeof experts === "number", "the router's expert count must be a number");
+      const e = experts as number;
+      expect(
+        topK >= 1 && topK <= e,
+        `top_k must be between 1 and the number of experts (${e}), got ${topK}`,
+      );
+      expect(
+        groups >= 1 && e % groups === 0 && (groups === 1 || e / groups >= 2),
+        `${groups} expert groups must divide the ${e} experts into groups of at least 2`,
+      );
+      expect(
+        topkGroups >= 1 && topkGroups <= groups && topK <= topkGroups * (e / groups),
+        `topk_groups must be from 1 to ${groups} and keep at least top_k (${topK}) experts, got ${topkGroups}`,
+      );
+      if (bias)
+        expect(
+          bias.shape.length === 1 && bias.shape[0] === e,
+          `the selection bias must have one entry per expert (${e})`,
+        );
+      const n = logits!.shape[0]!;
+      return [
+        { dtype: "i32", shape: [n, topK] },
+        { dtype: "f32", shape: [n, topK] },
+        { dtype: "f32", shape: [n, e] },
+      ];
+    },
+    cost: ([logits]) => ({ macs: 0, flops: 8 * numel(logits!), bytes: 2 * bytesOf(logits!) }),
+    evaluate: ([logits, bias], attrs) => groupedRouteReference(logits!, bias, attrs),
   },
 
   cosine_logits: {
@@ -125,6 +162,41 @@ function routeReference(logits: RefTensor, topK: number, gating: Gating): RefTen
     });
   }
   return [expert, gate, probs];
+}
+
+function groupedRouteReference(
+  logits: RefTensor,
+  bias: RefTensor | undefined,
+  { topK, groups, topkGroups, renorm, scale }: OpAttrs["route_grouped"],
+): RefTensor[] {
+  const [n, experts] = logits.shape as [number, number];
+  const size = experts / groups;
+  const [expert, gate] = [tensor([n, topK]), tensor([n, topK])];
+  // The statistics' probabilities stay the softmax, as for every other gating.
+  const [, , probs] = routeReference(logits, 1, "softmax");
+  for (let r = 0; r < n; r++) {
+    const row = Array.from(logits.data.subarray(r * experts, (r + 1) * experts));
+    const scores = row.map((l) => 1 / (1 + Math.exp(-l)));
+    const choice = scores.map((s, e) => s + (bias ? bias.data[e]! : 0));
+    if (groups > 1) {
+      const groupScore = Array.from({ length: groups }, (_, g) => {
+        const members = choice.slice(g * size, (g + 1) * size);
+        return topKIndices(members, 2).reduce((s, i) => s + members[i]!, 0);
+      });
+      const kept = new Set(topKIndices(groupScore, topkGroups));
+      // Experts of the other groups score 0 (not -inf), exactly as the reference code masks.
+      choice.forEach((_, e) => {
+        if (!kept.has(Math.floor(e / size))) choice[e] = 0;
+      });
+    }
+    const chosen = topKIndices(choice, topK);
+    const sum = renorm ? chosen.reduce((s, e) => s + scores[e]!, 0) + 1e-20 : 1;
+    chosen.forEach((e, j) => {
+      expert.data[r * topK + j] = e;
+      gate.data[r * topK + j] = (scores[e]! / sum) * scale;
+    });
+  }
+  return [expert, gate, probs!];
 }
 
 /** Expert ids after the capacity limit (-1 = dropped): the rule of plan/capacity.ts. */
