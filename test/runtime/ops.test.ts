@@ -109,7 +109,7 @@ const CASES: OpCase[] = [
       f32("weight", "b", [40]),
     ],
   }),
-  ...(["gelu", "gelu_tanh", "silu", "relu"] as const).map((fn) =>
+  ...(["gelu", "gelu_tanh", "silu", "relu", "sigmoid"] as const).map((fn) =>
     opCase({
       title: `activation ${fn}`,
       op: "activation",
@@ -133,6 +133,27 @@ const CASES: OpCase[] = [
     operands: [f32("input", "a", [T, 10]), f32("input", "b", [T, 10])],
   }),
   opCase({
+    title: "sub",
+    op: "sub",
+    attrs: {},
+    tokens: 13,
+    operands: [f32("input", "a", [T, 10]), f32("input", "b", [T, 10])],
+  }),
+  opCase({
+    title: "scale by a number",
+    op: "scale",
+    attrs: { factor: -0.37 },
+    tokens: 13,
+    operands: [f32("input", "x", [T, 10])],
+  }),
+  opCase({
+    title: "scale rows by a per-row gate",
+    op: "scale_rows",
+    attrs: {},
+    tokens: 13,
+    operands: [f32("input", "x", [T, 10]), f32("input", "s", [T, 1])],
+  }),
+  opCase({
     title: "rope",
     op: "rope",
     attrs: { heads: 2, base: 10000 },
@@ -152,6 +173,34 @@ const CASES: OpCase[] = [
     attrs: { heads: 1 },
     tokens: 1,
     operands: [f32("input", "q", [T, 8]), f32("input", "k", [T, 8]), f32("input", "v", [T, 8])],
+  }),
+  opCase({
+    title: "grouped-query attention (4 query heads over 2 key/value heads)",
+    op: "attention",
+    attrs: { heads: 4, kvHeads: 2 },
+    tokens: 11,
+    operands: [f32("input", "q", [T, 16]), f32("input", "k", [T, 8]), f32("input", "v", [T, 8])],
+  }),
+  opCase({
+    title: "attention with a value width of its own (one key/value head)",
+    op: "attention",
+    attrs: { heads: 2, kvHeads: 1 },
+    tokens: 9,
+    operands: [f32("input", "q", [T, 16]), f32("input", "k", [T, 8]), f32("input", "v", [T, 6])],
+  }),
+  opCase({
+    title: "route_grouped: sigmoid, selection bias, 4 groups keep 2, renorm, scale",
+    op: "route_grouped",
+    attrs: { topK: 3, groups: 4, topkGroups: 2, renorm: true, scale: 2.5 },
+    tokens: 11,
+    operands: [f32("input", "logits", [T, 8], { scale: 4 }), f32("weight", "bias", [8])],
+  }),
+  opCase({
+    title: "route_grouped: sigmoid top-2 without bias or groups",
+    op: "route_grouped",
+    attrs: { topK: 2, groups: 1, topkGroups: 1, renorm: false, scale: 1 },
+    tokens: 7,
+    operands: [f32("input", "logits", [T, 6], { scale: 4 })],
   }),
   ...(["softmax", "renorm", "softmax_topk", "sigmoid"] as const).map((gating) =>
     opCase({
