@@ -27,6 +27,7 @@ import { compile, run } from "./run.js";
 import { train } from "./train.js";
 import { evaluate } from "./eval.js";
 import { bench } from "./bench.js";
+import { importHf } from "./importHf.js";
 
 export { EXIT, type Io } from "./common.js";
 
@@ -242,6 +243,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: evaluate,
   demo,
   bench,
+  "import-hf": importHf,
 };
 
 function mainHelp(): string {

@@ -19,6 +19,7 @@ const NO_GPU = new Set([
   "params",
   "graph",
   "compile",
+  "import-hf",
   "help",
   "--help",
   "-h",

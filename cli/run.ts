@@ -19,6 +19,8 @@ import {
 } from "../runtime/safetensors.js";
 import { MoecRunError, Session, type TensorData } from "../runtime/session.js";
 import { initWeights } from "../runtime/weights.js";
+import { CheckpointError } from "../runtime/checkpoint.js";
+import { readWeightsPath } from "./checkpoint.js";
 import {
   EXIT,
   type Command,
@@ -113,7 +115,7 @@ export const compile: Command = {
 export const run: Command = {
   summary: "run a model on WebGPU with random, given or safetensors inputs",
   usage:
-    "moec run FILE (--tokens N | --ids 1,2,3 | --input X.safetensors) [--weights W.safetensors | --seed N] [--output Y.safetensors] [--stats S.json] [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
+    "moec run FILE (--tokens N | --ids 1,2,3 | --input X.safetensors) [--weights W.safetensors|DIR | --seed N] [--output Y.safetensors] [--stats S.json] [-O0|-O2] [--model NAME] [--set NAME=VALUE]...",
   details: `Inputs and outputs are named by the model's forward inputs and outputs (e.g. x, y, ids, logits).
   --tokens N        random inputs of the model's declared shapes for N tokens (T = N): floats
                     uniform in (-1, 1), token ids uniform over the vocabulary; seeded by --seed
@@ -121,7 +123,9 @@ export const run: Command = {
   --input FILE      safetensors with one tensor per model input (F32/F16/BF16 for float inputs,
                     I32/I64 for token ids)
   --weights FILE    safetensors with every weight by its dotted name (see 'moec params --json');
-                    F32, F16 or BF16; extra tensors are reported as warnings
+                    F32, F16 or BF16; extra tensors are reported as warnings. A folder: a
+                    Hugging Face checkpoint (model.safetensors, or the shards its
+                    model.safetensors.index.json names), e.g. with a spec from 'moec import-hf'
   --seed N          seed of the random weights (unless --weights) and of --tokens inputs
                     (default 0)
   --output FILE     write the outputs as F32/I32 safetensors
@@ -198,7 +202,7 @@ export const run: Command = {
       const limits = moec.device.limits;
       checkBudget(plan, { ...limitsOf(limits), memoryBytes: totalmem() }, bindInputs(plan, inputs));
       const weights = weightsFile
-        ? readWeights(weightsFile, io)
+        ? readWeightsPath(weightsFile, (m) => io.err(`warning: ${m}\n`))
         : initWeights(weightDecls(graph), seed);
       const session = await Session.create(moec.device, plan, weights, {
         warn: (m) => io.err(`warning: ${m}\n`),
@@ -254,7 +258,8 @@ export function isUserFacing(e: unknown): e is Error {
     e instanceof InputError ||
     e instanceof InputsError ||
     e instanceof PlanError ||
-    e instanceof NoAdapterError
+    e instanceof NoAdapterError ||
+    e instanceof CheckpointError
   );
 }
 
@@ -311,26 +316,6 @@ function toInt32(t: Tensor, name: string, file: string): Int32Array {
     out[i] = Number(v);
   }
   return out;
-}
-
-/** Float tensors as f32; U32 tensors stay words (packed ternary weights of BitNet layers). */
-function readWeights(
-  file: string,
-  io: Io,
-): Map<string, { shape: number[]; data: Float32Array | Uint32Array }> {
-  const parsed = parseSafetensors(readFile(file, "weights"), file);
-  for (const w of parsed.warnings) io.err(`warning: ${file}: ${w}\n`);
-  return new Map(
-    [...parsed.tensors].map(([name, t]) => [
-      name,
-      { shape: t.shape, data: t.dtype === "U32" ? u32Words(t.data) : toFloat32(t, name, file) },
-    ]),
-  );
-}
-
-function u32Words(bytes: Uint8Array): Uint32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Uint32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getUint32(4 * i, true));
 }
 
 function outputBytes(outputs: ReadonlyMap<string, TensorData>): Uint8Array {
