@@ -25,6 +25,12 @@ export interface LowerOptions {
   readonly model?: string;
   /** Hyper-parameter overrides of the model, as written on the command line (`name=value`). */
   readonly overrides?: readonly string[];
+  /**
+   * Lower for generation: attention keeps a KV cache of `context` positions (a state per layer)
+   * and reads an extra input `positions: i32[T]`, the absolute position of each new token; one
+   * plan then serves the prompt (positions 0..T-1) and every decoding step (T = 1).
+   */
+  readonly decode?: { readonly context: number };
 }
 
 export interface LowerResult {
@@ -74,7 +80,7 @@ export function lowerProgram(program: LoadedProgram, options: LowerOptions = {})
   // A library of layers has nothing to build until a model or --model picks one.
   if (!chosen) return { hyperParams, diagnostics: bag.items };
 
-  const el = new Elaborator(program, bag);
+  const el = new Elaborator(program, bag, options.decode);
   try {
     const graph = lowerModel(el, chosen, options.overrides ?? [], hyperParams);
     return {

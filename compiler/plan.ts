@@ -171,7 +171,7 @@ export function buildPlan(
 const PARAMS_BUFFER = 0;
 
 function isNoKernel(op: OpName): op is NoKernelOp {
-  return op === "input" || op === "weight" || op === "split" || op === "join";
+  return op === "input" || op === "weight" || op === "state" || op === "split" || op === "join";
 }
 
 function boundSymbols(graph: Graph): string[] {
@@ -248,6 +248,8 @@ function planMemory(
   const root = graph.values.map((v) => v.id);
   for (const node of graph.nodes) {
     if (OPS[node.op].view) node.outputs.forEach((o) => (root[o] = root[node.inputs[0]!]!));
+    const inPlace = OPS[node.op].inPlace;
+    if (inPlace !== undefined) root[node.outputs[0]!] = root[node.inputs[inPlace]!]!;
   }
   const kernelOfNode = new Map(emitted.map(({ node }, k) => [node.id, k]));
   const end = emitted.length;
@@ -296,6 +298,21 @@ function planMemory(
       fanIn,
     });
   }
+  for (const node of graph.nodes) {
+    if (node.op !== "state") continue;
+    const t = graph.values[node.outputs[0]!]!.type;
+    if (!t.shape.every((d): d is number => typeof d === "number"))
+      throw new PlanError(`state ${(node as Node<"state">).attrs.name} needs a fixed size`);
+    bufferOfRoot.set(node.outputs[0]!, buffers.length);
+    buffers.push({
+      id: buffers.length,
+      kind: "state",
+      name: (node as Node<"state">).attrs.name,
+      bytes: bytesOf(node.outputs[0]!),
+      dtype: t.dtype,
+      shape: t.shape,
+    });
+  }
   for (const input of graph.inputs) {
     bufferOfRoot.set(input.value, buffers.length);
     buffers.push({
@@ -318,6 +335,7 @@ function planMemory(
   const reuse = options.reuse ?? true;
   const roots = [...first.keys()].sort((a, b) => first.get(a)! - first.get(b)! || a - b);
   for (const r of roots) {
+    if (bufferOfRoot.has(r)) continue; // a state written in place has its own buffer
     const bytes = bytesOf(r);
     const start = first.get(r)!;
     const free = reuse ? slots.filter((s) => s.last < start && sameSymbols(s.bytes, bytes)) : [];

@@ -93,6 +93,12 @@ export type PlanBuffer =
       readonly fanIn: number;
     })
   | (BufferBase & { readonly kind: "input" })
+  /** Persistent across runs (a KV cache): zero when the session starts, written in place. */
+  | (BufferBase & {
+      readonly kind: "state";
+      readonly dtype: DType;
+      readonly shape: readonly number[];
+    })
   | (BufferBase & {
       readonly kind: "activation";
       /** Root values (not views) it holds over the run, in order. */

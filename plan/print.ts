@@ -43,6 +43,8 @@ export function printPlan(plan: Plan): string {
     else if (b.kind === "weight")
       lines.push(`  ${buf(b.id)} weight ${b.name} ${b.dtype}[${b.shape.join(", ")}] ${size}`);
     else if (b.kind === "input") lines.push(`  ${buf(b.id)} input ${b.name} ${size}`);
+    else if (b.kind === "state")
+      lines.push(`  ${buf(b.id)} state ${b.name} ${b.dtype}[${b.shape.join(", ")}] ${size}`);
     else {
       const live = `k${b.first}..${b.last === plan.kernels.length ? "end" : `k${b.last}`}`;
       lines.push(

@@ -22,7 +22,8 @@ export interface Budget {
  */
 export function checkBudget(plan: Plan, budget: Budget, dims?: DimBindings): void {
   const perBuffer = Math.min(budget.maxStorageBufferBindingSize, budget.maxBufferSize);
-  const weights = plan.buffers.filter((b) => b.kind === "weight");
+  // States (KV caches) have fixed sizes too: they count with the weights.
+  const weights = plan.buffers.filter((b) => b.kind === "weight" || b.kind === "state");
   for (const b of weights) {
     const bytes = evalSize(b.bytes, {});
     if (bytes > perBuffer)

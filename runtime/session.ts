@@ -302,12 +302,16 @@ export class Session {
     return this.#poisonBuffer;
   }
 
-  /** The buffers kernel i writes (its read-write storage bindings). */
+  /**
+   * The buffers kernel i writes (its read-write storage bindings), less states: a KV cache is
+   * written in place and must keep what earlier runs wrote.
+   */
   #writtenBuffers(kernel: number): GPUBuffer[] {
     const k = this.plan.kernels[kernel]!;
     const layout = this.plan.shaders[k.shader]!.layout;
     return k.bindings
       .filter((b) => layout.find((e) => e.binding === b.binding)?.type === "storage")
+      .filter((b) => this.plan.buffers[b.buffer]!.kind !== "state")
       .map((b) => this.#buffers[b.buffer]!);
   }
 

@@ -40,6 +40,13 @@ export async function uploadWeights(
       });
       writeBuffer(device, buffer, values);
       buffers[b.id] = buffer;
+    } else if (b.kind === "state") {
+      // Zero-initialised by WebGPU: an empty cache. Runs write it; nothing uploads it.
+      buffers[b.id] = device.createBuffer({
+        label: b.name,
+        size: Math.max(4, b.bytes.coef),
+        usage: STORAGE_USAGE(),
+      });
     } else if (b.kind === "params") {
       const size = b.bytes.coef;
       buffers[b.id] = device.createBuffer({

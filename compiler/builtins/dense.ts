@@ -246,10 +246,22 @@ export const Attention: BuiltinLayer = {
       q = qkNorm(q, "q_norm", heads);
       k = qkNorm(k, "k_norm", kvHeads);
     }
+    const decode = ctx.decode;
+    const positions = decode && [decode.positions(ctx.builder.type(x).shape[0]!)];
     if (args.bool("rope")) {
       const base = args.float("rope_base");
-      q = ctx.op("rope", [q], { heads, base })[0]!;
-      k = ctx.op("rope", [k], { heads: kvHeads, base })[0]!;
+      q = ctx.op("rope", [q, ...(positions ?? [])], { heads, base })[0]!;
+      k = ctx.op("rope", [k, ...(positions ?? [])], { heads: kvHeads, base })[0]!;
+    }
+    if (decode) {
+      // The new rows go into this layer's caches; the queries attend over everything so far.
+      const cached = (rows: number, name: string) => {
+        const cache = decode.state(name, [decode.context, ctx.builder.type(rows).shape[1] as number]);
+        return ctx.op("kv_write", [rows, positions![0]!, cache], {})[0]!;
+      };
+      const [kc, vc] = [cached(k, "k_cache"), cached(v, "v_cache")];
+      const a = ctx.op("cached_attention", [q, kc, vc, positions![0]!], { heads, kvHeads })[0]!;
+      return tensor(linear(ctx, a, "o_proj.", false));
     }
     const grouped = kvHeads === heads ? { heads } : { heads, kvHeads };
     const a = ctx.op("attention", [q, k, v], grouped)[0]!;

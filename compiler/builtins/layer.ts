@@ -42,6 +42,14 @@ export interface CallContext {
   weight(suffix: string): number;
   /** Adds a node, attributing it to this instance; shape errors are reported at the call. */
   op<K extends OpName>(op: K, inputs: readonly number[], attrs: OpAttrs[K]): number[];
+  /** Set when lowering for generation (LowerOptions.decode): the KV-cache helpers. */
+  readonly decode?: {
+    readonly context: number;
+    /** The graph's `positions: i32[rows]` input (made once, shared by every layer). */
+    positions(rows: Dim): number;
+    /** A persistent state of this instance, `<path>.<suffix>`, zero when a session starts. */
+    state(suffix: string, shape: readonly number[]): number;
+  };
   /** Registers an MoE routing site for the runtime's statistics. */
   routingSite(
     routing: Routing,

@@ -54,6 +54,24 @@ export function callBuiltin(
         args: argsView(instance.args),
         weight: (suffix) => instance.weights.get(suffix)!,
         op: (op, opInputs, attrs) => addNode(el, op, opInputs, attrs, instance.path, span),
+        ...(el.decode && {
+          decode: {
+            context: el.decode.context,
+            positions: (rows) => {
+              if (el.positions === undefined) {
+                const type = { dtype: "i32" as const, shape: [rows] };
+                [el.positions] = el.builder.add("input", [], { name: "positions" }, "", span, [type]);
+                el.builder.inputs.push({ name: "positions", value: el.positions! });
+              }
+              return el.positions!;
+            },
+            state: (suffix, shape) => {
+              const name = `${instance.path}.${suffix}`;
+              const type = { dtype: "f32" as const, shape };
+              return addNode(el, "state", [], { name }, instance.path, span, [type])[0]!;
+            },
+          },
+        }),
         routingSite: (routing, routed, kept, probs, rows) => {
           // Sub-tokens per token: the coefficient of the symbolic row count (T·h after a split).
           const rowsPerToken = typeof rows === "number" ? 1 : rows.coef;

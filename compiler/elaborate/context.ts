@@ -44,8 +44,12 @@ export class Elaborator {
    */
   readonly sites: Site[] = [];
 
+  /** The `positions` input of a decoding graph, made by the first attention layer that needs it. */
+  positions: number | undefined;
+
   constructor(
     readonly program: LoadedProgram,
     readonly bag: DiagnosticBag,
+    readonly decode?: { readonly context: number },
   ) {}
 }

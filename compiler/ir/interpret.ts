@@ -2,6 +2,7 @@
 // It is the numeric oracle of every GPU test. It reads the IR, so it lives with the compiler.
 import type { Graph } from "./graph.js";
 import { OPS, type RefTensor } from "./ops.js";
+import { tensor } from "./ops/helpers.js";
 import { type DimBindings, formatType, resolveShape } from "./types.js";
 
 export interface ReferenceResult {
@@ -22,6 +23,12 @@ export function runReference(
   const bindings = bindDims(graph, inputs);
   const values: (RefTensor | undefined)[] = new Array(graph.values.length);
   for (const node of graph.nodes) {
+    if (node.op === "state") {
+      // A state starts as zeros, like the runtime's fresh buffer; a run sees one session start.
+      const type = graph.values[node.outputs[0]!]!.type;
+      values[node.outputs[0]!] = tensor(resolveShape(type.shape, bindings));
+      continue;
+    }
     if (node.op === "input" || node.op === "weight") {
       const name = (node.attrs as { name: string }).name;
       const t = node.op === "input" ? inputs.get(name) : weights.get(name);

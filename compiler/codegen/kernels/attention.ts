@@ -1,6 +1,6 @@
 // Rotary positions and causal multi-head attention.
 import type { Node } from "../../ir/graph.js";
-import { dimSize, mulSize } from "../../../plan/size.js";
+import { dimSize, mulSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { reduceAngleFunction, splitF32 } from "./math.js";
@@ -31,6 +31,7 @@ function emitRotation(
   const headDim = d / heads;
   const half = headDim / 2;
   const x = w.input("x", node.inputs[0]!);
+  const positions = node.inputs[1] === undefined ? undefined : w.input("positions", node.inputs[1]);
   const y = w.output("y", node.outputs[0]!);
   const parts = Array.from({ length: half }, (_, i) =>
     splitF32(Math.pow(base, (-2 * i) / headDim)),
@@ -43,7 +44,7 @@ function emitRotation(
     w.b.line(`let pos = ${i} / ${u(d / 2)};`);
     w.b.line(`let h = (${i} % ${u(d / 2)}) / ${u(half)};`);
     w.b.line(`let k = ${i} % ${u(half)};`);
-    w.b.line("let p = f32(pos);");
+    w.b.line(positions ? `let p = f32(${positions}[pos]);` : "let p = f32(pos);");
     w.b.line(`let angle = ${reduce}(p * INV_FREQ_HI[k], p * INV_FREQ_LO[k]);`);
     w.b.line("let c = cos(angle);");
     w.b.line(sign === 1 ? "let s = sin(angle);" : "let s = -sin(angle);");
@@ -119,4 +120,83 @@ export function emitAttention(node: Node<"attention">, ctx: EmitContext): Emitte
     );
   });
   return w.finish("attention");
+}
+
+/** One invocation per element of the new rows: cache[positions[t], c] = rows[t, c]. */
+export function emitKvWrite(node: Node<"kv_write">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [rowsV, positionsV] = node.inputs;
+  const width = staticDim(w.type(rowsV!).shape[1], "cache row width");
+  const capacity = staticDim(w.type(node.inputs[2]!).shape[0], "cache rows");
+  const rows = w.input("rows", rowsV!);
+  const positions = w.input("positions", positionsV!);
+  // The cache is bound once, writable: the output is the cache input's own buffer.
+  const cache = w.output("cache", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(rowsV!).shape), (i) => {
+    w.b.line(`let pos = ${positions}[${i} / ${u(width)}];`);
+    // Positions are checked on the host; one out of range is dropped rather than written.
+    w.b.block(`if (pos >= 0 && u32(pos) < ${u(capacity)})`, () => {
+      w.b.line(`${cache}[u32(pos) * ${u(width)} + ${i} % ${u(width)}] = ${rows}[${i}];`);
+    });
+  });
+  return w.finish("kv_write");
+}
+
+/**
+ * Attention of new query rows over a KV cache, one invocation per (row, head): row t sees cache
+ * rows 0..positions[t], which kv_write has filled (this run's rows included). The passes are
+ * emitAttention's: max, then exp-weighted sums divided at the end.
+ */
+export function emitCachedAttention(
+  node: Node<"cached_attention">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { heads, kvHeads } = node.attrs;
+  const [t, width] = w.type(node.inputs[0]!).shape;
+  const d = staticDim(width, "attention width");
+  const kd = staticDim(w.type(node.inputs[1]!).shape[1], "key cache width");
+  const vw = staticDim(w.type(node.inputs[2]!).shape[1], "value cache width");
+  const capacity = staticDim(w.type(node.inputs[1]!).shape[0], "cache rows");
+  const [hd, vhd, group] = [d / heads, vw / kvHeads, heads / kvHeads];
+  const q = w.input("q", node.inputs[0]!);
+  const k = w.input("k", node.inputs[1]!);
+  const v = w.input("v", node.inputs[2]!);
+  const positions = w.input("positions", node.inputs[3]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.b.helper("score", () => {
+    w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
+      w.b.line(`var s = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
+        w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
+      });
+      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
+    });
+  });
+  w.perItem(mulSize(dimSize(t!), heads), (i) => {
+    w.b.line(`let row = ${i} / ${u(heads)};`);
+    w.b.line(`let h = ${i} % ${u(heads)};`);
+    w.b.line(`let qo = row * ${u(d)} + h * ${u(hd)};`);
+    w.b.line(`let kh = h / ${u(group)};`);
+    w.b.line(`let yo = row * ${u(vhd * heads)} + h * ${u(vhd)};`);
+    w.b.line(`let last = min(u32(max(${positions}[row], 0)), ${u(capacity - 1)});`);
+    w.b.line(`var m = score(qo, kh * ${u(hd)});`);
+    w.b.block("for (var j = 1u; j <= last; j++)", () => {
+      w.b.line(`m = max(m, score(qo, j * ${u(kd)} + kh * ${u(hd)}));`);
+    });
+    w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () => w.b.line(`${y}[yo + c] = ${f(0)};`));
+    w.b.line(`var sum = ${f(0)};`);
+    w.b.block("for (var j = 0u; j <= last; j++)", () => {
+      w.b.line(`let p = exp(score(qo, j * ${u(kd)} + kh * ${u(hd)}) - m);`);
+      w.b.line("sum += p;");
+      w.b.line(`let vo = j * ${u(vw)} + kh * ${u(vhd)};`);
+      w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () => {
+        w.b.line(`${y}[yo + c] += p * ${v}[vo + c];`);
+      });
+    });
+    w.b.block(`for (var c = 0u; c < ${u(vhd)}; c++)`, () =>
+      w.b.line(`${y}[yo + c] = ${y}[yo + c] / sum;`),
+    );
+  });
+  return w.finish("cached_attention");
 }

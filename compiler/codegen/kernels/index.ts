@@ -1,7 +1,13 @@
 // The -O0 kernel table: one straightforward kernel per IR op that lowering produces. Keyed by
 // op name, so an op added to the IR without a kernel here is a type error.
 import type { OpName } from "../../ir/ops.js";
-import { emitAttention, emitRope, emitRopeGrad } from "./attention.js";
+import {
+  emitAttention,
+  emitCachedAttention,
+  emitKvWrite,
+  emitRope,
+  emitRopeGrad,
+} from "./attention.js";
 import { emitAttentionGrad, emitAttentionStats } from "./attentionGrad.js";
 import { emitActQuant, emitBitExpertDown, emitBitExpertUp, emitBitLinear } from "./bitnet.js";
 import {
@@ -53,7 +59,7 @@ import {
 } from "./moeGrad.js";
 
 /** Ops bound by the runtime (input, weight) or that only alias memory (split, join). */
-export type NoKernelOp = "input" | "weight" | "split" | "join";
+export type NoKernelOp = "input" | "weight" | "state" | "split" | "join";
 
 /**
  * Ops that only the optimiser's passes create (compiler/passes); their kernels come with the
@@ -91,6 +97,8 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   scale_rows: emitScaleRows,
   rope: emitRope,
   attention: emitAttention,
+  kv_write: emitKvWrite,
+  cached_attention: emitCachedAttention,
   route: emitRoute,
   route_grouped: emitRouteGrouped,
   capacity: emitCapacity,

@@ -38,6 +38,15 @@ export interface OpAttrs {
   scale: { readonly factor: number };
   scale_rows: Record<string, never>;
   rope: { readonly heads: number; readonly base: number };
+  /**
+   * A persistent buffer of the plan (a KV cache): zero when a session starts, kept between runs,
+   * written in place by kv_write. Bound by the runtime like a weight.
+   */
+  state: { readonly name: string };
+  /** Writes row t of the new rows into row positions[t] of a cache, in place; outputs the cache. */
+  kv_write: Record<string, never>;
+  /** Attention of new queries over a cache: query t sees cache rows 0..positions[t]. */
+  cached_attention: { readonly heads: number; readonly kvHeads: number };
   /** Causal attention; query head h reads key/value head ⌊h·kvHeads/heads⌋ (default: heads). */
   attention: { readonly heads: number; readonly kvHeads?: number };
   split: { readonly heads: number };
@@ -170,6 +179,8 @@ export interface OpDef<K extends OpName> {
   readonly evaluate?: (inputs: readonly RefTensor[], attrs: OpAttrs[K]) => RefTensor[];
   /** True for ops that only reinterpret their input's memory. */
   readonly view?: boolean;
+  /** The input whose memory the (single) output is: the op writes it in place (kv_write). */
+  readonly inPlace?: number;
   /**
    * Reverse-mode rule: the cotangents of the inputs from those of the outputs, built from IR ops
    * (compiler/autodiff). Absent for ops that are not differentiated: integer results and
