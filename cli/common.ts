@@ -1,7 +1,7 @@
 // What every command shares: I/O, exit codes, the command shape, the front-end call.
 import { writeFileSync } from "node:fs";
 import type { ParseArgsConfig } from "node:util";
-import { compileToIR, type FrontEndResult } from "../compiler/index.js";
+import { compileToIR, type FrontEndResult, type LowerOptions } from "../compiler/index.js";
 import { formatDiagnostic, sortDiagnostics } from "../grammar/diagnostics.js";
 import { nodeHost } from "../compiler/node/host.js";
 import { FileError } from "../compiler/node/files.js";
@@ -55,10 +55,16 @@ export const MODEL_HELP = `  --model NAME      the model (or layer) to build; de
   --set NAME=VALUE  override a hyper-parameter of that model (repeatable)`;
 
 /** Runs the front end and prints its diagnostics; returns undefined when there were errors. */
-export function frontEnd(file: string, args: Parsed, io: Io): FrontEndResult {
+export function frontEnd(
+  file: string,
+  args: Parsed,
+  io: Io,
+  lower: Pick<LowerOptions, "decode"> = {},
+): FrontEndResult {
   const result = compileToIR(file, nodeHost, {
     model: args.values.model as string | undefined,
     overrides: (args.values.set as string[] | undefined) ?? [],
+    ...lower,
   });
   for (const d of sortDiagnostics(result.diagnostics))
     io.err(formatDiagnostic(d, result.program.texts) + "\n");

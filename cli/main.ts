@@ -28,6 +28,7 @@ import { train } from "./train.js";
 import { evaluate } from "./eval.js";
 import { bench } from "./bench.js";
 import { importHf } from "./importHf.js";
+import { generateCommand } from "./generate.js";
 
 export { EXIT, type Io } from "./common.js";
 
@@ -244,6 +245,7 @@ export const COMMANDS: Record<string, Command> = {
   demo,
   bench,
   "import-hf": importHf,
+  generate: generateCommand,
 };
 
 function mainHelp(): string {
