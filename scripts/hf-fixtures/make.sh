@@ -25,5 +25,5 @@ if ! installed; then
 fi
 cd "$root"
 # One thread keeps every float64 reduction in one order, so reruns write identical files.
-OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false \
+OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false PYTHONDONTWRITEBYTECODE=1 \
   "$venv/bin/python" "$here/make_fixtures.py" "$@"
