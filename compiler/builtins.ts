@@ -12,6 +12,7 @@ import {
 } from "./builtins/dense.js";
 import type { BuiltinLayer } from "./builtins/layer.js";
 import { Experts, Router } from "./builtins/moe.js";
+import { MLAttention } from "./builtins/mla.js";
 
 export type {
   Args,
@@ -24,7 +25,7 @@ export { QUANTS, type Quant } from "./builtins/dense.js";
 export { checkRoutingMatchesBank } from "./builtins/moe.js";
 
 export const BUILTIN_LAYERS: ReadonlyMap<string, BuiltinLayer> = new Map(
-  [Linear, Embedding, RMSNorm, LayerNorm, Attention, FFN, Router, Experts, Identity].map((l) => [
+  [Linear, Embedding, RMSNorm, LayerNorm, Attention, MLAttention, FFN, Router, Experts, Identity].map((l) => [
     l.name,
     l,
   ]),

@@ -18,7 +18,7 @@ interface ImportedModel {
 
 type Config = Readonly<Record<string, unknown>>;
 
-const SUPPORTED = ["mixtral", "qwen2_moe", "qwen3_moe", "olmoe"] as const;
+const SUPPORTED = ["mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v3"] as const;
 
 /** The .moe source of a config; `source` names the file in messages and the spec's header. */
 export function importHfConfig(config: unknown, source = "config.json"): string {
@@ -32,10 +32,6 @@ function importModel(raw: unknown, source: string): ImportedModel {
   const c = raw as Config;
   const field = fields(c, source);
   const modelType = field.string("model_type");
-  if (modelType === "deepseek_v3")
-    throw new HfConfigError(
-      `${source}: model_type "deepseek_v3" needs multi-head latent attention (kv_lora_rank = ${String(c["kv_lora_rank"])}), which moec does not support yet; its routing (sigmoid scores, e_score_correction_bias, n_group/topk_group, routed_scaling_factor) is supported by std/hf.moe's HFSparseMoE`,
-    );
   if (!(SUPPORTED as readonly string[]).includes(modelType))
     throw new HfConfigError(
       `${source}: model_type "${modelType}" is not supported; supported: ${SUPPORTED.join(", ")}`,
@@ -46,8 +42,8 @@ function importModel(raw: unknown, source: string): ImportedModel {
   const heads = field.int("num_attention_heads");
   const dim = field.int("hidden_size");
   const vocab = field.int("vocab_size");
-  const headDim = c["head_dim"] === undefined || c["head_dim"] === null ? dim / heads : field.int("head_dim");
-  if (!Number.isInteger(headDim))
+  const headDim = modelType === "deepseek_v3" ? 0 : c["head_dim"] === undefined || c["head_dim"] === null ? dim / heads : field.int("head_dim");
+  if (!Number.isInteger(headDim) || (headDim === 0 && modelType !== "deepseek_v3"))
     throw new HfConfigError(`${source}: hidden_size (${dim}) is not divisible by num_attention_heads (${heads}) and head_dim is not given`);
   const common: [string, string][] = [
     ["vocab", String(vocab)],
@@ -55,7 +51,7 @@ function importModel(raw: unknown, source: string): ImportedModel {
     ["n_layers", String(field.int("num_hidden_layers"))],
     ["heads", String(heads)],
     ["kv_heads", String(field.intOr("num_key_value_heads", heads))],
-    ["head_dim", String(headDim)],
+    ["head_dim", String(headDim || dim / heads)],
     ["rope_base", float(field.number("rope_theta"))],
     ["eps", float(field.number("rms_norm_eps"))],
   ];
@@ -103,6 +99,35 @@ function importModel(raw: unknown, source: string): ImportedModel {
         ["moe_every", experts("decoder_sparse_step")],
       ];
       break;
+    case "deepseek_v3": {
+      field.expect("topk_method", (v) => v === undefined || v === "noaux_tc", 'must be "noaux_tc"');
+      field.expect("scoring_func", (v) => v === undefined || v === "sigmoid", 'must be "sigmoid"');
+      field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");
+      field.expect("moe_layer_freq", (v) => v === undefined || v === 1, "must be 1");
+      const qLora = c["q_lora_rank"] === null || c["q_lora_rank"] === undefined ? 0 : field.int("q_lora_rank");
+      specific = [
+        ["dense_ffn", experts("intermediate_size")],
+        ["n_experts", experts("n_routed_experts")],
+        ["top_k", experts("num_experts_per_tok")],
+        ["moe_ffn", experts("moe_intermediate_size")],
+        ["gating", '"sigmoid"'],
+        ["groups", experts("n_group")],
+        ["topk_groups", experts("topk_group")],
+        ["selection_bias", "true"],
+        ["renorm", String(field.bool("norm_topk_prob"))],
+        ["scale", float(field.number("routed_scaling_factor"))],
+        ["shared_ffn", String(field.int("n_shared_experts") * field.int("moe_intermediate_size"))],
+        ["first_dense", String(field.intOr("first_k_dense_replace", 0))],
+        ["attention", '"mla"'],
+        ["q_lora_rank", String(qLora)],
+        ["kv_lora_rank", experts("kv_lora_rank")],
+        ["qk_nope_dim", experts("qk_nope_head_dim")],
+        ["qk_rope_dim", experts("qk_rope_head_dim")],
+        ["v_head_dim", experts("v_head_dim")],
+        ["rope_interleave", String(c["rope_interleave"] !== false)],
+      ];
+      break;
+    }
     case "olmoe":
       field.expect("clip_qkv", (v) => v === null || v === undefined, "must be null (clipping q, k, v is not supported)");
       field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");

@@ -4,6 +4,7 @@ import type { OpName } from "./ops/def.js";
 import { type OpDef } from "./ops/def.js";
 import { ATTENTION_OPS } from "./ops/attention.js";
 import { BITNET_OPS } from "./ops/bitnet.js";
+import { COLUMN_OPS } from "./ops/columns.js";
 import { ATTENTION_GRAD_OPS } from "./ops/attentionGrad.js";
 import { DENSE_OPS } from "./ops/dense.js";
 import { DENSE_GRAD_OPS } from "./ops/denseGrad.js";
@@ -30,6 +31,7 @@ export const OPS: OpTable = {
   ...ELEMENTWISE_OPS,
   ...ATTENTION_OPS,
   ...HEAD_OPS,
+  ...COLUMN_OPS,
   ...ROUTING_OPS,
   ...EXPERT_OPS,
   ...BITNET_OPS,

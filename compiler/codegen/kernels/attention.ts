@@ -49,8 +49,14 @@ function emitRotation(
     w.b.line("let c = cos(angle);");
     w.b.line(sign === 1 ? "let s = sin(angle);" : "let s = -sin(angle);");
     w.b.line(`let a = pos * ${u(d)} + h * ${u(headDim)} + k;`);
-    w.b.line(`let x1 = ${x}[a];`);
-    w.b.line(`let x2 = ${x}[a + ${u(half)}];`);
+    if ((node.attrs as { interleaved?: boolean }).interleaved) {
+      // The pair (2k, 2k+1) of the head, written to (k, k + half) like the reference code.
+      w.b.line(`let x1 = ${x}[a + k];`);
+      w.b.line(`let x2 = ${x}[a + k + 1u];`);
+    } else {
+      w.b.line(`let x1 = ${x}[a];`);
+      w.b.line(`let x2 = ${x}[a + ${u(half)}];`);
+    }
     w.b.line(`${y}[a] = x1 * c - x2 * s;`);
     w.b.line(`${y}[a + ${u(half)}] = x2 * c + x1 * s;`);
   });

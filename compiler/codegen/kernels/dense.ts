@@ -145,3 +145,48 @@ export function emitScaleRows(node: Node<"scale_rows">, ctx: EmitContext): Emitt
   });
   return w.finish("scale_rows");
 }
+
+/** y[r, c] = x[r, start + c]. */
+export function emitSliceCols(node: Node<"slice_cols">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const cols = staticDim(w.type(node.inputs[0]!).shape[1], "sliced width");
+  const { start, width } = node.attrs;
+  const x = w.input("x", node.inputs[0]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`${y}[${i}] = ${x}[${i} / ${u(width)} * ${u(cols)} + ${u(start)} + ${i} % ${u(width)}];`);
+  });
+  return w.finish("slice_cols");
+}
+
+/** y[r] = [a[r] | b[r]]. */
+export function emitConcatCols(node: Node<"concat_cols">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const ca = staticDim(w.type(node.inputs[0]!).shape[1], "left width");
+  const cb = staticDim(w.type(node.inputs[1]!).shape[1], "right width");
+  const a = w.input("a", node.inputs[0]!);
+  const b = w.input("b", node.inputs[1]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(`let row = ${i} / ${u(ca + cb)};`);
+    w.b.line(`let c = ${i} % ${u(ca + cb)};`);
+    w.b.line(
+      `${y}[${i}] = select(${b}[row * ${u(cb)} + c - min(c, ${u(ca)})], ${a}[row * ${u(ca)} + min(c, ${u(ca - 1)})], c < ${u(ca)});`,
+    );
+  });
+  return w.finish("concat_cols");
+}
+
+/** y[r] = x[r / times]. */
+export function emitRepeatRows(node: Node<"repeat_rows">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const cols = staticDim(w.type(node.inputs[0]!).shape[1], "repeated width");
+  const x = w.input("x", node.inputs[0]!);
+  const y = w.output("y", node.outputs[0]!);
+  w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
+    w.b.line(
+      `${y}[${i}] = ${x}[${i} / ${u(cols * node.attrs.times)} * ${u(cols)} + ${i} % ${u(cols)}];`,
+    );
+  });
+  return w.finish("repeat_rows");
+}

@@ -21,11 +21,20 @@ export const ATTENTION_OPS: OpFamily<
       return [x!];
     },
     cost: elementwiseCost(6),
-    evaluate: ([x, positions], { heads, base }) => [
-      applyRope(x!, heads, base, 1, positions && Array.from(positions.data)),
+    evaluate: ([x, positions], { heads, base, interleaved }) => [
+      applyRope(
+        interleaved ? deinterleave(x!, heads) : x!,
+        heads,
+        base,
+        1,
+        positions && Array.from(positions.data),
+      ),
     ],
     grad: ({ inputs, dOutputs: [dy], attrs, emit }) => {
-      expect(inputs.length === 1, "rotary positions at given positions have no gradient rule");
+      expect(
+        inputs.length === 1 && !attrs.interleaved,
+        "rotary positions at given positions or interleaved have no gradient rule",
+      );
       return [emit("rope_grad", [dy!], attrs)[0]];
     },
   },
@@ -135,6 +144,21 @@ export const ATTENTION_OPS: OpFamily<
     },
   },
 };
+
+/** Each head's columns reordered: the even ones, then the odd ones. */
+function deinterleave(x: RefTensor, heads: number): RefTensor {
+  const width = x.shape[1]!;
+  const hd = width / heads;
+  return tensor(
+    x.shape,
+    x.data.map((_, a) => {
+      const [row, c] = [Math.floor(a / width), a % width];
+      const [h, i] = [Math.floor(c / hd), c % hd];
+      const from = i < hd / 2 ? 2 * i : 2 * (i - hd / 2) + 1;
+      return x.data[row * width + h * hd + from]!;
+    }),
+  );
+}
 
 /** Positions: one i32 per row of `x`. */
 function checkPositions(positions: TensorType, x: TensorType, what: string): void {

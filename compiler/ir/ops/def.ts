@@ -37,7 +37,14 @@ export interface OpAttrs {
   mul: Record<string, never>;
   scale: { readonly factor: number };
   scale_rows: Record<string, never>;
-  rope: { readonly heads: number; readonly base: number };
+  /**
+   * Rotary positions over `heads` heads; `interleaved` rotates the pairs (2i, 2i+1) and writes
+   * them to (i, i + half) (DeepSeek's rope_interleave: the de-interleaved layout of its code).
+   */
+  rope: { readonly heads: number; readonly base: number; readonly interleaved?: boolean };
+  slice_cols: { readonly start: number; readonly width: number };
+  concat_cols: Record<string, never>;
+  repeat_rows: { readonly times: number };
   /**
    * A persistent buffer of the plan (a KV cache): zero when a session starts, kept between runs,
    * written in place by kv_write. Bound by the runtime like a weight.

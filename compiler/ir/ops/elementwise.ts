@@ -98,7 +98,7 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "sub" | "mul" | "s
       expect(
         x!.shape.length === 2 &&
           s!.shape.length === 2 &&
-          s!.shape[0] === x!.shape[0] &&
+          shapeEquals(s!.shape.slice(0, 1), x!.shape.slice(0, 1)) &&
           s!.shape[1] === 1,
         `cannot scale the rows of ${formatType(x!)} by ${formatType(s!)}: the factors must be one column, one row per row`,
       );
