@@ -26,7 +26,8 @@ const SPAN: Span = {
 const T = sym("T");
 
 interface Operand {
-  readonly kind: "input" | "weight";
+  /** A state (KV cache) starts at zeros in both the session and the reference. */
+  readonly kind: "input" | "weight" | "state";
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly Dim[];
@@ -34,6 +35,8 @@ interface Operand {
   readonly scale?: number;
   readonly ints?: readonly [lo: number, hi: number];
   readonly positive?: boolean;
+  /** Integer values drawn without replacement (positions of a KV cache: each row written once). */
+  readonly distinct?: boolean;
 }
 
 interface OpCase<K extends OpName = OpName> {
@@ -173,6 +176,64 @@ const CASES: OpCase[] = [
     attrs: { heads: 1 },
     tokens: 1,
     operands: [f32("input", "q", [T, 8]), f32("input", "k", [T, 8]), f32("input", "v", [T, 8])],
+  }),
+  opCase({
+    title: "rope at given positions",
+    op: "rope",
+    attrs: { heads: 2, base: 10000 },
+    tokens: 9,
+    operands: [f32("input", "x", [T, 16]), { ...i32("positions", [T], 0, 300), distinct: true }],
+  }),
+  opCase({
+    title: "rope, interleaved pairs (DeepSeek)",
+    op: "rope",
+    attrs: { heads: 2, base: 10000, interleaved: true },
+    tokens: 9,
+    operands: [f32("input", "x", [T, 16])],
+  }),
+  opCase({
+    title: "kv_write into a zeroed cache at scattered positions",
+    op: "kv_write",
+    attrs: {},
+    tokens: 5,
+    operands: [
+      f32("input", "rows", [T, 12]),
+      { ...i32("positions", [T], 0, 16), distinct: true },
+      { kind: "state", name: "cache", dtype: "f32", shape: [16, 12] },
+    ],
+  }),
+  opCase({
+    title: "cached_attention: 4 query heads over 2 key/value heads of a 20-row cache",
+    op: "cached_attention",
+    attrs: { heads: 4, kvHeads: 2 },
+    tokens: 6,
+    operands: [
+      f32("input", "q", [T, 16]),
+      f32("input", "k", [20, 8]),
+      f32("input", "v", [20, 10]),
+      { ...i32("positions", [T], 0, 20), distinct: true },
+    ],
+  }),
+  opCase({
+    title: "slice_cols",
+    op: "slice_cols",
+    attrs: { start: 3, width: 5 },
+    tokens: 7,
+    operands: [f32("input", "x", [T, 12])],
+  }),
+  opCase({
+    title: "concat_cols",
+    op: "concat_cols",
+    attrs: {},
+    tokens: 7,
+    operands: [f32("input", "a", [T, 5]), f32("input", "b", [T, 3])],
+  }),
+  opCase({
+    title: "repeat_rows",
+    op: "repeat_rows",
+    attrs: { times: 3 },
+    tokens: 7,
+    operands: [f32("input", "x", [T, 4])],
   }),
   opCase({
     title: "grouped-query attention (4 query heads over 2 key/value heads)",
@@ -332,7 +393,7 @@ function singleOpGraph(c: OpCase): Graph {
   const ids = c.operands.map((o) => {
     const type = { dtype: o.dtype, shape: o.shape };
     const attrs =
-      o.kind === "input" ? { name: o.name } : { name: o.name, init: "linear" as const, fanIn: 1 };
+      o.kind === "weight" ? { name: o.name, init: "linear" as const, fanIn: 1 } : { name: o.name };
     const [v] = b.add(o.kind, [], attrs as never, "", SPAN, [type]);
     if (o.kind === "input") b.inputs.push({ name: o.name, value: v! });
     return v!;
@@ -348,6 +409,14 @@ function operandData(o: Operand, tokens: number, seed: number): TensorData {
   const rng = createRng(seed, hashString(o.name));
   if (o.ints) {
     const [lo, hi] = o.ints;
+    if (o.distinct) {
+      const pool = Array.from({ length: hi - lo }, (_, i) => lo + i);
+      for (let i = pool.length - 1; i > 0; i--) {
+        const j = rng.nextUint32() % (i + 1);
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      }
+      return { shape, data: Int32Array.from(pool.slice(0, n)) };
+    }
     return {
       shape,
       data: Int32Array.from({ length: n }, () => lo + (rng.nextUint32() % (hi - lo))),
