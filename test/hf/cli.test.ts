@@ -1,0 +1,155 @@
+// `moec import-hf` and `moec generate` on the Hugging Face fixtures, in-process through main():
+// the imported spec checks and names exactly the checkpoint's tensors (read here from the
+// safetensors headers, independently of moec's reader); generate prints transformers' own greedy
+// text for the reference prompt, --stats says which experts each fed-back token used, --ids
+// works without a tokenizer.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { escapeControl } from "../../cli/common.js";
+import { runMoec } from "../helpers/golden.js";
+import { copyFixture, fixtureDir, readReference, sorted, SUPPORTED, tempDir } from "./helpers.js";
+
+const IMPORTABLE = [...SUPPORTED, "mixtral_bf16", "mixtral_f16"];
+const GREEDY_TOKENS = 24;
+/** Hang guard: generate compiles, opens a device and runs 24 times. */
+const GUARD = 120_000;
+
+/** Tensor name -> shape, from the safetensors headers themselves (8-byte length, then JSON). */
+function checkpointShapes(dir: string): Map<string, number[]> {
+  const index = path.join(dir, "model.safetensors.index.json");
+  let files = ["model.safetensors"];
+  try {
+    const map = JSON.parse(readFileSync(index, "utf8")).weight_map as Record<string, string>;
+    files = [...new Set(Object.values(map))];
+  } catch {
+    // no index: one file
+  }
+  const shapes = new Map<string, number[]>();
+  for (const f of files) {
+    const bytes = readFileSync(path.join(dir, f));
+    const length = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")) as Record<
+      string,
+      { shape: number[] }
+    >;
+    for (const [name, t] of Object.entries(header))
+      if (name !== "__metadata__") shapes.set(name, t.shape);
+  }
+  return shapes;
+}
+
+describe("moec import-hf", () => {
+  const out = tempDir("import");
+
+  for (const name of IMPORTABLE) {
+    it(
+      `${name}: the printed spec checks, and its weights are the checkpoint's tensors, shapes included`,
+      async () => {
+        const r = await runMoec(["import-hf", fixtureDir(name)]);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain('import "std/hf.moe"');
+        const file = path.join(out, `${name}.moe`);
+        writeFileSync(file, r.stdout);
+
+        const check = await runMoec(["check", file]);
+        expect(check.stderr).toBe("");
+        expect(check.code).toBe(0);
+        expect(check.stdout).toMatch(/: ok \(model \w+ForCausalLM, \d+ weight tensors\)\n$/);
+
+        const params = await runMoec(["params", file, "--json"]);
+        expect(params.code).toBe(0);
+        const weights = JSON.parse(params.stdout).weights as { name: string; shape: number[] }[];
+        const spec = new Map(weights.map((w) => [w.name, w.shape]));
+        // Tied embeddings (qwen3_moe) have no lm_head.weight on disk; the spec reads the embedding.
+        expect(spec).toEqual(checkpointShapes(fixtureDir(name)));
+      },
+      GUARD,
+    );
+  }
+
+  it("--out FILE writes the same spec and says so", async () => {
+    const printed = await runMoec(["import-hf", fixtureDir("qwen2_moe")]);
+    const file = path.join(out, "written.moe");
+    const r = await runMoec(["import-hf", fixtureDir("qwen2_moe"), "--out", file]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`wrote ${file}\n`);
+    expect(readFileSync(file, "utf8")).toBe(printed.stdout);
+    const check = await runMoec(["check", file]);
+    expect(check.code).toBe(0);
+  });
+});
+
+describe("moec generate", () => {
+  const dir = tempDir("generate");
+  const ref = readReference("mixtral");
+  const spec = path.join(dir, "mixtral.moe");
+
+  it(
+    "--prompt: prints the prompt and transformers' greedy text, speeds on stderr; --stats: each fed-back token's experts per layer",
+    async () => {
+      expect((await runMoec(["import-hf", fixtureDir("mixtral"), "--out", spec])).code).toBe(0);
+      const stats = path.join(dir, "stats.json");
+      const argv = ["generate", spec, "--weights", fixtureDir("mixtral"), "--prompt", ref.prompt];
+      const r = await runMoec([...argv, "--max-tokens", String(GREEDY_TOKENS), "--stats", stats]);
+      expect(r.code).toBe(0);
+      // main escapes control characters of everything it prints (cli/common.ts escapeControl).
+      expect(r.stdout).toBe(escapeControl(ref.prompt + ref.greedy_text) + "\n");
+      expect(r.stderr).toMatch(/^prefill: 17 tokens in [\d.]+ ms \([\d.]+ tokens\/s/m);
+      expect(r.stderr).toMatch(
+        /^decode: 23 tokens in [\d.]+ ms \([\d.]+ tokens\/s\); stopped: max tokens$/m,
+      );
+      expect(r.stderr).toContain(`wrote ${stats}`);
+      expect(r.stderr).not.toMatch(/warning|error/i);
+
+      const written = JSON.parse(readFileSync(stats, "utf8")) as {
+        prompt: number[];
+        generated: number[];
+        tokens: { id: number; text: string; experts: Record<string, number[][]> }[];
+      };
+      expect(written.prompt).toEqual(ref.input_ids);
+      expect(written.generated).toEqual(ref.greedy);
+      // Every generated token but the last is fed back, at sequence position prompt + i.
+      expect(written.tokens.map((t) => t.id)).toEqual(ref.greedy.slice(0, -1));
+      written.tokens.forEach((t, i) => {
+        const layers = Object.keys(t.experts);
+        expect(layers).toEqual(
+          ref.moe_layers.map((l) => `model.layers.${l}.block_sparse_moe.gate`),
+        );
+        layers.forEach((scope, l) => {
+          const want = ref.sequence_experts[String(ref.moe_layers[l])]![ref.input_ids.length + i]!;
+          expect(t.experts[scope], `token ${i}, ${scope}`).toEqual([sorted(want)]);
+        });
+      });
+    },
+    GUARD,
+  );
+
+  it(
+    "--ids: no tokenizer needed; prints the prompt ids, '|', then the greedy ids (-O0)",
+    async () => {
+      const folder = copyFixture("mixtral");
+      rmSync(path.join(folder, "tokenizer.json"));
+      rmSync(path.join(folder, "tokenizer_config.json"));
+      const specFile = path.join(dir, "ids.moe");
+      expect((await runMoec(["import-hf", folder, "--out", specFile])).code).toBe(0);
+      const r = await runMoec([
+        "generate",
+        specFile,
+        "--weights",
+        folder,
+        "--ids",
+        ref.input_ids.join(","),
+        "--max-tokens",
+        String(GREEDY_TOKENS),
+        "-O0",
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${ref.input_ids.join(" ")} | ${ref.greedy.join(" ")}\n`);
+      expect(r.stderr).not.toMatch(/warning|error/i);
+    },
+    GUARD,
+  );
+});
