@@ -36,6 +36,8 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
   --top-k K, --top-p P   keep the K most likely tokens / the smallest set reaching mass P
   --seed N          seed of the sampler (default 0)
   --stats FILE      write, as JSON, which experts each generated token used, per layer and head
+  --gpu-weights f16 keep the weights as f16 on the GPU (half the memory; needs the adapter's
+                    shader-f16; arithmetic stays f32); default f32
   -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
   options: {
     ...modelOptions,
@@ -50,6 +52,7 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
     "top-p": { type: "string" },
     seed: { type: "string" },
     stats: { type: "string" },
+    "gpu-weights": { type: "string" },
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -60,6 +63,9 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       return usageError(io, "give the prompt as --prompt TEXT or as --ids 1,2,3");
     const level = optLevel(args);
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
+    const gpuWeights = v["gpu-weights"] ?? "f32";
+    if (gpuWeights !== "f32" && gpuWeights !== "f16")
+      return usageError(io, `--gpu-weights takes f32 or f16, got '${gpuWeights}'`);
     const maxTokens = positiveInt(v["max-tokens"], 32);
     if (maxTokens === undefined) return usageError(io, `--max-tokens must be a positive integer, got '${v["max-tokens"]}'`);
     const number = (name: string, text: string | undefined) => {
@@ -97,7 +103,11 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       const result = frontEnd(file, args, io, { decode: { context } });
       if (!hasGraph(file, result, io)) return EXIT.errors;
       const moec = await createNodeDevice();
-      const { plan } = compileGraph(result.graph, { level, profile: profileOfDevice(moec) });
+      const { plan } = compileGraph(result.graph, {
+        level,
+        profile: profileOfDevice(moec),
+        weights: gpuWeights,
+      });
       checkBudget(plan, { ...moec.device.limits, memoryBytes: totalmem() });
       const vocab = plan.inputs[0]?.idLimit;
       if (vocab !== undefined) {
@@ -109,6 +119,9 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       const session = await Session.create(moec.device, plan, weights, {
         warn: (m) => io.err(`warning: ${m}\n`),
       });
+      // A first pass compiles the pipelines (seconds on a software adapter), so the speeds
+      // printed below are those of a warm session. Each generation starts at position 0.
+      await generate(session, prompt, { maxTokens: 2 });
       const stream = tokenizer && createTextStream(tokenizer);
       if (!tokenizer) io.out(`${prompt.join(" ")} |`);
       else io.out(v.prompt!);
@@ -123,7 +136,7 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       const decoded = generation.ids.length - 1;
       io.err(
         `\nadapter: ${moec.describeAdapter()}\n` +
-          `prefill: ${prompt.length} tokens in ${generation.prefillMs.toFixed(1)} ms (${generation.prefillTokensPerSecond.toFixed(1)} tokens/s, first run, including pipeline warm-up)\n` +
+          `prefill: ${prompt.length} tokens in ${generation.prefillMs.toFixed(1)} ms (${generation.prefillTokensPerSecond.toFixed(1)} tokens/s, after a warm-up pass)\n` +
           `decode: ${decoded} tokens in ${generation.decodeMs.toFixed(1)} ms (${generation.decodeTokensPerSecond.toFixed(1)} tokens/s); stopped: ${generation.stop.replace("_", " ")}\n`,
       );
       if (v.stats !== undefined) {

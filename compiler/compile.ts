@@ -27,6 +27,8 @@ export interface CompileOptions {
   readonly tiling?: TilingChoices;
   /** IR values of the optimised graph to keep readable after a run (tests compare them). */
   readonly keep?: (optimised: Graph) => readonly number[];
+  /** Weights on the GPU as f32 (default) or f16 (with shader-f16; f32 arithmetic). */
+  readonly weights?: "f32" | "f16";
 }
 
 export interface Compiled {
@@ -42,6 +44,7 @@ export function compileGraph(lowered: Graph, options: CompileOptions = {}): Comp
     kernels: level >= 2 ? FUSED_KERNELS : undefined,
     keep: options.keep?.(graph),
     ...(options.tiling && { tiling: options.tiling }),
+    ...(options.weights && { weights: options.weights }),
   });
   return { graph, stages, plan };
 }

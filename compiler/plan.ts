@@ -54,6 +54,11 @@ export interface PlanOptions {
   readonly reuse?: boolean;
   /** Codegen choices to fix (GEMM tiling fields); default: chosen per kernel. */
   readonly tiling?: TilingChoices;
+  /**
+   * How f32 weights are stored on the GPU: "f32" (default), or "f16" (half the memory; kernels
+   * widen each load and compute in f32; needs the shader-f16 feature).
+   */
+  readonly weights?: "f32" | "f16";
 }
 
 export class PlanError extends Error {}
@@ -66,6 +71,17 @@ export function buildPlan(
 ): Plan {
   const symbols = boundSymbols(graph);
   const params = planParams(graph, symbols);
+  if (options.weights === "f16" && !profile.features.includes("shader-f16"))
+    throw new PlanError(
+      `f16 weights need the shader-f16 feature, which profile ${profile.name} lacks (use f32 weights)`,
+    );
+  const halfValues = new Set(
+    options.weights === "f16"
+      ? graph.nodes.flatMap((n) =>
+          n.op === "weight" && graph.values[n.outputs[0]!]!.type.dtype === "f32" ? n.outputs : [],
+        )
+      : [],
+  );
   const ctx: EmitContext = {
     graph,
     profile,
@@ -76,6 +92,7 @@ export function buildPlan(
       return p.field;
     },
     ...(options.tiling && { tiling: options.tiling }),
+    ...(halfValues.size > 0 && { halfValues }),
   };
 
   // Kernels first (graph order), so buffer lifetimes can be expressed in kernel indices.
@@ -90,7 +107,7 @@ export function buildPlan(
     emitted.push({ node, kernel: emit(node, ctx) });
   }
 
-  const memory = planMemory(graph, emitted, params.length, options);
+  const memory = planMemory(graph, emitted, params.length, options, halfValues);
   const shaders: PlanShader[] = [];
   const shaderIndex = new Map<string, number>();
   const width = Math.max(2, String(emitted.length - 1).length);
@@ -243,6 +260,7 @@ function planMemory(
   emitted: readonly { node: Node; kernel: EmittedKernel }[],
   paramCount: number,
   options: PlanOptions,
+  halfValues: ReadonlySet<number>,
 ): Memory {
   // root[v]: the value whose memory v occupies (itself unless v comes out of a view op).
   const root = graph.values.map((v) => v.id);
@@ -286,13 +304,17 @@ function planMemory(
     if (node.op !== "weight") continue;
     const { name, init, fanIn } = (node as Node<"weight">).attrs;
     const t = graph.values[node.outputs[0]!]!.type;
+    const half = halfValues.has(node.outputs[0]!);
     bufferOfRoot.set(node.outputs[0]!, buffers.length);
     buffers.push({
       id: buffers.length,
       kind: "weight",
       name,
-      bytes: bytesOf(node.outputs[0]!),
-      dtype: t.dtype,
+      // Halves are padded to whole 4-byte words, the unit of a storage binding.
+      bytes: half
+        ? constantSize(4 * Math.ceil(shapeSize(t.shape).coef / 2))
+        : bytesOf(node.outputs[0]!),
+      dtype: half ? "f16" : t.dtype,
       shape: t.shape as number[],
       init,
       fanIn,

@@ -6,6 +6,7 @@ import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
 import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
 import { MoecRunError } from "./errors.js";
 import { resolveTernaryWeight } from "./ternaryWeights.js";
+import { float32ToF16Bits } from "./safetensors/half.js";
 
 /**
  * A weight by name: flat data (checked by element count) or data with its shape (checked).
@@ -32,7 +33,8 @@ export async function uploadWeights(
   device.pushErrorScope("out-of-memory");
   for (const b of plan.buffers) {
     if (b.kind === "weight") {
-      const values = data.get(b.id)!;
+      const given = data.get(b.id)!;
+      const values = b.dtype === "f16" ? halfWords(given as Float32Array, b.name, plan.name) : given;
       const buffer = device.createBuffer({
         label: b.name,
         size: values.byteLength,
@@ -64,6 +66,20 @@ export async function uploadWeights(
     );
   }
   return buffers;
+}
+
+/** f32 values as packed f16 bits (two per word, the odd last one padded with 0). */
+function halfWords(values: Float32Array, name: string, model: string): Uint32Array {
+  const words = new Uint32Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) {
+    const bits = float32ToF16Bits(values[i]!);
+    if ((bits & 0x7c00) === 0x7c00)
+      throw new MoecRunError(
+        `weight ${name} of ${model} holds ${values[i]} at index ${i}, beyond the f16 range (±65504); load it with f32 weights`,
+      );
+    words[i >> 1]! |= bits << (16 * (i & 1));
+  }
+  return words;
 }
 
 /**

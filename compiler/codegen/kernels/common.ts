@@ -17,6 +17,11 @@ export interface EmitContext {
   readonly nodeParam: (node: number) => string;
   /** Codegen choices fixed by the compile options; default: chosen per kernel. */
   readonly tiling?: TilingChoices;
+  /**
+   * Values stored as f16 on the GPU (the f32 weights of a compile with `weights: "f16"`): kernels
+   * bind them as f16 and widen every load to f32, so all arithmetic stays f32.
+   */
+  readonly halfValues?: ReadonlySet<number>;
 }
 
 /** Codegen choices a compile can fix (benchmarks sweep them); each kernel records its own. */
@@ -75,6 +80,7 @@ export class KernelWriter {
   }
 
   input(name: string, value: number): string {
+    if (this.#ctx.halfValues?.has(value)) return this.#bindHalf(name, value, "f16");
     return this.#bind(name, value, "read");
   }
 
@@ -90,6 +96,7 @@ export class KernelWriter {
     const t = this.type(value);
     if (t.dtype !== "f32")
       throw new CodegenError(`vector input ${name} must be f32, not ${t.dtype}`);
+    if (this.#ctx.halfValues?.has(value)) return this.#bindHalf(name, value, `vec${width}<f16>`);
     // WgslBuilder.storage takes a scalar element type; the vector type is pasted as one.
     this.b.storage(name, `vec${width}<f32>` as WgslScalar, "read");
     this.#operands.push({ binding: this.#operands.length, value });
@@ -178,9 +185,10 @@ export class KernelWriter {
 
   finish(label: string): EmittedKernel {
     if (!this.#dispatch) throw new CodegenError(`kernel ${label} has no entry point`);
+    const shader = this.b.build();
     return {
       label,
-      shader: this.b.build(),
+      shader: { ...shader, code: widenHalfLoads(shader.code, this.#half) },
       operands: this.#operands,
       paramsBinding: this.#paramsBinding,
       dispatch: this.#dispatch,
@@ -193,12 +201,49 @@ export class KernelWriter {
     this.b.uniform(PARAMS, "Params", this.#ctx.paramFields);
   }
 
+  /** Half bindings by name, with the f32 type their loads widen to. */
+  readonly #half = new Map<string, string>();
+
+  #bindHalf(name: string, value: number, elem: "f16" | "vec2<f16>" | "vec4<f16>"): string {
+    this.b.useFeature("shader-f16");
+    this.b.storage(name, elem as WgslScalar, "read");
+    this.#operands.push({ binding: this.#operands.length, value });
+    this.#half.set(name, elem.replace("f16", "f32"));
+    return name;
+  }
+
   #bind(name: string, value: number, access: "read" | "read_write"): string {
     const elem = wgslElement(this.type(value));
     this.b.storage(name, elem, access);
     this.#operands.push({ binding: this.#operands.length, value });
     return name;
   }
+}
+
+/**
+ * Every load `name[index]` of a half binding becomes `f32(name[index])` (or vecN<f32>(...)):
+ * the emitters write f32 code and stay unaware of how weights are stored. Bindings are only
+ * read, so every occurrence is a load.
+ */
+function widenHalfLoads(code: string, half: ReadonlyMap<string, string>): string {
+  for (const [name, wide] of half) {
+    let out = "";
+    let at = 0;
+    const pattern = new RegExp(`(?<![A-Za-z0-9_])${name}\\[`, "g");
+    for (let m = pattern.exec(code); m; m = pattern.exec(code)) {
+      let depth = 0;
+      let end = m.index + name.length;
+      for (; end < code.length; end++) {
+        if (code[end] === "[") depth++;
+        else if (code[end] === "]" && --depth === 0) break;
+      }
+      out += `${code.slice(at, m.index)}${wide}(${code.slice(m.index, end + 1)})`;
+      at = end + 1;
+      pattern.lastIndex = at;
+    }
+    code = out + code.slice(at);
+  }
+  return code;
 }
 
 export function wgslElement(t: TensorType): WgslScalar {
