@@ -1,8 +1,9 @@
 // Hugging Face checkpoints end to end against transformers itself (test/fixtures/hf, float64
 // references saved with the fixtures): each supported architecture's config.json imported as a
 // spec, lowered for decoding, its weights read as they are on disk (one file, shards, tied
-// embeddings, bf16, f16), then on Dawn at -O0 and -O2: the prompt's logits, the experts each
-// prompt token chose in each MoE layer, and 24 greedy tokens with the KV cache.
+// embeddings, bf16, f16; DeepSeek-V3's latent attention, grouped sigmoid routing, dense first
+// layer), then on Dawn at -O0 and -O2: the prompt's logits, the experts each prompt token chose
+// in each MoE layer, and 24 greedy tokens with the KV cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { profileOfDevice } from "../../compiler/codegen/profile.js";
 import { compileGraph } from "../../compiler/compile.js";
@@ -31,7 +32,7 @@ import {
   writeImportedSpec,
 } from "./helpers.js";
 
-/** The issue's bound for f32 checkpoints (moec measures ~3e-7 to 7e-7 on every fixture). */
+/** The issue's bound for f32 checkpoints (moec measures ~3e-7 to 9e-7 on every fixture). */
 const F32_BOUND = 1e-4;
 /**
  * Half-precision checkpoints against their own float64 references (computed from the rounded
