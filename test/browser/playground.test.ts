@@ -6,20 +6,11 @@
 // heatmap fills, Stop stops) and refuses a non-LM spec; screenshots at 1280 px and at phone size go to test/artifacts/; the
 // precompiled page runs a plan.json without the compiler; no console errors.
 // Skipped only when Chromium is missing (scripts/install-browser.sh installs it).
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, type Page, chromium } from "playwright-core";
-import { type PreviewServer, build, preview } from "vite";
+import type { Browser, Page } from "playwright-core";
+import type { PreviewServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileGraph } from "../../compiler/compile.js";
 import { compileToIR } from "../../compiler/index.js";
@@ -36,33 +27,16 @@ import type { HookRun } from "../../examples/playground/src/hook.js";
 import { makeInputs } from "../../examples/playground/src/inputs.js";
 import { SMALL_LAYER, SMALL_PARITY } from "../../models/small.js";
 import { routeValues } from "../../examples/playground/src/routeValues.js";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CHROMIUM = process.env.MOEC_CHROMIUM ?? "/usr/bin/chromium";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = path.join(ROOT, "test/artifacts");
-
-/**
- * Headless Chromium with WebGPU on SwiftShader's Vulkan (shipped with Debian's chromium), so the
- * adapter is the same on every machine, GPU or not. The background-networking flags keep
- * Chromium from dialling out of the closed network (refused connections, failed DNS lookups).
- */
-export const CHROMIUM_ARGS = [
-  "--enable-unsafe-webgpu",
-  "--use-webgpu-adapter=swiftshader",
-  "--no-sandbox",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/**
- * Hang guard for waits on the page: UI updates come in milliseconds, but a busy 2-core machine
- * (SwiftShader shares the cores) can stall them for seconds; vitest's expect.poll gives up after 1 s.
- */
-const WAIT = { timeout: 60_000 };
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  HAVE_CHROMIUM,
+  ROOT,
+  WAIT,
+  buildPlayground,
+  launchChromium,
+  servePlayground,
+} from "./chromium.js";
 
 const SEED = 1;
 const INPUT_SEED = 5;
@@ -160,8 +134,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
 
   beforeAll(async () => {
     outDir = mkdtempSync(path.join(tmpdir(), "moec-playground-"));
-    const configFile = path.join(ROOT, "examples/playground/vite.config.ts");
-    await build({ configFile, logLevel: "warn", build: { outDir } });
+    await buildPlayground(outDir);
     // Precompiled plans, as `moec compile` writes them, served beside the pages.
     mkdirSync(path.join(outDir, "plans"));
     for (const m of MODELS) {
@@ -171,19 +144,8 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
         JSON.stringify(plan),
       );
     }
-    server = await preview({
-      configFile,
-      logLevel: "warn",
-      build: { outDir },
-      preview: { port: 4173, strictPort: false, host: "127.0.0.1" },
-    });
-    base = server.resolvedUrls!.local[0]!;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    ({ server, base } = await servePlayground(outDir));
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on("console", (msg) => {
       if (msg.type() === "error") consoleErrors.push(`${page.url()}: ${msg.text()}`);
