@@ -130,6 +130,8 @@ export const run: Command = {
                     (default 0)
   --output FILE     write the outputs as F32/I32 safetensors
   --stats FILE      write the routing statistics as JSON (layout in the README)
+  --gpu-weights f16 keep the weights as f16 on the GPU (half the memory; needs the adapter's
+                    shader-f16; arithmetic stays f32); default f32
   -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
   options: {
     ...modelOptions,
@@ -141,10 +143,14 @@ export const run: Command = {
     seed: { type: "string" },
     output: { type: "string" },
     stats: { type: "string" },
+    "gpu-weights": { type: "string" },
   },
   async run(args, io) {
     const [file] = args.positionals;
     const level = optLevel(args);
+    const gpuWeights = (args.values["gpu-weights"] as string | undefined) ?? "f32";
+    if (gpuWeights !== "f32" && gpuWeights !== "f16")
+      return usageError(io, `--gpu-weights takes f32 or f16, got '${gpuWeights}'`);
     const inputFile = args.values.input as string | undefined;
     const weightsFile = args.values.weights as string | undefined;
     const seedText = args.values.seed as string | undefined;
@@ -197,7 +203,11 @@ export const run: Command = {
         ? readInputs(graph, inputFile)
         : randomInputs(graph, ids?.length ?? tokenCount, seed, ids);
       const moec = await createNodeDevice();
-      const { plan } = compileGraph(graph, { level, profile: profileOfDevice(moec) });
+      const { plan } = compileGraph(graph, {
+        level,
+        profile: profileOfDevice(moec),
+        weights: gpuWeights,
+      });
       // Limits and memory from the plan, before any weight is generated or read.
       const limits = moec.device.limits;
       checkBudget(plan, { ...limitsOf(limits), memoryBytes: totalmem() }, bindInputs(plan, inputs));

@@ -28,15 +28,22 @@ export function checkBudget(plan: Plan, budget: Budget, dims?: DimBindings): voi
     const bytes = evalSize(b.bytes, {});
     if (bytes > perBuffer)
       throw new MoecRunError(
-        `weight ${b.name} needs ${formatBytes(bytes)} in one buffer; this device binds at most ${formatBytes(perBuffer)} per buffer (use fewer experts or narrower layers)`,
+        `${b.kind} ${b.name} needs ${formatBytes(bytes)} in one buffer; this device binds at most ${formatBytes(perBuffer)} per buffer (${halfHint(b, bytes, perBuffer)}fewer experts or narrower layers)`,
       );
   }
   const weightBytes = weights.reduce((n, b) => n + evalSize(b.bytes, {}), 0);
   const memory = budget.memoryBytes;
-  if (memory !== undefined && weightBytes > memory)
+  if (memory !== undefined && weightBytes > memory) {
+    const f32 = weights.filter((b) => b.kind === "weight" && b.dtype === "f32");
+    const halved = weightBytes - f32.reduce((n, b) => n + evalSize(b.bytes, {}) / 2, 0);
+    const hint =
+      f32.length > 0 && halved <= memory
+        ? `; as f16 weights (--gpu-weights f16) they would need ${formatBytes(halved)}, which fits`
+        : "";
     throw new MoecRunError(
-      `the weights alone need ${formatBytes(weightBytes)}; this machine has ${formatBytes(memory)} of memory`,
+      `the weights alone need ${formatBytes(weightBytes)}; this machine has ${formatBytes(memory)} of memory${hint}`,
     );
+  }
   if (!dims) return;
 
   const growing = plan.buffers.filter((b) => b.kind === "input" || b.kind === "activation");
@@ -53,6 +60,13 @@ export function checkBudget(plan: Plan, budget: Budget, dims?: DimBindings): voi
       ? `buffer ${largest.name} needs ${formatBytes(bytesAt(largest, dims))}; this device binds at most ${formatBytes(perBuffer)} per buffer`
       : `weights and activations need ${formatBytes(total)}; this machine has ${formatBytes(memory!)} of memory`;
   throw new MoecRunError(`at ${formatDims(dims)}, ${why}${fitHint(dims, fits)}`);
+}
+
+/** "f16 weights (--gpu-weights f16), " when an f32 weight would fit one buffer at half the size. */
+function halfHint(b: PlanBuffer, bytes: number, perBuffer: number): string {
+  return b.kind === "weight" && b.dtype === "f32" && bytes / 2 <= perBuffer
+    ? "f16 weights (--gpu-weights f16), "
+    : "";
 }
 
 /** "; at most T = 812 fits" for the one symbol (T) whose value is too large, found by bisection. */
