@@ -262,6 +262,31 @@ describe("moec generate refuses a tokenizer that does not fit, and bad options",
     });
   }
 
+  it("--gpu-weights other than f32 or f16 is a usage error", async () => {
+    const folder = copyFixture("mixtral");
+    const err = await fails([...generate(mixtral, folder), "--gpu-weights", "bf16"], 2);
+    expect(err).toContain("--gpu-weights takes f32 or f16, got 'bf16'");
+  });
+
+  it(
+    "--gpu-weights f16 with an f32 weight beyond the f16 range names the weight and value",
+    async () => {
+      const folder = copyFixture("mixtral");
+      const file = path.join(folder, "model.safetensors");
+      const bytes = readFileSync(file);
+      const length = Number(bytes.readBigUInt64LE(0));
+      const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8"));
+      const name = "model.layers.1.post_attention_layernorm.weight";
+      bytes.writeFloatLE(1e5, 8 + length + header[name].data_offsets[0] + 4 * 3);
+      writeFileSync(file, bytes);
+      const err = await fails([...generate(mixtral, folder), "--gpu-weights", "f16"], 1);
+      expect(err).toContain(name);
+      expect(err).toContain("100000");
+      expect(err).toMatch(/f16/);
+    },
+    GUARD,
+  );
+
   it("--prompt and --ids together, or neither, are usage errors", async () => {
     const folder = copyFixture("mixtral");
     expect(await fails([...generate(mixtral, folder), "--ids", "1,2"], 2)).toContain("--prompt");

@@ -8,7 +8,15 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { escapeControl } from "../../cli/common.js";
 import { runMoec } from "../helpers/golden.js";
-import { copyFixture, fixtureDir, readReference, sorted, SUPPORTED, tempDir } from "./helpers.js";
+import {
+  copyFixture,
+  fixtureDir,
+  readReference,
+  sorted,
+  SUPPORTED,
+  tempDir,
+  writeImportedSpec,
+} from "./helpers.js";
 
 const IMPORTABLE = [...SUPPORTED, "mixtral_bf16", "mixtral_f16"];
 const GREEDY_TOKENS = 24;
@@ -123,6 +131,59 @@ describe("moec generate", () => {
           expect(t.experts[scope], `token ${i}, ${scope}`).toEqual([sorted(want)]);
         });
       });
+    },
+    GUARD,
+  );
+
+  it(
+    "--gpu-weights f16 on the f16 checkpoint: transformers' greedy text for it",
+    async () => {
+      const f16 = readReference("mixtral_f16");
+      const specFile = writeImportedSpec("mixtral_f16", dir);
+      const r = await runMoec([
+        "generate",
+        specFile,
+        "--weights",
+        fixtureDir("mixtral_f16"),
+        "--prompt",
+        f16.prompt,
+        "--max-tokens",
+        String(GREEDY_TOKENS),
+        "--gpu-weights",
+        "f16",
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(escapeControl(f16.prompt + f16.greedy_text) + "\n");
+      expect(r.stderr).not.toMatch(/warning|error/i);
+    },
+    GUARD,
+  );
+
+  it(
+    "--temperature with --seed: the same seed gives the same tokens, run after run",
+    async () => {
+      const argv = [
+        "generate",
+        writeImportedSpec("mixtral", tempDir("sampling")),
+        "--weights",
+        fixtureDir("mixtral"),
+        "--ids",
+        ref.input_ids.join(","),
+        "--max-tokens",
+        "12",
+        "--temperature",
+        "0.9",
+        "--top-k",
+        "50",
+      ];
+      const first = await runMoec([...argv, "--seed", "7"]);
+      const again = await runMoec([...argv, "--seed", "7"]);
+      expect(first.code).toBe(0);
+      expect(again.stdout).toBe(first.stdout);
+      const ids = first.stdout.trim().split(" | ")[1]!.split(" ").map(Number);
+      expect(ids.length).toBe(12);
+      for (const id of ids)
+        expect(Number.isInteger(id) && id >= 0 && id < ref.logits[0]!.length).toBe(true);
     },
     GUARD,
   );
