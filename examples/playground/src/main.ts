@@ -22,6 +22,7 @@ import { drawGraph } from "./graphView.js";
 import { el, errorView, outputsView, routingView, timingsView } from "./render.js";
 import { tokenRoutesView } from "./tokens.js";
 import { setupTrainPanel } from "./trainPanel.js";
+import { setupTextPanel } from "./textPanel.js";
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const node = document.getElementById(id);
@@ -432,6 +433,8 @@ if (!hasWebGpu()) {
 }
 
 selectModel(currentPath);
+
+setupTextPanel();
 
 const trainPanel = setupTrainPanel(() => ({
   path: currentPath,
