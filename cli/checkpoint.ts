@@ -3,8 +3,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_DATA_FILE_BYTES, readRegularFile, reallyWithin } from "../compiler/node/files.js";
-import { readCheckpoint } from "../runtime/checkpoint.js";
-import { parseSafetensors, toFloat32 } from "../runtime/safetensors.js";
+import { readCheckpoint, tensorWeight } from "../runtime/checkpoint.js";
+import { parseSafetensors } from "../runtime/safetensors.js";
 import type { WeightData } from "../runtime/session.js";
 
 /** Whether a --weights path names a model folder rather than one safetensors file. */
@@ -24,7 +24,7 @@ export function readWeightsPath(path: string, warn: (m: string) => void): Map<st
   return new Map(
     [...parsed.tensors].map(([name, t]) => [
       name,
-      { shape: t.shape, data: t.dtype === "U32" ? u32Words(t.data) : toFloat32(t, name, path) },
+      t.dtype === "U32" ? { shape: t.shape, data: u32Words(t.data) } : tensorWeight(t, name, path),
     ]),
   );
 }

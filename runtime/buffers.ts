@@ -7,7 +7,7 @@ export const STORAGE_USAGE = () =>
 export function writeBuffer(
   device: GPUDevice,
   buffer: GPUBuffer,
-  data: Float32Array | Int32Array | Uint32Array,
+  data: Float32Array | Int32Array | Uint32Array | Uint16Array,
 ): void {
   // @webgpu/types wants ArrayBuffer-backed views; writeBuffer copies, so any view will do.
   device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);

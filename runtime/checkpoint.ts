@@ -3,6 +3,7 @@
 // as f32, one tensor at a time; names stay as they are on disk. Browser-safe: the caller reads
 // the files (Node: cli/checkpoint.ts; a page: the files the user picked).
 import { parseSafetensors, toFloat32 } from "./safetensors.js";
+import type { Tensor } from "./safetensors/format.js";
 import type { WeightData } from "./weightUpload.js";
 
 export const INDEX_FILE = "model.safetensors.index.json";
@@ -44,10 +45,23 @@ export function readCheckpoint(
       if (weights.has(name)) throw new CheckpointError(`${where}: tensor ${name} is in two shards`);
       if (t.dtype === "U32" || t.dtype === "U8" || t.dtype.startsWith("I") || t.dtype === "BOOL")
         continue; // integer buffers (none in these checkpoints' weights) are not weights
-      weights.set(name, { shape: t.shape, data: toFloat32(t, name, where) });
+      weights.set(name, tensorWeight(t, name, where));
     }
   }
   return weights;
+}
+
+/**
+ * A float tensor as a weight: F16 and BF16 keep their bits (converted later, for the buffer
+ * they go to), other float types become f32.
+ */
+export function tensorWeight(t: Tensor, name: string, where: string): WeightData {
+  if (t.dtype !== "F16" && t.dtype !== "BF16")
+    return { shape: t.shape, data: toFloat32(t, name, where) };
+  const bits = new Uint16Array(t.data.byteLength / 2);
+  const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (let i = 0; i < bits.length; i++) bits[i] = view.getUint16(2 * i, true);
+  return { shape: t.shape, data: bits, half: t.dtype === "F16" ? "f16" : "bf16" };
 }
 
 /** Shard file -> the tensor names the index puts in it, checked for safe file names. */

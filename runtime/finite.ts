@@ -5,7 +5,7 @@
 // Browser-safe.
 import { MoecRunError } from "./errors.js";
 import type { TensorData } from "./inputs.js";
-import type { WeightData } from "./weightUpload.js";
+import { halfToFloat32, isHalfWeight, type WeightData } from "./weightUpload.js";
 
 /** The index of the first NaN or infinity in `data`, or -1. */
 export function firstNonFinite(data: ArrayLike<number>): number {
@@ -17,6 +17,13 @@ export function firstNonFinite(data: ArrayLike<number>): number {
 export function checkWeightsFinite(weights: ReadonlyMap<string, WeightData>): void {
   const problems: string[] = [];
   for (const [name, w] of weights) {
+    if (isHalfWeight(w)) {
+      // Exponent bits all ones: an infinity or a NaN.
+      const mask = w.half === "f16" ? 0x7c00 : 0x7f80;
+      const at = w.data.findIndex((bits) => (bits & mask) === mask);
+      if (at >= 0) problems.push(`weight ${name} holds ${halfToFloat32(w)[at]} at index ${at}`);
+      continue;
+    }
     const data = w instanceof Float32Array ? w : w.data;
     if (!(data instanceof Float32Array)) continue; // packed ternary words are not floats
     const at = firstNonFinite(data);

@@ -6,7 +6,7 @@ import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
 import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
 import { MoecRunError } from "./errors.js";
 import { resolveTernaryWeight } from "./ternaryWeights.js";
-import { float32ToF16Bits } from "./safetensors/half.js";
+import { bf16BitsToFloat32, f16BitsToFloat32, float32ToF16Bits } from "./safetensors/half.js";
 
 /**
  * A weight by name: flat data (checked by element count) or data with its shape (checked).
@@ -14,10 +14,32 @@ import { float32ToF16Bits } from "./safetensors/half.js";
  * `<name>_scale` tensor (runtime/ternaryWeights.ts).
  */
 export type WeightData =
-  Float32Array | { readonly shape: readonly number[]; readonly data: Float32Array | Uint32Array };
+  | Float32Array
+  | { readonly shape: readonly number[]; readonly data: Float32Array | Uint32Array }
+  | HalfWeight;
 
-/** What a weight buffer receives: f32 values, or the words of a t2 buffer. */
-type WeightBytes = Float32Array | Uint32Array;
+/**
+ * A weight kept as the half-precision bits it was stored in (F16 or BF16 checkpoints): converted
+ * only for the buffer it goes to, so f16 weights on the GPU never pass through an f32 copy.
+ */
+export interface HalfWeight {
+  readonly shape: readonly number[];
+  readonly data: Uint16Array;
+  readonly half: "f16" | "bf16";
+}
+
+export function isHalfWeight(w: WeightData): w is HalfWeight {
+  return !(w instanceof Float32Array) && "half" in w;
+}
+
+/** A half weight's values as f32 (for f32 buffers and the checks that read values). */
+export function halfToFloat32(w: HalfWeight): Float32Array {
+  const toFloat = w.half === "f16" ? f16BitsToFloat32 : bf16BitsToFloat32;
+  return Float32Array.from(w.data, toFloat);
+}
+
+/** What a weight buffer receives: f32 values, f16 bits, or the words of a t2 buffer. */
+type WeightBytes = Float32Array | Uint16Array | Uint32Array;
 
 /**
  * Uploads the resolved weights (resolveWeights) and creates the uniform buffer of runtime
@@ -34,7 +56,11 @@ export async function uploadWeights(
   for (const b of plan.buffers) {
     if (b.kind === "weight") {
       const given = data.get(b.id)!;
-      const values = b.dtype === "f16" ? halfWords(given as Float32Array, b.name, plan.name) : given;
+      // f16 bits go up in whole words: an odd count gets one zero of padding.
+      const values =
+        given instanceof Uint16Array && given.length % 2 === 1
+          ? Uint16Array.from({ length: given.length + 1 }, (_, i) => given[i] ?? 0)
+          : given;
       const buffer = device.createBuffer({
         label: b.name,
         size: values.byteLength,
@@ -68,18 +94,21 @@ export async function uploadWeights(
   return buffers;
 }
 
-/** f32 values as packed f16 bits (two per word, the odd last one padded with 0). */
-function halfWords(values: Float32Array, name: string, model: string): Uint32Array {
-  const words = new Uint32Array(Math.ceil(values.length / 2));
+/** A weight's values as f16 bits; a value beyond the f16 range is an error naming it. */
+function f16Bits(w: Float32Array | HalfWeight, name: string, problems: string[]): Uint16Array {
+  if (!(w instanceof Float32Array) && w.half === "f16") return w.data;
+  const values = w instanceof Float32Array ? w : halfToFloat32(w);
+  const bits = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const bits = float32ToF16Bits(values[i]!);
-    if ((bits & 0x7c00) === 0x7c00)
-      throw new MoecRunError(
-        `weight ${name} of ${model} holds ${values[i]} at index ${i}, beyond the f16 range (±65504); load it with f32 weights`,
+    bits[i] = float32ToF16Bits(values[i]!);
+    if ((bits[i]! & 0x7c00) === 0x7c00) {
+      problems.push(
+        `weight ${name} holds ${values[i]} at index ${i}, beyond the f16 range (±65504); load it with f32 weights`,
       );
-    words[i >> 1]! |= bits << (16 * (i & 1));
+      break;
+    }
   }
-  return words;
+  return bits;
 }
 
 /**
@@ -97,15 +126,26 @@ export function resolveWeights(
   for (const b of plan.buffers) {
     if (b.kind !== "weight") continue;
     if (b.dtype === "t2") {
-      const words = resolveTernaryWeight(b.name, b.shape, (n) => weights.get(n), used, problems);
+      const lookup = (n: string) => {
+        const w = weights.get(n);
+        return w && isHalfWeight(w) ? { shape: w.shape, data: halfToFloat32(w) } : w;
+      };
+      const words = resolveTernaryWeight(b.name, b.shape, lookup, used, problems);
       if (words) out.set(b.id, words);
       continue;
     }
+    // The buffer's storage: f16 bits for f16 buffers, else f32 values.
+    const store = (w: Float32Array | HalfWeight, name: string) =>
+      b.dtype === "f16"
+        ? f16Bits(w, name, problems)
+        : w instanceof Float32Array
+          ? w
+          : halfToFloat32(w);
     const direct = weights.get(b.name);
     if (direct !== undefined) {
       used.add(b.name);
       const data = checkWeight(b.name, direct, b.shape, problems);
-      if (data) out.set(b.id, data);
+      if (data) out.set(b.id, store(data, b.name));
       continue;
     }
     if (!isStackedExpertName(b.name)) {
@@ -115,7 +155,10 @@ export function resolveWeights(
     // Assemble a stacked expert tensor from its per-expert slices.
     const [experts, ...slice] = b.shape;
     const sliceSize = slice.reduce((a, c) => a * c, 1);
-    const stacked = new Float32Array(experts! * sliceSize);
+    const stacked =
+      b.dtype === "f16"
+        ? new Uint16Array(experts! * sliceSize)
+        : new Float32Array(experts! * sliceSize);
     for (let e = 0; e < experts!; e++) {
       const name = expertWeightName(b.name, e);
       const t = weights.get(name);
@@ -127,7 +170,7 @@ export function resolveWeights(
       }
       used.add(name);
       const data = checkWeight(name, t, slice, problems);
-      if (data) stacked.set(data, e * sliceSize);
+      if (data) stacked.set(store(data, name), e * sliceSize);
     }
     out.set(b.id, stacked);
   }
@@ -150,7 +193,15 @@ function checkWeight(
   w: WeightData,
   shape: readonly number[],
   problems: string[],
-): Float32Array | undefined {
+): Float32Array | HalfWeight | undefined {
+  if (isHalfWeight(w)) {
+    if (w.shape.join() === shape.join() && w.data.length === shape.reduce((a, c) => a * c, 1))
+      return w;
+    problems.push(
+      `weight ${name} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
+    );
+    return undefined;
+  }
   const data = w instanceof Float32Array ? w : w.data;
   const expected = shape.reduce((a, c) => a * c, 1);
   if (data instanceof Uint32Array) {
