@@ -177,7 +177,8 @@ const ROUTER_INITS = new Set(["router", "temperature_softmax", "temperature_sigm
 function isRouterLogits(graph: Graph, node: Node, consumers: Map<number, Node[]>): boolean {
   const users = consumers.get(node.outputs[0]!) ?? [];
   if (node.op === "cosine_logits") return true;
-  return node.op === "linear" && users.some((c) => c.op === "route" || c.op === "cosine_logits");
+  const routes = new Set(["route", "route_grouped", "cosine_logits"]);
+  return node.op === "linear" && users.some((c) => routes.has(c.op));
 }
 
 /** Share of a stacked expert tensor one token can touch: min(E, k·h) of E experts. */
