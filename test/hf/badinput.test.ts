@@ -3,9 +3,17 @@
 // field at fault, no stack trace, and no model output on stdout.
 import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runMoec } from "../helpers/golden.js";
-import { copyFixture, readReference, tempDir, writeImportedSpec } from "./helpers.js";
+import {
+  copyFixture,
+  readReference,
+  removeTempDirs,
+  tempDir,
+  writeImportedSpec,
+} from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 /** Hang guard: the generate cases compile a plan and open a device before they fail. */
 const GUARD = 120_000;

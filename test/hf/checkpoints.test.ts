@@ -28,9 +28,12 @@ import {
   rowsOf,
   sorted,
   SUPPORTED,
+  removeTempDirs,
   tempDir,
   writeImportedSpec,
 } from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 /** The bound for f32 checkpoints (moec measures ~3e-7 to 9e-7 on every fixture). */
 const F32_BOUND = 1e-4;

@@ -5,7 +5,7 @@
 // works without a tokenizer.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { escapeControl } from "../../cli/common.js";
 import { runMoec } from "../helpers/golden.js";
 import {
@@ -14,9 +14,12 @@ import {
   readReference,
   sorted,
   SUPPORTED,
+  removeTempDirs,
   tempDir,
   writeImportedSpec,
 } from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 const IMPORTABLE = [...SUPPORTED, "mixtral_bf16", "mixtral_f16"];
 const GREEDY_TOKENS = 24;

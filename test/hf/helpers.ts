@@ -1,7 +1,7 @@
 // Shared by the Hugging Face checkpoint tests: the fixtures (test/fixtures/hf, saved by
 // transformers itself, with its float64 reference), their imported specs, and the router outputs
 // a plan keeps so a run's chosen experts can be read back.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,8 +46,17 @@ export function readReference(name: string): Reference {
   ) as Reference;
 }
 
+const made: string[] = [];
+
+/** A fresh temporary directory, removed by removeTempDirs (each test file's afterAll). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `moec-hf-${prefix}-`));
+  const dir = mkdtempSync(path.join(tmpdir(), `moec-hf-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A copy of a fixture folder to break, under a fresh temporary directory. */
