@@ -166,6 +166,10 @@ function readTokenizer(weights: string, given: string | undefined): TextTokenize
   const file = given ?? path.join(folder, "tokenizer.json");
   const read = (f: string) =>
     new TextDecoder().decode(readRegularFile(f, "tokenizer file", MAX_TOKENIZER_BYTES));
+  if (!existsSync(file))
+    throw new TokenizerError(
+      `no tokenizer at ${file}: give --tokenizer FILE, or the prompt as token ids with --ids 1,2,3`,
+    );
   const configFile = path.join(path.dirname(file), "tokenizer_config.json");
   let config = {};
   if (existsSync(configFile)) {

@@ -57,11 +57,11 @@ export function readCheckpoint(
  */
 export function tensorWeight(t: Tensor, name: string, where: string): WeightData {
   if (t.dtype !== "F16" && t.dtype !== "BF16")
-    return { shape: t.shape, data: toFloat32(t, name, where) };
+    return { shape: t.shape, data: toFloat32(t, name, where), source: where };
   const bits = new Uint16Array(t.data.byteLength / 2);
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   for (let i = 0; i < bits.length; i++) bits[i] = view.getUint16(2 * i, true);
-  return { shape: t.shape, data: bits, half: t.dtype === "F16" ? "f16" : "bf16" };
+  return { shape: t.shape, data: bits, half: t.dtype === "F16" ? "f16" : "bf16", source: where };
 }
 
 /** Shard file -> the tensor names the index puts in it, checked for safe file names. */

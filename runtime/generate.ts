@@ -8,6 +8,7 @@ import type { Session } from "./session.js";
 import type { RoutingStats } from "./statistics.js";
 import { createSampler, type SamplingOptions } from "./text/sampling.js";
 
+/** Sampling options as in runtime/text/sampling.ts, except that temperature defaults to 0 (greedy). */
 export interface GenerateOptions extends SamplingOptions {
   /** New tokens at most (default 32). */
   readonly maxTokens?: number;
@@ -72,7 +73,7 @@ export async function generate(
   const maxTokens = options.maxTokens ?? 32;
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 1)
     throw new MoecRunError(`max tokens must be a positive integer, got ${maxTokens}`);
-  const sample = createSampler(options);
+  const sample = createSampler({ ...options, temperature: options.temperature ?? 0 });
   const stops = new Set(options.stopIds ?? []);
   const idsName = plan.inputs.find((i) => i.name !== "positions")!.name;
 

@@ -15,7 +15,12 @@ import { bf16BitsToFloat32, f16BitsToFloat32, float32ToF16Bits } from "./safeten
  */
 export type WeightData =
   | Float32Array
-  | { readonly shape: readonly number[]; readonly data: Float32Array | Uint32Array }
+  | {
+      readonly shape: readonly number[];
+      readonly data: Float32Array | Uint32Array;
+      /** The file it came from, for messages. */
+      readonly source?: string;
+    }
   | HalfWeight;
 
 /**
@@ -26,6 +31,7 @@ export interface HalfWeight {
   readonly shape: readonly number[];
   readonly data: Uint16Array;
   readonly half: "f16" | "bf16";
+  readonly source?: string;
 }
 
 export function isHalfWeight(w: WeightData): w is HalfWeight {
@@ -198,7 +204,7 @@ function checkWeight(
     if (w.shape.join() === shape.join() && w.data.length === shape.reduce((a, c) => a * c, 1))
       return w;
     problems.push(
-      `weight ${name} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
+      `weight ${name}${fromFile(w)} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
     );
     return undefined;
   }
@@ -216,7 +222,7 @@ function checkWeight(
   }
   if (!(w instanceof Float32Array) && w.shape.join() !== shape.join()) {
     problems.push(
-      `weight ${name} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
+      `weight ${name}${fromFile(w)} has shape [${w.shape.join(", ")}], expected [${shape.join(", ")}]`,
     );
     return undefined;
   }
@@ -227,4 +233,9 @@ function checkWeight(
     return undefined;
   }
   return data;
+}
+
+/** " (in FILE)" for a weight that says which file it came from. */
+function fromFile(w: WeightData): string {
+  return !(w instanceof Float32Array) && w.source ? ` (in ${w.source})` : "";
 }
