@@ -42,7 +42,7 @@ export const Attention: BuiltinLayer = {
     if (problems.length > 0) return problems;
     const [dim, heads] = [a.int("dim"), a.int("heads")];
     if (dim % heads !== 0 && a.int("head_dim") === Math.floor(dim / heads))
-      return [["heads", `dim (${dim}) must be divisible by heads (${heads}), or head_dim given`]];
+      return [["heads", `dim (${dim}) must be divisible by heads (${heads})`]];
     if (a.int("heads") % a.int("kv_heads") !== 0)
       return [
         [

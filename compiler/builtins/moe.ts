@@ -11,7 +11,14 @@ import {
 import { stackedExpertName } from "../../plan/weightNames.js";
 import { type Gating, GATINGS, type InitKind } from "../ir/ops.js";
 import type { Routing, Value } from "../values.js";
-import { projNames, projNamesCheck, projNamesParam, quantCheck, quantParam, ternary } from "./dense.js";
+import {
+  projNames,
+  projNamesCheck,
+  projNamesParam,
+  quantCheck,
+  quantParam,
+  ternary,
+} from "./dense.js";
 import {
   act,
   type Args,
@@ -86,9 +93,10 @@ export const Router: BuiltinLayer = {
         `groups must divide the ${experts} experts into groups of at least 2, got ${groups}`,
       ]);
     else if (
-      a.int("topk_groups") < 1 ||
-      a.int("topk_groups") > groups ||
-      a.int("top_k") > a.int("topk_groups") * (experts / groups)
+      groups > 1 &&
+      (a.int("topk_groups") < 1 ||
+        a.int("topk_groups") > groups ||
+        a.int("top_k") > a.int("topk_groups") * (experts / groups))
     )
       problems.push([
         "topk_groups",
@@ -178,7 +186,9 @@ const SELECTION_BIAS = "e_score_correction_bias";
 
 /** Whether a router needs DeepSeek-V3's routing op rather than the plain top-k of `route`. */
 function usesGroupedRoute(a: Args): boolean {
-  return a.int("groups") > 1 || a.bool("selection_bias") || a.bool("renorm") || a.float("scale") !== 1;
+  return (
+    a.int("groups") > 1 || a.bool("selection_bias") || a.bool("renorm") || a.float("scale") !== 1
+  );
 }
 
 /** The range of `capacity` under each rule (plan/capacity.ts). */
@@ -281,7 +291,8 @@ export const Experts: BuiltinLayer = {
  */
 function bankWeightNames(a: Args): [string[], string[]] {
   const names = projNames(a);
-  if (a.bool("gated")) return [[`${names[0]}.weight`, `${names[1]}.weight`], [`${names[2]}.weight`]];
+  if (a.bool("gated"))
+    return [[`${names[0]}.weight`, `${names[1]}.weight`], [`${names[2]}.weight`]];
   const withBias = (n: string) => [`${n}.weight`, ...(a.bool("bias") ? [`${n}.bias`] : [])];
   return [withBias(names[0]!), withBias(names[1]!)];
 }

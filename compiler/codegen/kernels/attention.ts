@@ -85,15 +85,7 @@ export function emitAttention(node: Node<"attention">, ctx: EmitContext): Emitte
   const k = w.input("k", node.inputs[1]!);
   const v = w.input("v", node.inputs[2]!);
   const y = w.output("y", node.outputs[0]!);
-  w.b.helper("score", () => {
-    w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
-      w.b.line(`var s = ${f(0)};`);
-      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
-        w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
-      });
-      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
-    });
-  });
+  scoreHelper(w, q, k, hd);
   w.perItem(mulSize(dimSize(t!), heads), (i) => {
     w.b.line(`let row = ${i} / ${u(heads)};`);
     w.b.line(`let head = (${i} % ${u(heads)}) * ${u(hd)};`);
@@ -170,15 +162,7 @@ export function emitCachedAttention(
   const v = w.input("v", node.inputs[2]!);
   const positions = w.input("positions", node.inputs[3]!);
   const y = w.output("y", node.outputs[0]!);
-  w.b.helper("score", () => {
-    w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
-      w.b.line(`var s = ${f(0)};`);
-      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
-        w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
-      });
-      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
-    });
-  });
+  scoreHelper(w, q, k, hd);
   w.perItem(mulSize(dimSize(t!), heads), (i) => {
     w.b.line(`let row = ${i} / ${u(heads)};`);
     w.b.line(`let h = ${i} % ${u(heads)};`);
@@ -205,4 +189,17 @@ export function emitCachedAttention(
     );
   });
   return w.finish("cached_attention");
+}
+
+/** `score(qo, ko)`: q·k over one head of width hd, times 1/√hd (the reference's scaling). */
+function scoreHelper(w: KernelWriter, q: string, k: string, hd: number): void {
+  w.b.helper("score", () => {
+    w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
+      w.b.line(`var s = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
+        w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
+      });
+      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
+    });
+  });
 }

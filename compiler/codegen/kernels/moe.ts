@@ -26,19 +26,7 @@ export function emitRoute(node: Node<"route">, ctx: EmitContext): EmittedKernel 
   w.perItem(dimSize(n!), (r) => {
     w.b.line(`let base = ${r} * ${u(e)};`);
     w.b.line(`let out = ${r} * ${u(topK)};`);
-    w.b.line(`var m = ${logits}[base];`);
-    w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () =>
-      w.b.line(`m = max(m, ${logits}[base + c]);`),
-    );
-    w.b.line(`var sum = ${f(0)};`);
-    w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
-      w.b.line(`let p = exp(${logits}[base + c] - m);`);
-      w.b.line(`${probs}[base + c] = p;`);
-      w.b.line("sum += p;");
-    });
-    w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
-      w.b.line(`${probs}[base + c] = ${probs}[base + c] / sum;`);
-    });
+    softmaxRow(w, logits!, probs!, e);
     w.b.line(`var kept = ${f(0)};`);
     w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
       w.b.line(`var best = ${i32(-1)};`);
