@@ -23,8 +23,29 @@ SHARED = dict(
 EXPERT_WIDTH = 32
 
 
-def config_fields(arch):
-    """Keyword arguments for the architecture's config class (vocab and token ids are added later)."""
+# Fixtures that are an architecture's fixture plus YaRN rotary scaling: name -> (architecture, rope_scaling).
+# Context 64 stretched 4x to max_position_embeddings 256, so the prompt's 41 positions fall inside it.
+YARN = {
+    # As DeepSeek-V3 checkpoints write it: the legacy "type" key (the config adds "rope_type"), and
+    # mscale == mscale_all_dim, so yarn's cos/sin factor is 1 and the softmax scale gains mscale**2.
+    "deepseek_v3_yarn": ("deepseek_v3", {"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64,
+                                         "beta_fast": 32, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0}),
+    # As Qwen3 checkpoints write it: cos and sin are multiplied by 0.1 * ln(factor) + 1.
+    "qwen3_moe_yarn": ("qwen3_moe", {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64}),
+}
+
+
+def architecture(name):
+    """The architecture a fixture name builds (a YaRN fixture's name is its architecture's plus _yarn)."""
+    return YARN[name][0] if name in YARN else name
+
+
+def config_fields(name):
+    """Keyword arguments for the fixture's config class (vocab and token ids are added later)."""
+    if name in YARN:
+        arch, rope_scaling = YARN[name]
+        return dict(config_fields(arch), rope_scaling=dict(rope_scaling))  # a copy: configs edit it in place
+    arch = name
     if arch == "mixtral":
         # Mixtral has no dense MLP: intermediate_size is the expert width.
         return dict(SHARED, intermediate_size=EXPERT_WIDTH, num_local_experts=8, num_experts_per_tok=2,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed Hugging Face reference fixtures under test/fixtures/hf/.
 #   scripts/hf-fixtures/make.sh              all fixtures
-#   scripts/hf-fixtures/make.sh olmoe        one architecture (mixtral also writes mixtral_bf16/_f16)
+#   scripts/hf-fixtures/make.sh olmoe        one fixture (mixtral also writes mixtral_bf16/_f16; *_yarn: YaRN rope)
 # Creates .venv-hf/ in the repository root (git-ignored) on first use; npm test never needs it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

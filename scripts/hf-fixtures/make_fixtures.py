@@ -26,7 +26,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # 
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from configs import PROMPT, config_fields  # noqa: E402
+from configs import PROMPT, YARN, architecture, config_fields  # noqa: E402
+import rope  # noqa: E402
 import routing  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,10 @@ CONFIGS = {
     "olmoe": transformers.OlmoeConfig,
     "deepseek_v3": transformers.DeepseekV3Config,
 }
-BASE_SEED = {"mixtral": 1000, "qwen2_moe": 2000, "qwen3_moe": 3000, "olmoe": 4000, "deepseek_v3": 5000}
+FIXTURES = list(ARCHS) + list(YARN)
+# A YaRN fixture starts at its architecture's chosen seed, so it has the same weights if that seed passes.
+BASE_SEED = {"mixtral": 1000, "qwen2_moe": 2000, "qwen3_moe": 3000, "olmoe": 4000, "deepseek_v3": 5000,
+             "qwen3_moe_yarn": 3002, "deepseek_v3_yarn": 5002}
 HALF = {"mixtral_bf16": torch.bfloat16, "mixtral_f16": torch.float16}
 SHARD_SIZE = {"qwen2_moe": "400KB"}
 # The tokenizer is trained on README.md as of this commit, so later README edits change no fixture.
@@ -75,10 +79,11 @@ def train_tokenizer():
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=EOS, bos_token=EOS)
 
 
-def build_model(arch, tokenizer, seed):
+def build_model(name, tokenizer, seed):
     """A random float32 model, re-drawn so router choices and greedy picks are well separated."""
     eos = tokenizer.convert_tokens_to_ids(EOS)
-    config = CONFIGS[arch](vocab_size=VOCAB, bos_token_id=eos, eos_token_id=eos, **config_fields(arch))
+    arch = architecture(name)
+    config = CONFIGS[arch](vocab_size=VOCAB, bos_token_id=eos, eos_token_id=eos, **config_fields(name))
     torch.manual_seed(seed)
     model = ARCHS[arch]._from_config(config, attn_implementation="eager", dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
@@ -209,6 +214,7 @@ def write_fixture(name, model, tokenizer, input_ids, result, arch, seed, k):
         **result["counts"],
         "hf_native_dtype_rel_l2": rel_l2(native_logits, result["logits"]),
         "hf_native_dtype_expert_mismatches": mismatches,
+        **({"rope": rope.describe(model)} if name in YARN else {}),
         "experts": result["experts"],
         "sequence_experts": result["sequence_experts"],
         "logits": result["logits"].tolist(),
@@ -217,24 +223,25 @@ def write_fixture(name, model, tokenizer, input_ids, result, arch, seed, k):
     return folder
 
 
-def make(arch, tokenizer, input_ids):
+def make(fixture, tokenizer, input_ids):
     """Finds the first seed whose model (and half-precision copies, for Mixtral) is well separated."""
-    names = [arch] + ([half for half in HALF] if arch == "mixtral" else [])
+    arch = architecture(fixture)
+    names = [fixture] + ([half for half in HALF] if fixture == "mixtral" else [])
     for attempt in range(100):
-        seed = BASE_SEED[arch] + attempt
-        model = build_model(arch, tokenizer, seed)
+        seed = BASE_SEED[fixture] + attempt
+        model = build_model(fixture, tokenizer, seed)
         k = model.config.num_experts_per_tok
-        variants = {arch: model}
-        variants.update({half: rounded(model, dtype) for half, dtype in HALF.items() if arch == "mixtral"})
+        variants = {fixture: model}
+        variants.update({half: rounded(model, dtype) for half, dtype in HALF.items() if fixture == "mixtral"})
         results = {name: evaluate(copy.deepcopy(variants[name]).double(), input_ids, k) for name in names}
         if all(separated(result) for result in results.values()):
             break
         worst = {key: min(r[key] for r in results.values()) for key in GAPS}
-        print(f"{arch}: seed {seed} has a near tie {worst}, trying the next", flush=True)
+        print(f"{fixture}: seed {seed} has a near tie {worst}, trying the next", flush=True)
     else:
-        raise SystemExit(f"{arch}: no well-separated seed in 100 tries")
+        raise SystemExit(f"{fixture}: no well-separated seed in 100 tries")
     if arch == "deepseek_v3":
-        counts = results[arch]["counts"]
+        counts = results[fixture]["counts"]
         assert counts["bias_changes_choice"] > 0 and counts["group_limit_changes_choice"] > 0, counts
     for name in names:
         saved = variants[name].to(HALF[name]) if name in HALF else variants[name]
@@ -252,9 +259,12 @@ def main():
     tokenizer = train_tokenizer()
     input_ids = torch.tensor([tokenizer(PROMPT)["input_ids"]])
     assert 12 <= input_ids.shape[1] <= 20, f"prompt is {input_ids.shape[1]} tokens"
-    only = sys.argv[1:] or list(ARCHS)
-    for arch in only:
-        make(arch, tokenizer, input_ids)
+    only = sys.argv[1:] or FIXTURES
+    unknown = [name for name in only if name not in FIXTURES]
+    if unknown:
+        raise SystemExit(f"unknown fixture {unknown}; choose from {FIXTURES}")
+    for fixture in only:
+        make(fixture, tokenizer, input_ids)
     digest = hashlib.sha256()
     for path in sorted(OUT.rglob("*")):
         if path.is_file() and path.name != "README.md":

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 import make_fixtures  # noqa: F401  (installs the transformers import shim and finds the fixtures)
 from make_fixtures import OUT
+import rope  # noqa: E402
 from transformers import AutoModelForCausalLM
 
 
@@ -57,12 +58,15 @@ def main():
         model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", dtype=torch.float64).eval()
         rotary = model.model.rotary_emb
         dim, base = rotary.inv_freq.numel() * 2, model.config.rope_theta
-        rotary.inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+        if model.config.rope_scaling:  # the *_yarn fixtures
+            rotary.inv_freq = torch.tensor(rope.yarn_float64(model.config)[0], dtype=torch.float64)
+        else:
+            rotary.inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
         with torch.no_grad(), no_float32_casts():
             logits = model(torch.tensor([reference["input_ids"]])).logits[0]
         expected = torch.tensor(reference["logits"], dtype=torch.float64)
         assert logits.dtype == torch.float64
-        print(f"{folder.name:13s} rel. L2 (pure float64 vs reference.json): "
+        print(f"{folder.name:16s} rel. L2 (pure float64 vs reference.json): "
               f"{((logits - expected).norm() / expected.norm()).item():.3g}")
 
 
