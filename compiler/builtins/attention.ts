@@ -2,6 +2,7 @@
 // norms, q/k/v biases) and DeepSeek's multi-head latent attention. Lowered for generation
 // (CallContext.decode), both keep a KV cache and read the tokens' positions.
 import { epsCheck, linear, linearWeights } from "./dense.js";
+import { ropeScaling, ropeScalingCheck, ropeScalingParams, yarnMscale } from "./rope.js";
 import {
   bool,
   type BuiltinLayer,
@@ -36,6 +37,7 @@ export const Attention: BuiltinLayer = {
     bool("qkv_bias", () => false),
     string("qk_norm", "none"),
     float("eps", 1e-6),
+    ...ropeScalingParams,
   ],
   validate: (a) => {
     const problems = positive(a, "dim", "heads", "kv_heads", "head_dim");
@@ -52,7 +54,7 @@ export const Attention: BuiltinLayer = {
       ];
     if (a.bool("rope") && a.int("head_dim") % 2 !== 0)
       return [["heads", `rotary positions need an even head width, got ${a.int("head_dim")}`]];
-    problems.push(...oneOf(a, "qk_norm", QK_NORMS), ...epsCheck(a));
+    problems.push(...oneOf(a, "qk_norm", QK_NORMS), ...epsCheck(a), ...ropeScalingCheck(a));
     return a.float("rope_base") > 1
       ? problems
       : [...problems, ["rope_base", "rope_base must be greater than 1"]];
@@ -104,8 +106,9 @@ export const Attention: BuiltinLayer = {
     const positions = decodePositions(ctx, x);
     if (args.bool("rope")) {
       const base = args.float("rope_base");
-      q = ctx.op("rope", [q, ...positions], { heads, base })[0]!;
-      k = ctx.op("rope", [k, ...positions], { heads: kvHeads, base })[0]!;
+      const scaled = ropeScaling(args, args.int("head_dim"), base);
+      q = ctx.op("rope", [q, ...positions], { heads, base, ...scaled })[0]!;
+      k = ctx.op("rope", [k, ...positions], { heads: kvHeads, base, ...scaled })[0]!;
     }
     return tensor(linear(ctx, attend(ctx, q, k, v, heads, kvHeads), "o_proj.", false));
   },
@@ -130,6 +133,7 @@ export const MLAttention: BuiltinLayer = {
     float("rope_base", 10000),
     bool("rope_interleave", () => true),
     float("eps", 1e-6),
+    ...ropeScalingParams,
   ],
   validate: (a) => {
     const problems = positive(
@@ -150,7 +154,7 @@ export const MLAttention: BuiltinLayer = {
       ]);
     if (!(a.float("rope_base") > 1))
       problems.push(["rope_base", "rope_base must be greater than 1"]);
-    return [...problems, ...epsCheck(a)];
+    return [...problems, ...epsCheck(a), ...ropeScalingCheck(a)];
   },
   weights: (a) => {
     const [d, h, lora, qLora] = [
@@ -207,6 +211,7 @@ export const MLAttention: BuiltinLayer = {
         heads: h,
         base: args.float("rope_base"),
         interleaved: args.bool("rope_interleave"),
+        ...ropeScaling(args, rope, args.float("rope_base")),
       });
 
     const q =
@@ -242,7 +247,15 @@ export const MLAttention: BuiltinLayer = {
     const key = op("join", [op("concat_cols", [cols(kvHeads, 0, nope), kRot])], { heads });
     const value = op("join", [cols(kvHeads, nope, v)], { heads });
 
-    return tensor(linear(ctx, attend(ctx, query, key, value, heads, heads), "o_proj.", false));
+    // DeepSeek's yarn also sharpens the softmax: its scale times mscale(factor, mscale_all_dim)².
+    const stretch =
+      args.string("rope_type") === "default" || !args.float("rope_mscale_all_dim")
+        ? 1
+        : yarnMscale(args.float("rope_factor"), args.float("rope_mscale_all_dim")) ** 2;
+    const scale = stretch === 1 ? undefined : stretch / Math.sqrt(nope + rope);
+    return tensor(
+      linear(ctx, attend(ctx, query, key, value, heads, heads, scale), "o_proj.", false),
+    );
   },
 };
 
@@ -262,11 +275,13 @@ function attend(
   v: number,
   heads: number,
   kvHeads: number,
+  scale?: number,
 ): number {
   const decode = ctx.decode;
+  const scaled = scale === undefined ? {} : { scale };
   if (!decode) {
     const grouped = kvHeads === heads ? { heads } : { heads, kvHeads };
-    return ctx.op("attention", [q, k, v], grouped)[0]!;
+    return ctx.op("attention", [q, k, v], { ...grouped, ...scaled })[0]!;
   }
   const positions = decodePositions(ctx, q)[0]!;
   const cached = (rows: number, name: string) => {
@@ -278,5 +293,5 @@ function attend(
     )[0]!;
   };
   const [kc, vc] = [cached(k, "k_cache"), cached(v, "v_cache")];
-  return ctx.op("cached_attention", [q, kc, vc, positions], { heads, kvHeads })[0]!;
+  return ctx.op("cached_attention", [q, kc, vc, positions], { heads, kvHeads, ...scaled })[0]!;
 }

@@ -37,14 +37,29 @@ function importModel(raw: unknown, source: string): ImportedModel {
       `${source}: model_type "${modelType}" is not supported; supported: ${SUPPORTED.join(", ")}`,
     );
   field.expect("hidden_act", (v) => v === "silu", 'must be "silu"');
-  field.expect("rope_scaling", (v) => v === null || v === undefined, "must be null (rope scaling is not supported yet)");
-  field.expect("sliding_window", (v) => v === null || v === undefined || c["use_sliding_window"] === false, "must be null (sliding-window attention is not supported)");
+  field.expect(
+    "partial_rotary_factor",
+    (v) => v === undefined || v === null || v === 1,
+    "must be 1 (partial rotary positions are not supported)",
+  );
+  field.expect(
+    "sliding_window",
+    (v) => v === null || v === undefined || c["use_sliding_window"] === false,
+    "must be null (sliding-window attention is not supported)",
+  );
   const heads = field.int("num_attention_heads");
   const dim = field.int("hidden_size");
   const vocab = field.int("vocab_size");
-  const headDim = modelType === "deepseek_v3" ? 0 : c["head_dim"] === undefined || c["head_dim"] === null ? dim / heads : field.int("head_dim");
+  const headDim =
+    modelType === "deepseek_v3"
+      ? 0
+      : c["head_dim"] === undefined || c["head_dim"] === null
+        ? dim / heads
+        : field.int("head_dim");
   if (!Number.isInteger(headDim) || (headDim === 0 && modelType !== "deepseek_v3"))
-    throw new HfConfigError(`${source}: hidden_size (${dim}) is not divisible by num_attention_heads (${heads}) and head_dim is not given`);
+    throw new HfConfigError(
+      `${source}: hidden_size (${dim}) is not divisible by num_attention_heads (${heads}) and head_dim is not given`,
+    );
   const common: [string, string][] = [
     ["vocab", String(vocab)],
     ["dim", String(dim)],
@@ -54,11 +69,16 @@ function importModel(raw: unknown, source: string): ImportedModel {
     ["head_dim", String(headDim || dim / heads)],
     ["rope_base", float(field.number("rope_theta"))],
     ["eps", float(field.number("rms_norm_eps"))],
+    ...ropeScalingArgs(c, source),
   ];
   const experts = (n: string) => String(field.int(n));
   const gating = (renorm: boolean) => `"${renorm ? "renorm" : "softmax"}"`;
   const noDenseLayers = () =>
-    field.expect("mlp_only_layers", (v) => v === undefined || (Array.isArray(v) && v.length === 0), "must be empty (dense layers at chosen indices are not supported)");
+    field.expect(
+      "mlp_only_layers",
+      (v) => v === undefined || (Array.isArray(v) && v.length === 0),
+      "must be empty (dense layers at chosen indices are not supported)",
+    );
   let specific: [string, string][];
   switch (modelType as (typeof SUPPORTED)[number]) {
     case "mixtral":
@@ -104,7 +124,8 @@ function importModel(raw: unknown, source: string): ImportedModel {
       field.expect("scoring_func", (v) => v === undefined || v === "sigmoid", 'must be "sigmoid"');
       field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");
       field.expect("moe_layer_freq", (v) => v === undefined || v === 1, "must be 1");
-      const qLora = c["q_lora_rank"] === null || c["q_lora_rank"] === undefined ? 0 : field.int("q_lora_rank");
+      const qLora =
+        c["q_lora_rank"] === null || c["q_lora_rank"] === undefined ? 0 : field.int("q_lora_rank");
       specific = [
         ["dense_ffn", experts("intermediate_size")],
         ["n_experts", experts("n_routed_experts")],
@@ -129,7 +150,11 @@ function importModel(raw: unknown, source: string): ImportedModel {
       break;
     }
     case "olmoe":
-      field.expect("clip_qkv", (v) => v === null || v === undefined, "must be null (clipping q, k, v is not supported)");
+      field.expect(
+        "clip_qkv",
+        (v) => v === null || v === undefined,
+        "must be null (clipping q, k, v is not supported)",
+      );
       field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");
       specific = [
         ["dense_ffn", experts("intermediate_size")],
@@ -143,7 +168,9 @@ function importModel(raw: unknown, source: string): ImportedModel {
   }
   const architectures = c["architectures"];
   const className =
-    Array.isArray(architectures) && typeof architectures[0] === "string" ? architectures[0] : modelType;
+    Array.isArray(architectures) && typeof architectures[0] === "string"
+      ? architectures[0]
+      : modelType;
   return {
     name: className.replace(/[^A-Za-z0-9_]/g, "_"),
     modelType,
@@ -152,6 +179,55 @@ function importModel(raw: unknown, source: string): ImportedModel {
     tied: c["tie_word_embeddings"] === true,
     args: [...common, ...specific],
   };
+}
+
+/**
+ * rope_scaling as the spec's rope_* arguments: "linear" and "yarn" (as transformers computes
+ * them); any other kind, or an option moec does not implement, is refused by name.
+ */
+function ropeScalingArgs(c: Config, source: string): [string, string][] {
+  const scaling = c["rope_scaling"];
+  if (scaling === null || scaling === undefined) return [];
+  const refuse = (why: string): never => {
+    throw new HfConfigError(`${source}: field "rope_scaling" ${why}`);
+  };
+  if (typeof scaling !== "object" || Array.isArray(scaling))
+    return refuse("must be an object or null");
+  const s = scaling as Record<string, unknown>;
+  const type = s["rope_type"] ?? s["type"];
+  if (type === "default") return [];
+  if (type !== "linear" && type !== "yarn")
+    return refuse(`has type ${JSON.stringify(type)}; supported: "linear", "yarn"`);
+  const number = (key: string, fallback?: number): number => {
+    const v = s[key] ?? fallback;
+    return typeof v === "number" && Number.isFinite(v) && v > 0
+      ? v
+      : refuse(`needs a positive number "${key}", got ${JSON.stringify(s[key])}`);
+  };
+  const args: [string, string][] = [
+    ["rope_type", `"${type}"`],
+    ["rope_factor", float(number("factor"))],
+  ];
+  if (type === "linear") return args;
+  if (s["attention_factor"] !== undefined && s["attention_factor"] !== null)
+    return refuse(
+      "sets attention_factor, which moec does not support (it derives it from factor and mscale)",
+    );
+  if (s["truncate"] === false) return refuse("sets truncate = false, which moec does not support");
+  const maxPositions =
+    typeof c["max_position_embeddings"] === "number" ? c["max_position_embeddings"] : undefined;
+  const optional = (key: string) => (s[key] === undefined || s[key] === null ? 0 : number(key));
+  return [
+    ...args,
+    [
+      "rope_original_max",
+      String(Math.round(number("original_max_position_embeddings", maxPositions))),
+    ],
+    ["rope_beta_fast", float(optional("beta_fast") || 32)],
+    ["rope_beta_slow", float(optional("beta_slow") || 1)],
+    ["rope_mscale", float(optional("mscale"))],
+    ["rope_mscale_all_dim", float(optional("mscale_all_dim"))],
+  ];
 }
 
 function printSpec(m: ImportedModel, source: string): string {
@@ -191,7 +267,9 @@ function float(v: number): string {
 
 function fields(c: Config, source: string) {
   const fail = (name: string, why: string): never => {
-    throw new HfConfigError(`${source}: field "${name}" ${why}, got ${JSON.stringify(c[name]) ?? "nothing"}`);
+    throw new HfConfigError(
+      `${source}: field "${name}" ${why}, got ${JSON.stringify(c[name]) ?? "nothing"}`,
+    );
   };
   const int = (name: string): number => {
     const v = c[name];
@@ -201,10 +279,13 @@ function fields(c: Config, source: string) {
   };
   return {
     int,
-    intOr: (name: string, fallback: number) => (c[name] === undefined || c[name] === null ? fallback : int(name)),
+    intOr: (name: string, fallback: number) =>
+      c[name] === undefined || c[name] === null ? fallback : int(name),
     number: (name: string): number => {
       const v = c[name];
-      return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fail(name, "must be a positive number");
+      return typeof v === "number" && Number.isFinite(v) && v > 0
+        ? v
+        : fail(name, "must be a positive number");
     },
     bool: (name: string): boolean => {
       const v = c[name];

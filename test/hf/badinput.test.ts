@@ -68,10 +68,10 @@ const generate = (spec: string, folder: string, ...extra: string[]) => [
 ];
 
 describe("moec import-hf refuses configs it cannot express, naming the field", () => {
-  it("deepseek_v3 with YaRN rope scaling (as the full-size checkpoints have)", async () => {
+  it("a rope scaling moec does not implement (llama3)", async () => {
     const folder = copyFixture("deepseek_v3");
     editJson(path.join(folder, "config.json"), (c) => {
-      c.rope_scaling = { type: "yarn", factor: 40, original_max_position_embeddings: 4096 };
+      c.rope_scaling = { rope_type: "llama3", factor: 8, original_max_position_embeddings: 64 };
     });
     const err = await fails(["import-hf", folder], 1);
     expect(err).toContain(path.join(folder, "config.json"));

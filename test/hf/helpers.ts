@@ -17,7 +17,15 @@ export const FIXTURE_ROOT = path.resolve(
 );
 
 /** The f32 fixtures import-hf supports, one per architecture. */
-export const SUPPORTED = ["mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v3"] as const;
+export const SUPPORTED = [
+  "mixtral",
+  "qwen2_moe",
+  "qwen3_moe",
+  "olmoe",
+  "deepseek_v3",
+  "qwen3_moe_yarn",
+  "deepseek_v3_yarn",
+] as const;
 
 /** test/fixtures/hf/README.md, "reference.json". */
 export interface Reference {

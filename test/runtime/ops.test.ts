@@ -185,6 +185,20 @@ const CASES: OpCase[] = [
     operands: [f32("input", "x", [T, 16]), { ...i32("positions", [T], 0, 300), distinct: true }],
   }),
   opCase({
+    title: "rope scaled (a frequency table and a factor on cos and sin, as yarn)",
+    op: "rope",
+    attrs: { heads: 2, base: 10000, invFreq: [1, 0.3, 0.02, 0.0007], attentionFactor: 1.14 },
+    tokens: 40,
+    operands: [f32("input", "x", [T, 16])],
+  }),
+  opCase({
+    title: "attention with its own softmax scale",
+    op: "attention",
+    attrs: { heads: 2, scale: 0.41 },
+    tokens: 11,
+    operands: [f32("input", "q", [T, 16]), f32("input", "k", [T, 16]), f32("input", "v", [T, 16])],
+  }),
+  opCase({
     title: "rope, interleaved pairs (DeepSeek)",
     op: "rope",
     attrs: { heads: 2, base: 10000, interleaved: true },

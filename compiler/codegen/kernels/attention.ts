@@ -1,5 +1,6 @@
 // Rotary positions and causal multi-head attention.
 import type { Node } from "../../ir/graph.js";
+import type { OpAttrs } from "../../ir/ops.js";
 import { dimSize, mulSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
@@ -33,8 +34,9 @@ function emitRotation(
   const x = w.input("x", node.inputs[0]!);
   const positions = node.inputs[1] === undefined ? undefined : w.input("positions", node.inputs[1]);
   const y = w.output("y", node.outputs[0]!);
+  const scaling: OpAttrs["rope"] | Record<string, never> = node.op === "rope" ? node.attrs : {};
   const parts = Array.from({ length: half }, (_, i) =>
-    splitF32(Math.pow(base, (-2 * i) / headDim)),
+    splitF32(scaling.invFreq?.[i] ?? Math.pow(base, (-2 * i) / headDim)),
   );
   const table = (k: 0 | 1) => `array<f32, ${half}>(${parts.map((p) => f(p[k])).join(", ")})`;
   w.b.declare(`const INV_FREQ_HI = ${table(0)};`);
@@ -46,8 +48,10 @@ function emitRotation(
     w.b.line(`let k = ${i} % ${u(half)};`);
     w.b.line(positions ? `let p = f32(${positions}[pos]);` : "let p = f32(pos);");
     w.b.line(`let angle = ${reduce}(p * INV_FREQ_HI[k], p * INV_FREQ_LO[k]);`);
-    w.b.line("let c = cos(angle);");
-    w.b.line(sign === 1 ? "let s = sin(angle);" : "let s = -sin(angle);");
+    // rope_scaling's factor on cos and sin (yarn's attention factor), when there is one.
+    const factor = scaling.attentionFactor === undefined ? "" : ` * ${f(scaling.attentionFactor)}`;
+    w.b.line(`let c = cos(angle)${factor};`);
+    w.b.line(sign === 1 ? `let s = sin(angle)${factor};` : "let s = -sin(angle);");
     w.b.line(`let a = pos * ${u(d)} + h * ${u(headDim)} + k;`);
     if ((node.attrs as { interleaved?: boolean }).interleaved) {
       // The pair (2k, 2k+1) of the head, written to (k, k + half) like the reference code.
@@ -85,7 +89,7 @@ export function emitAttention(node: Node<"attention">, ctx: EmitContext): Emitte
   const k = w.input("k", node.inputs[1]!);
   const v = w.input("v", node.inputs[2]!);
   const y = w.output("y", node.outputs[0]!);
-  scoreHelper(w, q, k, hd);
+  scoreHelper(w, q, k, hd, node.attrs.scale);
   w.perItem(mulSize(dimSize(t!), heads), (i) => {
     w.b.line(`let row = ${i} / ${u(heads)};`);
     w.b.line(`let head = (${i} % ${u(heads)}) * ${u(hd)};`);
@@ -162,7 +166,7 @@ export function emitCachedAttention(
   const v = w.input("v", node.inputs[2]!);
   const positions = w.input("positions", node.inputs[3]!);
   const y = w.output("y", node.outputs[0]!);
-  scoreHelper(w, q, k, hd);
+  scoreHelper(w, q, k, hd, node.attrs.scale);
   w.perItem(mulSize(dimSize(t!), heads), (i) => {
     w.b.line(`let row = ${i} / ${u(heads)};`);
     w.b.line(`let h = ${i} % ${u(heads)};`);
@@ -191,15 +195,15 @@ export function emitCachedAttention(
   return w.finish("cached_attention");
 }
 
-/** `score(qo, ko)`: q·k over one head of width hd, times 1/√hd (the reference's scaling). */
-function scoreHelper(w: KernelWriter, q: string, k: string, hd: number): void {
+/** `score(qo, ko)`: q·k over one head of width hd, times 1/√hd or the op's own scale. */
+function scoreHelper(w: KernelWriter, q: string, k: string, hd: number, scale?: number): void {
   w.b.helper("score", () => {
     w.b.block("fn score(qo: u32, ko: u32) -> f32", () => {
       w.b.line(`var s = ${f(0)};`);
       w.b.block(`for (var c = 0u; c < ${u(hd)}; c++)`, () => {
         w.b.line(`s += ${q}[qo + c] * ${k}[ko + c];`);
       });
-      w.b.line(`return s * ${f(1 / Math.sqrt(hd))};`);
+      w.b.line(`return s * ${f(scale ?? 1 / Math.sqrt(hd))};`);
     });
   });
 }

@@ -21,18 +21,16 @@ export const ATTENTION_OPS: OpFamily<
       return [x!];
     },
     cost: elementwiseCost(6),
-    evaluate: ([x, positions], { heads, base, interleaved }) => [
-      applyRope(
-        interleaved ? deinterleave(x!, heads) : x!,
-        heads,
-        base,
-        1,
-        positions && Array.from(positions.data),
-      ),
+    evaluate: ([x, positions], { heads, base, interleaved, invFreq, attentionFactor }) => [
+      applyRope(interleaved ? deinterleave(x!, heads) : x!, heads, base, 1, {
+        positions: positions && Array.from(positions.data),
+        invFreq,
+        attentionFactor,
+      }),
     ],
     grad: ({ inputs, dOutputs: [dy], attrs, emit }) => {
       expect(
-        inputs.length === 1 && !attrs.interleaved,
+        inputs.length === 1 && !attrs.interleaved && !attrs.invFreq && !attrs.attentionFactor,
         "rotary positions at given positions or interleaved have no gradient rule",
       );
       return [emit("rope_grad", [dy!], attrs)[0]];
@@ -89,9 +87,9 @@ export const ATTENTION_OPS: OpFamily<
       const macs = q![0]! * k![0]! * (q![1]! + y![1]!);
       return { macs, flops: 2 * macs, bytes: bytesOf(q!, k!, v!, y!) };
     },
-    evaluate: ([q, kCache, vCache, positions], { heads, kvHeads }) => {
+    evaluate: ([q, kCache, vCache, positions], { heads, kvHeads, scale }) => {
       const pos = Array.from(positions!.data);
-      return [causalAttention(q!, kCache!, vCache!, heads, kvHeads, (i) => pos[i]!)];
+      return [causalAttention(q!, kCache!, vCache!, heads, kvHeads, (i) => pos[i]!, scale)];
     },
   },
 
@@ -131,12 +129,12 @@ export const ATTENTION_OPS: OpFamily<
       const macs = (t * (t + 1) * (d + vd)) / 2;
       return { macs, flops: 2 * macs + (5 * t * (t + 1)) / 2, bytes: bytesOf(q!, k!, v!, y!) };
     },
-    evaluate: ([q, k, v], { heads, kvHeads = heads }) => [
-      causalAttention(q!, k!, v!, heads, kvHeads),
+    evaluate: ([q, k, v], { heads, kvHeads = heads, scale }) => [
+      causalAttention(q!, k!, v!, heads, kvHeads, (i) => i, scale),
     ],
     grad: ({ inputs: [q, k, v], outputs: [y], dOutputs: [dy], attrs, emit }) => {
       expect(
-        (attrs.kvHeads ?? attrs.heads) === attrs.heads,
+        (attrs.kvHeads ?? attrs.heads) === attrs.heads && attrs.scale === undefined,
         "training attention with fewer key/value heads than query heads is not supported yet",
       );
       const [stats] = emit("attention_stats", [q!, k!, y!, dy!], attrs);
@@ -179,8 +177,13 @@ export function applyRope(
   heads: number,
   base: number,
   sign = 1,
-  positions?: readonly number[],
+  scaled: {
+    readonly positions?: readonly number[];
+    readonly invFreq?: readonly number[];
+    readonly attentionFactor?: number;
+  } = {},
 ): RefTensor {
+  const { positions, invFreq, attentionFactor = 1 } = scaled;
   const [t, d] = x.shape as [number, number];
   const headDim = d / heads;
   const half = headDim / 2;
@@ -188,12 +191,14 @@ export function applyRope(
   for (let pos = 0; pos < t; pos++) {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < half; i++) {
-        const angle = sign * (positions?.[pos] ?? pos) * Math.pow(base, (-2 * i) / headDim);
+        const frequency = invFreq?.[i] ?? Math.pow(base, (-2 * i) / headDim);
+        const angle = sign * (positions?.[pos] ?? pos) * frequency;
+        const [c, s] = [Math.cos(angle) * attentionFactor, Math.sin(angle) * attentionFactor];
         const a = pos * d + h * headDim + i;
         const x1 = x.data[a]!;
         const x2 = x.data[a + half]!;
-        y.data[a] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
-        y.data[a + half] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
+        y.data[a] = x1 * c - x2 * s;
+        y.data[a + half] = x2 * c + x1 * s;
       }
     }
   }
@@ -211,13 +216,14 @@ function causalAttention(
   heads: number,
   kvHeads: number,
   last: (i: number) => number = (i) => i,
+  scoreScale?: number,
 ): RefTensor {
   const t = q.shape[0]!;
   const [d, kd, vw] = [q.shape[1]!, k.shape[1]!, v.shape[1]!];
   const headDim = d / heads;
   const valueDim = vw / kvHeads;
   const group = heads / kvHeads;
-  const scale = 1 / Math.sqrt(headDim);
+  const scale = scoreScale ?? 1 / Math.sqrt(headDim);
   const y = tensor([t, heads * valueDim]);
   const yw = heads * valueDim;
   const scores = new Float64Array(k.shape[0]!);

@@ -41,7 +41,14 @@ export interface OpAttrs {
    * Rotary positions over `heads` heads; `interleaved` rotates the pairs (2i, 2i+1) and writes
    * them to (i, i + half) (DeepSeek's rope_interleave: the de-interleaved layout of its code).
    */
-  rope: { readonly heads: number; readonly base: number; readonly interleaved?: boolean };
+  rope: {
+    readonly heads: number;
+    readonly base: number;
+    readonly interleaved?: boolean;
+    /** Scaled rope (rope_scaling): each pair's inverse frequency, and a factor on cos and sin. */
+    readonly invFreq?: readonly number[];
+    readonly attentionFactor?: number;
+  };
   slice_cols: { readonly start: number; readonly width: number };
   concat_cols: Record<string, never>;
   repeat_rows: { readonly times: number };
@@ -53,9 +60,9 @@ export interface OpAttrs {
   /** Writes row t of the new rows into row positions[t] of a cache, in place; outputs the cache. */
   kv_write: Record<string, never>;
   /** Attention of new queries over a cache: query t sees cache rows 0..positions[t]. */
-  cached_attention: { readonly heads: number; readonly kvHeads: number };
+  cached_attention: { readonly heads: number; readonly kvHeads: number; readonly scale?: number };
   /** Causal attention; query head h reads key/value head ⌊h·kvHeads/heads⌋ (default: heads). */
-  attention: { readonly heads: number; readonly kvHeads?: number };
+  attention: { readonly heads: number; readonly kvHeads?: number; readonly scale?: number };
   split: { readonly heads: number };
   join: { readonly heads: number };
   route: { readonly topK: number; readonly gating: Gating };
