@@ -14,7 +14,16 @@ import { Session } from "../runtime/session.js";
 import { createTextStream } from "../runtime/text/stream.js";
 import { loadTokenizer, type TextTokenizer, TokenizerError } from "../runtime/text/tokenizer.js";
 import { readWeightsPath } from "./checkpoint.js";
-import { type Command, EXIT, frontEnd, hasGraph, modelOptions, positiveInt, usageError, writeOutput } from "./common.js";
+import {
+  type Command,
+  EXIT,
+  frontEnd,
+  hasGraph,
+  modelOptions,
+  positiveInt,
+  usageError,
+  writeOutput,
+} from "./common.js";
 import { parseIds } from "./randomInputs.js";
 import { isUserFacing, levelOption, nonNegativeInt, optLevel } from "./run.js";
 
@@ -67,17 +76,20 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
     if (gpuWeights !== "f32" && gpuWeights !== "f16")
       return usageError(io, `--gpu-weights takes f32 or f16, got '${gpuWeights}'`);
     const maxTokens = positiveInt(v["max-tokens"], 32);
-    if (maxTokens === undefined) return usageError(io, `--max-tokens must be a positive integer, got '${v["max-tokens"]}'`);
+    if (maxTokens === undefined)
+      return usageError(io, `--max-tokens must be a positive integer, got '${v["max-tokens"]}'`);
     const number = (name: string, text: string | undefined) => {
       if (text === undefined) return undefined;
       const n = Number(text);
-      if (text.trim() === "" || !Number.isFinite(n)) throw new RangeError(`--${name} must be a number, got '${text}'`);
+      if (text.trim() === "" || !Number.isFinite(n))
+        throw new RangeError(`--${name} must be a number, got '${text}'`);
       return n;
     };
     let sampling;
     try {
       const seed = v.seed === undefined ? 0 : nonNegativeInt(v.seed);
-      if (seed === undefined) throw new RangeError(`--seed must be a non-negative integer, got '${v.seed}'`);
+      if (seed === undefined)
+        throw new RangeError(`--seed must be a non-negative integer, got '${v.seed}'`);
       sampling = {
         temperature: number("temperature", v.temperature) ?? 0,
         topK: number("top-k", v["top-k"]),
@@ -113,7 +125,10 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       if (vocab !== undefined) {
         tokenizer?.checkVocabulary(vocab);
         const bad = prompt.find((id) => id < 0 || id >= vocab);
-        if (bad !== undefined) throw new TokenizerError(`prompt token id ${bad} is outside the model's vocabulary of ${vocab}`);
+        if (bad !== undefined)
+          throw new TokenizerError(
+            `prompt token id ${bad} is outside the model's vocabulary of ${vocab}`,
+          );
       }
       const weights = readWeightsPath(v.weights, (m) => io.err(`warning: ${m}\n`));
       const session = await Session.create(moec.device, plan, weights, {
@@ -145,7 +160,10 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
           ...(tokenizer && { text: tokenizer.decode([id]) }),
           experts: Object.fromEntries(generation.routing[i]!.map((r) => [r.scope, r.experts])),
         }));
-        writeOutput(v.stats, JSON.stringify({ prompt, generated: generation.ids, tokens }, null, 1) + "\n");
+        writeOutput(
+          v.stats,
+          JSON.stringify({ prompt, generated: generation.ids, tokens }, null, 1) + "\n",
+        );
         io.err(`wrote ${v.stats}\n`);
       }
       session.destroy();

@@ -39,7 +39,9 @@ export function readCheckpoint(
     for (const w of parsed.warnings) warn(`${where}: ${w}`);
     for (const name of expected ?? []) {
       if (!parsed.tensors.has(name))
-        throw new CheckpointError(`${where}: tensor ${name} is missing (${INDEX_FILE} puts it here)`);
+        throw new CheckpointError(
+          `${where}: tensor ${name} is missing (${INDEX_FILE} puts it here)`,
+        );
     }
     for (const [name, t] of parsed.tensors) {
       if (weights.has(name)) throw new CheckpointError(`${where}: tensor ${name} is in two shards`);
@@ -75,7 +77,9 @@ function indexedShards(folder: CheckpointFolder): Map<string, string[]> {
   }
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== "object" || map === null || Array.isArray(map))
-    throw new CheckpointError(`${where}: expected an object "weight_map" of tensor name -> shard file`);
+    throw new CheckpointError(
+      `${where}: expected an object "weight_map" of tensor name -> shard file`,
+    );
   const shards = new Map<string, string[]>();
   for (const [name, file] of Object.entries(map)) {
     // A shard is a plain file beside the index: never a path that leaves the folder.

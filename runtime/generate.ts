@@ -85,7 +85,10 @@ export async function generate(
     const result = await session.run(inputs);
     const logits = result.outputs.get(logitsName)!;
     const vocab = logits.shape[logits.shape.length - 1]!;
-    const last = (logits.data as Float32Array).subarray((ids.length - 1) * vocab, ids.length * vocab);
+    const last = (logits.data as Float32Array).subarray(
+      (ids.length - 1) * vocab,
+      ids.length * vocab,
+    );
     return { next: sample(last), routing: result.routing };
   };
 

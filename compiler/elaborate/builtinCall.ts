@@ -60,7 +60,9 @@ export function callBuiltin(
             positions: (rows) => {
               if (el.positions === undefined) {
                 const type = { dtype: "i32" as const, shape: [rows] };
-                [el.positions] = el.builder.add("input", [], { name: "positions" }, "", span, [type]);
+                [el.positions] = el.builder.add("input", [], { name: "positions" }, "", span, [
+                  type,
+                ]);
                 el.builder.inputs.push({ name: "positions", value: el.positions! });
               }
               return el.positions!;

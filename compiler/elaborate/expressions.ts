@@ -136,7 +136,8 @@ export function evalBinary(
     else el.bag.error(expr.span, `cannot apply '${expr.op}' to ${describe(l)} and ${describe(r)}`);
     return { kind: "error" };
   };
-  if (l.kind === "tensor" || r.kind === "tensor") return tensorArithmetic(el, expr, l, r, env, fail);
+  if (l.kind === "tensor" || r.kind === "tensor")
+    return tensorArithmetic(el, expr, l, r, env, fail);
   const numeric = (v: Value) => v.kind === "int" || v.kind === "float";
   if (numeric(l) && numeric(r)) {
     const a = (l as { value: number }).value;
@@ -399,7 +400,8 @@ function tensorArithmetic(
     const op = ({ "+": "add", "-": "sub", "*": "mul" } as const)[expr.op as "+" | "-" | "*"];
     return op ? tensorOp(el, op, [l.value, r.value], {}, env, span) : fail();
   }
-  const [t, n] = l.kind === "tensor" ? [l.value, number(r)] : [(r as { value: number }).value, number(l)];
+  const [t, n] =
+    l.kind === "tensor" ? [l.value, number(r)] : [(r as { value: number }).value, number(l)];
   if (n === undefined || r.kind === "error" || l.kind === "error") return fail();
   if (expr.op === "*") return tensorOp(el, "scale", [t], { factor: n }, env, span);
   if (expr.op === "/" && l.kind === "tensor") {

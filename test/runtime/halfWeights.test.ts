@@ -67,7 +67,9 @@ describe("f16 weights", { timeout: 120_000 }, () => {
     first[3] = 1e6;
     const { plan } = compileGraph(graph, { profile: profileOfDevice(moec), weights: "f16" });
     await expect(Session.create(moec.device, plan, weights)).rejects.toThrow(
-      new RegExp(`weight ${name.replace(/[.{}]/g, "\\$&")} .* 1000000 at index 3, beyond the f16 range`),
+      new RegExp(
+        `weight ${name.replace(/[.{}]/g, "\\$&")} .* 1000000 at index 3, beyond the f16 range`,
+      ),
     );
   });
 });

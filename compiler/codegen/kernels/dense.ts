@@ -154,7 +154,9 @@ export function emitSliceCols(node: Node<"slice_cols">, ctx: EmitContext): Emitt
   const x = w.input("x", node.inputs[0]!);
   const y = w.output("y", node.outputs[0]!);
   w.perItem(shapeSize(w.type(node.outputs[0]!).shape), (i) => {
-    w.b.line(`${y}[${i}] = ${x}[${i} / ${u(width)} * ${u(cols)} + ${u(start)} + ${i} % ${u(width)}];`);
+    w.b.line(
+      `${y}[${i}] = ${x}[${i} / ${u(width)} * ${u(cols)} + ${u(start)} + ${i} % ${u(width)}];`,
+    );
   });
   return w.finish("slice_cols");
 }

@@ -116,13 +116,23 @@ export function emitRouteGrouped(node: Node<"route_grouped">, ctx: EmitContext):
       w.b.line(`var group_score: array<f32, ${groups}>;`);
       w.b.block(`for (var g = 0u; g < ${u(groups)}; g++)`, () => {
         w.b.line(`var top: array<i32, 2>;`);
-        selectTop((c) => `choice[g * ${u(size)} + ${c}]`, 2, size, (j) => `top[${j}]`);
+        selectTop(
+          (c) => `choice[g * ${u(size)} + ${c}]`,
+          2,
+          size,
+          (j) => `top[${j}]`,
+        );
         w.b.line(
           `group_score[g] = choice[g * ${u(size)} + u32(top[0])] + choice[g * ${u(size)} + u32(top[1])];`,
         );
       });
       w.b.line(`var kept_groups: array<i32, ${topkGroups}>;`);
-      selectTop((c) => `group_score[${c}]`, topkGroups, groups, (j) => `kept_groups[${j}]`);
+      selectTop(
+        (c) => `group_score[${c}]`,
+        topkGroups,
+        groups,
+        (j) => `kept_groups[${j}]`,
+      );
       w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
         w.b.line("var kept = false;");
         w.b.block(`for (var g = 0u; g < ${u(topkGroups)}; g++)`, () => {
@@ -132,7 +142,12 @@ export function emitRouteGrouped(node: Node<"route_grouped">, ctx: EmitContext):
         w.b.line(`if (!kept) { choice[c] = ${f(0)}; }`);
       });
     }
-    selectTop((c) => `choice[${c}]`, topK, e, (j) => `${expert}[out + ${j}]`);
+    selectTop(
+      (c) => `choice[${c}]`,
+      topK,
+      e,
+      (j) => `${expert}[out + ${j}]`,
+    );
     w.b.line(`var kept_sum = ${f(0)};`);
     w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
       w.b.line(`let s = ${f(1)} / (${f(1)} + exp(-${logits}[base + u32(${expert}[out + j])]));`);
@@ -150,7 +165,9 @@ export function emitRouteGrouped(node: Node<"route_grouped">, ctx: EmitContext):
 /** probs[base..base+e) = softmax(logits[base..base+e)), max-subtracted like the reference. */
 function softmaxRow(w: KernelWriter, logits: string, probs: string, e: number): void {
   w.b.line(`var m = ${logits}[base];`);
-  w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () => w.b.line(`m = max(m, ${logits}[base + c]);`));
+  w.b.block(`for (var c = 1u; c < ${u(e)}; c++)`, () =>
+    w.b.line(`m = max(m, ${logits}[base + c]);`),
+  );
   w.b.line(`var sum = ${f(0)};`);
   w.b.block(`for (var c = 0u; c < ${u(e)}; c++)`, () => {
     w.b.line(`let p = exp(${logits}[base + c] - m);`);

@@ -42,7 +42,10 @@ export const COLUMN_OPS: OpFamily<"slice_cols" | "concat_cols" | "repeat_rows"> 
       rank(b!, 2, "right matrix");
       const [ca, cb] = [a!.shape[1]!, b!.shape[1]!];
       expect(
-        shapeEquals(a!.shape.slice(0, 1), b!.shape.slice(0, 1)) && a!.dtype === b!.dtype && typeof ca === "number" && typeof cb === "number",
+        shapeEquals(a!.shape.slice(0, 1), b!.shape.slice(0, 1)) &&
+          a!.dtype === b!.dtype &&
+          typeof ca === "number" &&
+          typeof cb === "number",
         `cannot put ${formatType(a!)} and ${formatType(b!)} side by side: rows must match`,
       );
       return [{ dtype: a!.dtype, shape: [a!.shape[0]!, (ca as number) + (cb as number)] }];

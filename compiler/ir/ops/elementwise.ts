@@ -6,7 +6,9 @@ import type { OpFamily } from "./def.js";
 import { elementwiseCost, expect, float, tensor } from "./helpers.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
 
-export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "sub" | "mul" | "scale" | "scale_rows"> = {
+export const ELEMENTWISE_OPS: OpFamily<
+  "activation" | "add" | "sub" | "mul" | "scale" | "scale_rows"
+> = {
   activation: {
     arity: [1, 1],
     infer: ([x]) => {
@@ -86,7 +88,12 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "sub" | "mul" | "s
       return [x!];
     },
     cost: elementwiseCost(1),
-    evaluate: ([x], { factor }) => [tensor(x!.shape, x!.data.map((v) => factor * v))],
+    evaluate: ([x], { factor }) => [
+      tensor(
+        x!.shape,
+        x!.data.map((v) => factor * v),
+      ),
+    ],
     grad: ({ dOutputs: [dy], attrs, emit }) => [emit("scale", [dy!], attrs)[0]],
   },
 
@@ -107,7 +114,12 @@ export const ELEMENTWISE_OPS: OpFamily<"activation" | "add" | "sub" | "mul" | "s
     cost: elementwiseCost(1),
     evaluate: ([x, s]) => {
       const width = x!.shape[1]!;
-      return [tensor(x!.shape, x!.data.map((v, i) => v * s!.data[Math.floor(i / width)]!))];
+      return [
+        tensor(
+          x!.shape,
+          x!.data.map((v, i) => v * s!.data[Math.floor(i / width)]!),
+        ),
+      ];
     },
   },
 };
