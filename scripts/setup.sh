@@ -12,6 +12,9 @@ else
   # npm ci installs exactly the lock file and never rewrites it (npm install may add or drop
   # other platforms' optional packages in the tracked package-lock.json, leaving a fresh clone
   # dirty); checked with npm 11: `git status --short` prints nothing after set-up.
+  # onnxruntime-node (the generation benchmark's peer, optional) would download CUDA libraries
+  # from NuGet in its postinstall; its CPU and WebGPU providers ship in the package itself.
+  export ONNXRUNTIME_NODE_INSTALL=skip
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 
