@@ -134,13 +134,24 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       const session = await Session.create(moec.device, plan, weights, {
         warn: (m) => io.err(`warning: ${m}\n`),
       });
+      // The single-token steps get a plan of their own, specialised to T = 1 (GEMM tiles of one
+      // row), on the same weights and KV caches.
+      const decoder = await session.sibling(
+        compileGraph(result.graph, {
+          level,
+          profile: profileOfDevice(moec),
+          weights: gpuWeights,
+          bindings: { T: 1 },
+        }).plan,
+      );
       // A first pass compiles the pipelines (seconds on a software adapter), so the speeds
       // printed below are those of a warm session. Each generation starts at position 0.
-      await generate(session, prompt, { maxTokens: 2 });
+      await generate(session, prompt, { maxTokens: 2, decoder });
       const stream = tokenizer && createTextStream(tokenizer);
       if (!tokenizer) io.out(`${prompt.join(" ")} |`);
       else io.out(v.prompt!);
       const generation = await generate(session, prompt, {
+        decoder,
         ...sampling,
         maxTokens,
         stopIds: tokenizer?.eosIds ?? [],
@@ -166,6 +177,7 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
         );
         io.err(`wrote ${v.stats}\n`);
       }
+      decoder.destroy();
       session.destroy();
       return EXIT.ok;
     } catch (e) {

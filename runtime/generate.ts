@@ -16,6 +16,11 @@ export interface GenerateOptions extends SamplingOptions {
   readonly stopIds?: readonly number[];
   /** Called with each new token as soon as it is chosen. */
   readonly onToken?: (id: number, index: number) => void;
+  /**
+   * A session for the single-token steps: the same model compiled for T = 1 (its kernels tiled
+   * for one row), sharing this session's weights and KV caches (Session.sibling).
+   */
+  readonly decoder?: Session;
 }
 
 /** The experts one generated token used: per routing site, per head, the chosen expert ids. */
@@ -78,11 +83,12 @@ export async function generate(
   const idsName = plan.inputs.find((i) => i.name !== "positions")!.name;
 
   const step = async (ids: readonly number[], start: number) => {
+    const runner = ids.length === 1 && options.decoder ? options.decoder : session;
     const inputs = new Map([
       [idsName, { shape: [ids.length], data: Int32Array.from(ids) }],
       ["positions", { shape: [ids.length], data: Int32Array.from(ids, (_, i) => start + i) }],
     ]);
-    const result = await session.run(inputs);
+    const result = await runner.run(inputs);
     const logits = result.outputs.get(logitsName)!;
     const vocab = logits.shape[logits.shape.length - 1]!;
     const last = (logits.data as Float32Array).subarray(

@@ -67,6 +67,8 @@ export class Session {
   readonly #bindGroups: (GPUBindGroup | undefined)[];
   #queue: Promise<unknown> = Promise.resolve();
   #poisonBuffer: GPUBuffer | undefined;
+  /** Buffers of another session this one uses (Session.sibling); never destroyed here. */
+  #borrowed = new Set<GPUBuffer>();
   #lost: GPUDeviceLostInfo | undefined;
 
   private constructor(
@@ -102,6 +104,43 @@ export class Session {
     return new Session(device, plan, compiled, buffers);
   }
 
+  /**
+   * A session of another plan of the same model (a decoding plan compiled for T = 1) that uses
+   * this session's weight and state buffers, matched by name, kind and size: nothing is uploaded
+   * again, and both see one KV cache. The shared buffers stay this session's to destroy.
+   */
+  async sibling(plan: Plan): Promise<Session> {
+    const device = this.#device;
+    checkPlan(device, plan);
+    const own = new Map(
+      this.plan.buffers.flatMap((b) =>
+        b.kind === "weight" || b.kind === "state"
+          ? [[`${b.kind} ${b.name} ${b.bytes.coef}`, b.id]]
+          : [],
+      ),
+    );
+    const shared = plan.buffers.map((b) => {
+      if (b.kind !== "weight" && b.kind !== "state") return undefined;
+      const id = own.get(`${b.kind} ${b.name} ${b.bytes.coef}`);
+      if (id === undefined)
+        throw new MoecRunError(
+          `${plan.name} has ${b.kind} ${b.name}, which ${this.plan.name} lacks`,
+        );
+      return this.#buffers[id]!;
+    });
+    const compiled = await compileShaders(device, plan);
+    const ids = new Set(shared.flatMap((b, i) => (b ? [i] : [])));
+    const buffers = await uploadWeights(device, plan, new Map(), ids);
+    const session = new Session(
+      device,
+      plan,
+      compiled,
+      buffers.map((b, i) => shared[i] ?? b),
+    );
+    session.#borrowed = new Set(shared.filter((b): b is GPUBuffer => b !== undefined));
+    return session;
+  }
+
   /** Runs the plan; runs of one session are serialised (they share buffers). */
   run(inputs: ReadonlyMap<string, TensorData>, options: RunOptions = {}): Promise<RunResult> {
     const result = this.#queue.then(() => this.#run(inputs, options));
@@ -120,7 +159,7 @@ export class Session {
   }
 
   destroy(): void {
-    for (const b of this.#buffers) b?.destroy();
+    for (const b of this.#buffers) if (b && !this.#borrowed.has(b)) b.destroy();
     this.#poisonBuffer?.destroy();
     this.#buffers.fill(undefined);
   }

@@ -56,17 +56,20 @@ export async function uploadWeights(
   device: GPUDevice,
   plan: Plan,
   data: ReadonlyMap<number, WeightBytes>,
+  /** Buffers that come from elsewhere (a sibling session's weights and states). */
+  given: ReadonlySet<number> = new Set(),
 ): Promise<(GPUBuffer | undefined)[]> {
   const buffers: (GPUBuffer | undefined)[] = plan.buffers.map(() => undefined);
   device.pushErrorScope("out-of-memory");
   for (const b of plan.buffers) {
+    if (given.has(b.id)) continue;
     if (b.kind === "weight") {
-      const given = data.get(b.id)!;
+      const resolved = data.get(b.id)!;
       // f16 bits go up in whole words: an odd count gets one zero of padding.
       const values =
-        given instanceof Uint16Array && given.length % 2 === 1
-          ? Uint16Array.from({ length: given.length + 1 }, (_, i) => given[i] ?? 0)
-          : given;
+        resolved instanceof Uint16Array && resolved.length % 2 === 1
+          ? Uint16Array.from({ length: resolved.length + 1 }, (_, i) => resolved[i] ?? 0)
+          : resolved;
       const buffer = device.createBuffer({
         label: b.name,
         size: values.byteLength,

@@ -16,5 +16,10 @@ export function specializeShapes(graph: Graph, bindings: DimBindings): Graph {
     });
     rw.copy(node, types);
   }
-  return rw.finish();
+  const specialised = rw.finish();
+  // Routing sites count their rows too (the statistics' S): bound like every shape.
+  return {
+    ...specialised,
+    routing: specialised.routing.map((s) => ({ ...s, rows: bind(s.rows) })),
+  };
 }

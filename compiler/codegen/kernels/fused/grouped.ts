@@ -5,7 +5,7 @@ import { shapeSize } from "../../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";
-import { storeWidth, tileGemm } from "../gemm/tiling.js";
+import { staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
 import { groupedRows, groupedTiles } from "../gemm/tiles.js";
 import { activationFunction } from "../math.js";
 
@@ -18,7 +18,14 @@ export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): Em
     .type(w1v!)
     .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
   const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
-  const cfg = tileGemm(w, { out: hidden, inner, weights: gated ? 2 : 1 });
+  // An expert's segment holds each row at most once: at most the rows of x.
+  const rows = staticRows(w, xv!);
+  const cfg = tileGemm(w, {
+    out: hidden,
+    inner,
+    weights: gated ? 2 : 1,
+    ...(rows !== undefined && { rows }),
+  });
   if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
   const x = operand(w, "x", xv!, cfg.vec);
   const order = w.input("order", ov!);
@@ -64,7 +71,9 @@ export function moeGroupedDown(node: Node<"moe_grouped_down">, ctx: EmitContext)
   const [experts, out, inner] = w
     .type(w2v!)
     .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-  const cfg = tileGemm(w, { out, inner, weights: 1 });
+  // Gates are [rows, k]: an expert's segment holds at most one assignment per row.
+  const rows = staticRows(w, gv!);
+  const cfg = tileGemm(w, { out, inner, weights: 1, ...(rows !== undefined && { rows }) });
   if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
   const hid = operand(w, "h", hv!, cfg.vec);
   const order = w.input("order", ov!);

@@ -4,7 +4,7 @@ import { shapeSize } from "../../../../plan/size.js";
 import { u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { COMPONENTS, emitGemm, gemmOutput, operand } from "../gemm/emit.js";
-import { storeWidth, tileGemm } from "../gemm/tiling.js";
+import { staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
 import { denseRows, denseTiles } from "../gemm/tiles.js";
 import { activationFunction } from "../math.js";
 
@@ -26,7 +26,7 @@ export function tiledLinear(
   const bv = attrs.bias ? node.inputs[2] : undefined;
   const rv = attrs.residual ? node.inputs[attrs.bias ? 3 : 2] : undefined;
   const [out, inner] = weightDims(w, wv!);
-  const cfg = tileGemm(w, { out, inner, weights: 1 });
+  const cfg = tileGemm(w, { out, inner, weights: 1, ...rowsOf(w, xv!) });
   const x = operand(w, "x", xv!, cfg.vec);
   const weight = operand(w, "w", wv!, cfg.vec);
   const bias = bv === undefined ? undefined : w.input("b", bv);
@@ -70,7 +70,7 @@ export function linearGlu(node: Node<"linear_glu">, ctx: EmitContext): EmittedKe
   const w = new KernelWriter(ctx);
   const [xv, gv, uv] = node.inputs;
   const [out, inner] = weightDims(w, gv!);
-  const cfg = tileGemm(w, { out, inner, weights: 2 });
+  const cfg = tileGemm(w, { out, inner, weights: 2, ...rowsOf(w, xv!) });
   const x = operand(w, "x", xv!, cfg.vec);
   const gate = operand(w, "w_gate", gv!, cfg.vec);
   const up = operand(w, "w_up", uv!, cfg.vec);
@@ -92,4 +92,10 @@ export function linearGlu(node: Node<"linear_glu">, ctx: EmitContext): EmittedKe
     });
   });
   return w.finish(`linear_glu_${node.attrs.act}`);
+}
+
+/** `{ rows }` when the compile fixed the row count (a decoding plan), for the tiling. */
+function rowsOf(w: KernelWriter, x: number): { rows?: number } {
+  const rows = staticRows(w, x);
+  return rows === undefined ? {} : { rows };
 }

@@ -17,6 +17,16 @@ export interface GemmShape {
   readonly weights: number;
   /** Every width a vector load must divide (K, and a sub-token width where rows are joined). */
   readonly align?: readonly number[];
+  /** At most this many rows, when the compile fixed them (a decoding plan: T = 1). */
+  readonly rows?: number;
+}
+
+/** The row count of a value's leading dims when the compile fixed it (else undefined). */
+export function staticRows(w: KernelWriter, value: number): number | undefined {
+  const dims = w.type(value).shape.slice(0, -1);
+  return dims.every((d): d is number => typeof d === "number")
+    ? dims.reduce((a, b) => a * b, 1)
+    : undefined;
 }
 
 /**
@@ -84,7 +94,11 @@ export function chooseGemm(profile: DeviceProfile, shape: GemmShape): GemmConfig
   const share = profile.features.includes("subgroups") ? 8 : 0;
   const vec = vectorWidth([shape.inner, ...(shape.align ?? [])]);
   const tn = shape.weights > 1 ? 2 : 4;
-  const tm = share > 0 ? (shape.weights > 1 ? 32 : 16) : 8;
+  const full = share > 0 ? (shape.weights > 1 ? 32 : 16) : 8;
+  // Fewer rows than a tile (one token being decoded): tiles of just those rows, and no shared
+  // row loads, which pay only when lanes load different rows.
+  const few = shape.rows !== undefined && shape.rows < full;
+  const tm = few ? shape.rows! : full;
   const limit = Math.min(
     128,
     profile.maxComputeInvocationsPerWorkgroup,
@@ -98,7 +112,7 @@ export function chooseGemm(profile: DeviceProfile, shape: GemmShape): GemmConfig
   const wg = candidates
     .filter((c) => padded(c) === least)
     .reduce((a, b) => (Math.abs(b - 64) < Math.abs(a - 64) ? b : a));
-  return { tm, tn, wg, vec, share: wg >= share && wg % 8 === 0 ? share : 0 };
+  return { tm, tn, wg, vec, share: !few && wg >= share && wg % 8 === 0 ? share : 0 };
 }
 
 /**
