@@ -96,14 +96,17 @@ export async function moecEngine(
   label: string,
   plan: Plan,
   weights: Weights,
+  /** The same model compiled for T = 1, for the single-token steps (as moec generate does). */
+  decodePlan?: Plan,
 ): Promise<Engine> {
   const session = await Session.create(moec.device, plan, weights);
+  const decoder = decodePlan && (await session.sibling(decodePlan));
   const idsName = plan.inputs.find((i) => i.name !== "positions")!.name;
   return {
     label,
     role: "moec",
     async generate(prompt, tokens) {
-      const g = await generate(session, prompt, { maxTokens: tokens, temperature: 0 });
+      const g = await generate(session, prompt, { maxTokens: tokens, temperature: 0, decoder });
       return {
         ids: g.ids,
         prefillTps: g.prefillTokensPerSecond,
@@ -119,7 +122,10 @@ export async function moecEngine(
       );
       return result.outputs.get(plan.outputs[0]!.name)!.data as Float32Array;
     },
-    destroy: async () => session.destroy(),
+    destroy: async () => {
+      decoder?.destroy();
+      session.destroy();
+    },
   };
 }
 
