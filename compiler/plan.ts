@@ -14,6 +14,7 @@ import {
 import { int8WordsPerRow, ternaryBufferBytes } from "../plan/bitnet.js";
 import { formatBytes } from "../plan/bytes.js";
 import { isDropless } from "../plan/capacity.js";
+import { isStackedExpertName } from "../plan/weightNames.js";
 import { BASELINE_PROFILE, type DeviceProfile } from "../plan/profile.js";
 import {
   type SizeExpr,
@@ -75,6 +76,7 @@ export function buildPlan(
     throw new PlanError(
       `f16 weights need the shader-f16 feature, which profile ${profile.name} lacks (use f32 weights)`,
     );
+  const splitValues = expertSplits(graph, profile, options.weights === "f16");
   const halfValues = new Set(
     options.weights === "f16"
       ? graph.nodes.flatMap((n) =>
@@ -93,6 +95,7 @@ export function buildPlan(
     },
     ...(options.tiling && { tiling: options.tiling }),
     ...(halfValues.size > 0 && { halfValues }),
+    ...(splitValues.size > 0 && { splitValues }),
   };
 
   // Kernels first (graph order), so buffer lifetimes can be expressed in kernel indices.
@@ -107,7 +110,7 @@ export function buildPlan(
     emitted.push({ node, kernel: emit(node, ctx) });
   }
 
-  const memory = planMemory(graph, emitted, params.length, options, halfValues);
+  const memory = planMemory(graph, emitted, params.length, options, halfValues, splitValues);
   const shaders: PlanShader[] = [];
   const shaderIndex = new Map<string, number>();
   const width = Math.max(2, String(emitted.length - 1).length);
@@ -131,7 +134,10 @@ export function buildPlan(
       });
     }
     const bindings = [
-      ...kernel.operands.map((o) => ({ binding: o.binding, buffer: memory.bufferOf(o.value) })),
+      ...kernel.operands.map((o) => ({
+        binding: o.binding,
+        buffer: o.part === undefined ? memory.bufferOf(o.value) : memory.partsOf(o.value)[o.part]!,
+      })),
       { binding: kernel.paramsBinding, buffer: PARAMS_BUFFER },
     ].sort((a, b) => a.binding - b.binding);
     const gemm = kernel.gemm && { gemm: kernel.gemm };
@@ -139,7 +145,7 @@ export function buildPlan(
   });
 
   for (const b of memory.buffers) {
-    if (b.kind === "weight" && b.bytes.coef > profile.maxStorageBufferBindingSize) {
+    if (b.kind === "weight" && !b.experts && b.bytes.coef > profile.maxStorageBufferBindingSize) {
       throw new PlanError(oversizedWeight(b, profile));
     }
   }
@@ -249,6 +255,35 @@ interface Memory {
   readonly buffers: PlanBuffer[];
   readonly values: PlanValue[];
   bufferOf(value: number): number;
+  /** The buffers of a value split across bindings, in order. */
+  partsOf(value: number): readonly number[];
+}
+
+/**
+ * Stacked expert weights larger than one binding of the profile, split by whole experts into as
+ * few parts as fit: value -> element count of each part. Other weights are never split (a
+ * matrix too large for one binding is reported by buildPlan).
+ */
+function expertSplits(graph: Graph, profile: DeviceProfile, half: boolean): Map<number, number[]> {
+  const splits = new Map<number, number[]>();
+  for (const node of graph.nodes) {
+    if (node.op !== "weight" || !isStackedExpertName((node as Node<"weight">).attrs.name)) continue;
+    const t = graph.values[node.outputs[0]!]!.type;
+    if (t.dtype !== "f32") continue; // packed ternary banks are not split
+    const [experts, ...slice] = t.shape as number[];
+    const sliceElements = slice.reduce((a, b) => a * b, 1);
+    const sliceBytes = sliceElements * (half ? 2 : 4);
+    if (experts! * sliceBytes <= profile.maxStorageBufferBindingSize) continue;
+    const perPart = Math.floor(profile.maxStorageBufferBindingSize / sliceBytes);
+    if (perPart === 0) continue; // not even one expert fits: buildPlan says so
+    // Halves are padded to whole words; keep parts even so each part's bytes stay exact.
+    const per = half && sliceElements % 2 === 1 ? perPart - (perPart % 2) : perPart;
+    if (per === 0) continue;
+    const parts: number[] = [];
+    for (let e = 0; e < experts!; e += per) parts.push(Math.min(per, experts! - e) * sliceElements);
+    splits.set(node.outputs[0]!, parts);
+  }
+  return splits;
 }
 
 /**
@@ -261,7 +296,9 @@ function planMemory(
   paramCount: number,
   options: PlanOptions,
   halfValues: ReadonlySet<number>,
+  splitValues: ReadonlyMap<number, readonly number[]>,
 ): Memory {
+  const parts = new Map<number, number[]>();
   // root[v]: the value whose memory v occupies (itself unless v comes out of a view op).
   const root = graph.values.map((v) => v.id);
   for (const node of graph.nodes) {
@@ -304,21 +341,38 @@ function planMemory(
     if (node.op !== "weight") continue;
     const { name, init, fanIn } = (node as Node<"weight">).attrs;
     const t = graph.values[node.outputs[0]!]!.type;
-    const half = halfValues.has(node.outputs[0]!);
-    bufferOfRoot.set(node.outputs[0]!, buffers.length);
-    buffers.push({
-      id: buffers.length,
-      kind: "weight",
+    const value = node.outputs[0]!;
+    const half = halfValues.has(value);
+    // Halves are padded to whole 4-byte words, the unit of a storage binding.
+    const bytes = (elements: number) =>
+      half ? constantSize(4 * Math.ceil(elements / 2)) : constantSize(4 * elements);
+    const split = splitValues.get(value);
+    const base = {
+      kind: "weight" as const,
       name,
-      // Halves are padded to whole 4-byte words, the unit of a storage binding.
-      bytes: half
-        ? constantSize(4 * Math.ceil(shapeSize(t.shape).coef / 2))
-        : bytesOf(node.outputs[0]!),
       dtype: half ? "f16" : t.dtype,
       shape: t.shape as number[],
       init,
       fanIn,
-    });
+    };
+    bufferOfRoot.set(value, buffers.length);
+    if (!split) {
+      buffers.push({
+        id: buffers.length,
+        ...base,
+        bytes: half ? bytes(shapeSize(t.shape).coef) : bytesOf(value),
+      });
+      continue;
+    }
+    const slice = shapeSize(t.shape).coef / (t.shape[0] as number);
+    let start = 0;
+    parts.set(value, []);
+    for (const elements of split) {
+      const end = start + elements / slice;
+      parts.get(value)!.push(buffers.length);
+      buffers.push({ id: buffers.length, ...base, bytes: bytes(elements), experts: [start, end] });
+      start = end;
+    }
   }
   for (const node of graph.nodes) {
     if (node.op !== "state") continue;
@@ -405,7 +459,8 @@ function planMemory(
     shape: v.type.shape,
     kept: buffers[bufferOf(v.id)]!.kind !== "activation" || keptRoots.has(root[v.id]!),
   }));
-  return { buffers, values, bufferOf };
+  const partsOf = (v: number) => parts.get(root[v]!) ?? [bufferOf(v)];
+  return { buffers, values, bufferOf, partsOf };
 }
 
 /** Buffer bytes of a value; the packed BitNet types hold whole words per row (plan/bitnet.ts). */
@@ -440,6 +495,6 @@ function oversizedWeight(
   return (
     `weight ${b.name} [${b.shape.join(", ")}] needs ${formatBytes(b.bytes.coef)} in one binding; ` +
     `profile ${profile.name} binds at most ${formatBytes(limit)}: ${fits}; ` +
-    `weights are not split across bindings yet`
+    `only stacked expert banks are split across bindings`
   );
 }

@@ -88,9 +88,15 @@ export type PlanBuffer =
   | (BufferBase & {
       readonly kind: "weight";
       readonly dtype: DType;
+      /** The whole tensor's shape (of a stacked expert tensor: all experts). */
       readonly shape: readonly number[];
       readonly init: InitKind;
       readonly fanIn: number;
+      /**
+       * A stacked expert tensor too large for one binding is split by whole experts over several
+       * buffers of the same name: this one holds experts [start, end).
+       */
+      readonly experts?: readonly [start: number, end: number];
     })
   | (BufferBase & { readonly kind: "input" })
   /** Persistent across runs (a KV cache): zero when the session starts, written in place. */

@@ -27,3 +27,8 @@ export function expertWeightName(name: string, e: number | "*"): string {
 export function expertWeightNames(name: string, experts: number): string[] {
   return Array.from({ length: experts }, (_, e) => expertWeightName(name, e));
 }
+
+/** A stacked expert weight's name as one tensor on disk: without `{e}.` (`bank.fc1.weight`). */
+export function stackedTensorName(name: string): string {
+  return name.replace(`${EXPERT_INDEX}.`, "");
+}

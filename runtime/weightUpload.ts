@@ -2,7 +2,7 @@
 // from its per-expert slices, `bank.3.fc1.weight` being slice 3 of `bank.{e}.fc1.weight`), checked
 // against the plan's shape, uploaded once per session. Browser-safe.
 import type { Plan } from "../plan/format.js";
-import { expertWeightName, isStackedExpertName } from "../plan/weightNames.js";
+import { expertWeightName, isStackedExpertName, stackedTensorName } from "../plan/weightNames.js";
 import { STORAGE_USAGE, writeBuffer } from "./buffers.js";
 import { MoecRunError } from "./errors.js";
 import { resolveTernaryWeight } from "./ternaryWeights.js";
@@ -132,16 +132,22 @@ export function resolveWeights(
   const used = new Set<string>();
   const problems: string[] = [];
   const out = new Map<number, WeightBytes>();
+  // A tensor split over several buffers (PlanBuffer.experts) is resolved once, then sliced.
+  const whole = new Map<string, WeightBytes | undefined>();
   for (const b of plan.buffers) {
     if (b.kind !== "weight") continue;
+    if (!whole.has(b.name)) whole.set(b.name, resolveWhole(b));
+    const data = whole.get(b.name);
+    if (data) out.set(b.id, b.experts ? expertRange(data, b.shape, b.experts) : data);
+  }
+
+  function resolveWhole(b: Extract<Plan["buffers"][number], { kind: "weight" }>) {
     if (b.dtype === "t2") {
       const lookup = (n: string) => {
         const w = weights.get(n);
         return w && isHalfWeight(w) ? { shape: w.shape, data: halfToFloat32(w) } : w;
       };
-      const words = resolveTernaryWeight(b.name, b.shape, lookup, used, problems);
-      if (words) out.set(b.id, words);
-      continue;
+      return resolveTernaryWeight(b.name, b.shape, lookup, used, problems);
     }
     // The buffer's storage: f16 bits for f16 buffers, else f32 values.
     const store = (w: Float32Array | HalfWeight, name: string) =>
@@ -150,16 +156,16 @@ export function resolveWeights(
         : w instanceof Float32Array
           ? w
           : halfToFloat32(w);
-    const direct = weights.get(b.name);
-    if (direct !== undefined) {
-      used.add(b.name);
-      const data = checkWeight(b.name, direct, b.shape, problems);
-      if (data) out.set(b.id, store(data, b.name));
-      continue;
+    // A stacked expert tensor may also come whole under its name without `{e}`.
+    const wholeName = [b.name, stackedTensorName(b.name)].find((n) => weights.has(n));
+    if (wholeName !== undefined) {
+      used.add(wholeName);
+      const data = checkWeight(wholeName, weights.get(wholeName)!, b.shape, problems);
+      return data && store(data, wholeName);
     }
     if (!isStackedExpertName(b.name)) {
       problems.push(`missing weight ${b.name} [${b.shape.join(", ")}]`);
-      continue;
+      return undefined;
     }
     // Assemble a stacked expert tensor from its per-expert slices.
     const [experts, ...slice] = b.shape;
@@ -173,7 +179,7 @@ export function resolveWeights(
       const t = weights.get(name);
       if (t === undefined) {
         problems.push(
-          `missing weight ${name} [${slice.join(", ")}] (or all experts stacked as ${b.name} [${b.shape.join(", ")}])`,
+          `missing weight ${name} [${slice.join(", ")}] (or all experts stacked as ${stackedTensorName(b.name)} [${b.shape.join(", ")}])`,
         );
         continue;
       }
@@ -181,7 +187,7 @@ export function resolveWeights(
       const data = checkWeight(name, t, slice, problems);
       if (data) stacked.set(store(data, name), e * sliceSize);
     }
-    out.set(b.id, stacked);
+    return stacked;
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 10).join("\n  ");
@@ -195,6 +201,16 @@ export function resolveWeights(
     warn(`ignoring weights that model ${plan.name} does not use: ${listed}`);
   }
   return out;
+}
+
+/** Experts [start, end) of a stacked tensor's data (a buffer of a split bank). */
+function expertRange(
+  data: WeightBytes,
+  shape: readonly number[],
+  [start, end]: readonly [number, number],
+): WeightBytes {
+  const slice = data.length / shape[0]!;
+  return data.subarray(start * slice, end * slice);
 }
 
 function checkWeight(

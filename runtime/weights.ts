@@ -12,8 +12,11 @@ export interface WeightSpec {
 
 /** The weights a plan declares, stacked expert tensors under their `{e}` names. */
 export function weightSpecs(plan: Plan): WeightSpec[] {
+  // A bank split across buffers (PlanBuffer.experts) is one weight.
   return plan.buffers.flatMap((b) =>
-    b.kind === "weight" ? [{ name: b.name, shape: b.shape, init: b.init, fanIn: b.fanIn }] : [],
+    b.kind === "weight" && (b.experts?.[0] ?? 0) === 0
+      ? [{ name: b.name, shape: b.shape, init: b.init, fanIn: b.fanIn }]
+      : [],
   );
 }
 

@@ -157,6 +157,11 @@ export class Trainer {
       );
     const problem = checkOptimizerConfig(config);
     if (problem) throw new MoecRunError(problem);
+    const split = plan.step.buffers.find((b) => b.kind === "weight" && b.experts);
+    if (split)
+      throw new MoecRunError(
+        `${split.name} is split across bindings (too large for one); training updates each weight in one buffer`,
+      );
     const session = await Session.create(device, plan.step, weights);
     const names = Object.keys(plan.optimizer) as (keyof TrainingPlan["optimizer"])[];
     const compiled = await compileShaders(device, {

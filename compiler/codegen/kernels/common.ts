@@ -22,6 +22,11 @@ export interface EmitContext {
    * bind them as f16 and widen every load to f32, so all arithmetic stays f32.
    */
   readonly halfValues?: ReadonlySet<number>;
+  /**
+   * Values too large for one binding (stacked expert weights), split by whole experts: the
+   * element count of each part. Kernels bind every part and route each load to its part.
+   */
+  readonly splitValues?: ReadonlyMap<number, readonly number[]>;
 }
 
 /** Codegen choices a compile can fix (benchmarks sweep them); each kernel records its own. */
@@ -37,11 +42,18 @@ export interface EmittedKernel {
   readonly label: string;
   readonly shader: BuiltShader;
   /** Which IR value each storage binding holds; the uniform binding is `paramsBinding`. */
-  readonly operands: readonly { readonly binding: number; readonly value: number }[];
+  readonly operands: readonly KernelOperand[];
   readonly paramsBinding: number;
   readonly dispatch: Dispatch;
   /** The GEMM the kernel tiles, if any (recorded in the plan). */
   readonly gemm?: PlanGemm;
+}
+
+/** The IR value a storage binding holds (`part`: which part of a value split across bindings). */
+export interface KernelOperand {
+  readonly binding: number;
+  readonly value: number;
+  readonly part?: number;
 }
 
 export type KernelEmitter<K extends OpName> = (node: Node<K>, ctx: EmitContext) => EmittedKernel;
@@ -54,7 +66,7 @@ const ELEMENTWISE_WORKGROUP = 64;
 export class KernelWriter {
   readonly b: WgslBuilder;
   readonly #ctx: EmitContext;
-  readonly #operands: { binding: number; value: number }[] = [];
+  readonly #operands: KernelOperand[] = [];
   #paramsBinding = -1;
   #dispatch: Dispatch | undefined;
   #gemm: PlanGemm | undefined;
@@ -80,8 +92,7 @@ export class KernelWriter {
   }
 
   input(name: string, value: number): string {
-    if (this.#ctx.halfValues?.has(value)) return this.#bindHalf(name, value, "f16");
-    return this.#bind(name, value, "read");
+    return this.#bindRead(name, value, wgslElement(this.type(value)), 1);
   }
 
   output(name: string, value: number): string {
@@ -96,11 +107,8 @@ export class KernelWriter {
     const t = this.type(value);
     if (t.dtype !== "f32")
       throw new CodegenError(`vector input ${name} must be f32, not ${t.dtype}`);
-    if (this.#ctx.halfValues?.has(value)) return this.#bindHalf(name, value, `vec${width}<f16>`);
     // WgslBuilder.storage takes a scalar element type; the vector type is pasted as one.
-    this.b.storage(name, `vec${width}<f32>` as WgslScalar, "read");
-    this.#operands.push({ binding: this.#operands.length, value });
-    return name;
+    return this.#bindRead(name, value, `vec${width}<f32>` as WgslScalar, width);
   }
 
   /**
@@ -186,9 +194,10 @@ export class KernelWriter {
   finish(label: string): EmittedKernel {
     if (!this.#dispatch) throw new CodegenError(`kernel ${label} has no entry point`);
     const shader = this.b.build();
+    const code = widenHalfLoads(routeSplitLoads(shader.code, this.#split), this.#half);
     return {
       label,
-      shader: { ...shader, code: widenHalfLoads(shader.code, this.#half) },
+      shader: { ...shader, code },
       operands: this.#operands,
       paramsBinding: this.#paramsBinding,
       dispatch: this.#dispatch,
@@ -203,12 +212,26 @@ export class KernelWriter {
 
   /** Half bindings by name, with the f32 type their loads widen to. */
   readonly #half = new Map<string, string>();
+  /** Split values by name: their parts' binding names, element counts and load type. */
+  readonly #split = new Map<string, SplitBinding>();
 
-  #bindHalf(name: string, value: number, elem: "f16" | "vec2<f16>" | "vec4<f16>"): string {
-    this.b.useFeature("shader-f16");
-    this.b.storage(name, elem as WgslScalar, "read");
-    this.#operands.push({ binding: this.#operands.length, value });
-    this.#half.set(name, elem.replace("f16", "f32"));
+  /**
+   * A read-only binding of `elem` (f32, i32, u32 or vecN<f32>) elements, `width` values each.
+   * Stored as f16 (halfValues): bound as f16 and every load widened. Split (splitValues): one
+   * binding per part and every load routed to its part; the kernel's code sees one array.
+   */
+  #bindRead(name: string, value: number, elem: WgslScalar, width: number): string {
+    const half = this.#ctx.halfValues?.has(value) ?? false;
+    const stored = (half ? elem.replace("f32", "f16") : elem) as WgslScalar;
+    if (half) this.b.useFeature("shader-f16");
+    const parts = this.#ctx.splitValues?.get(value);
+    const names = parts ? parts.map((_, p) => `${name}_p${p}`) : [name];
+    names.forEach((n, p) => {
+      this.b.storage(n, stored, "read");
+      this.#operands.push({ binding: this.#operands.length, value, ...(parts && { part: p }) });
+      if (half) this.#half.set(n, elem);
+    });
+    if (parts) this.#split.set(name, { names, counts: parts.map((n) => n / width), type: elem });
     return name;
   }
 
@@ -220,29 +243,64 @@ export class KernelWriter {
   }
 }
 
+interface SplitBinding {
+  readonly names: readonly string[];
+  /** Elements (of the binding's element type) in each part. */
+  readonly counts: readonly number[];
+  readonly type: string;
+}
+
+/** Each `name[index]` with its index expression, replaced by what `replace` makes of them. */
+function replaceLoads(
+  code: string,
+  name: string,
+  replace: (load: string, index: string) => string,
+): string {
+  let out = "";
+  let at = 0;
+  const pattern = new RegExp(`(?<![A-Za-z0-9_])${name}\\[`, "g");
+  for (let m = pattern.exec(code); m; m = pattern.exec(code)) {
+    let depth = 0;
+    let end = m.index + name.length;
+    for (; end < code.length; end++) {
+      if (code[end] === "[") depth++;
+      else if (code[end] === "]" && --depth === 0) break;
+    }
+    const load = code.slice(m.index, end + 1);
+    out += code.slice(at, m.index) + replace(load, load.slice(name.length + 1, -1));
+    at = end + 1;
+    pattern.lastIndex = at;
+  }
+  return out + code.slice(at);
+}
+
+/**
+ * Every load `name[index]` of a split binding becomes `load_name(index)`, a function that picks
+ * the part by comparing the index with the parts' starts (appended to the shader).
+ */
+function routeSplitLoads(code: string, split: ReadonlyMap<string, SplitBinding>): string {
+  for (const [name, { names, counts, type }] of split) {
+    code = replaceLoads(code, name, (_, index) => `load_${name}(${index})`);
+    const lines = [`fn load_${name}(i: u32) -> ${type} {`];
+    let start = 0;
+    names.forEach((part, p) => {
+      const offset = start === 0 ? "i" : `i - ${start}u`;
+      if (p === names.length - 1) lines.push(`  return ${part}[${offset}];`);
+      else lines.push(`  if (i < ${start + counts[p]!}u) { return ${part}[${offset}]; }`);
+      start += counts[p]!;
+    });
+    code += `\n${lines.join("\n")}\n}\n`;
+  }
+  return code;
+}
+
 /**
  * Every load `name[index]` of a half binding becomes `f32(name[index])` (or vecN<f32>(...)):
  * the emitters write f32 code and stay unaware of how weights are stored. Bindings are only
  * read, so every occurrence is a load.
  */
 function widenHalfLoads(code: string, half: ReadonlyMap<string, string>): string {
-  for (const [name, wide] of half) {
-    let out = "";
-    let at = 0;
-    const pattern = new RegExp(`(?<![A-Za-z0-9_])${name}\\[`, "g");
-    for (let m = pattern.exec(code); m; m = pattern.exec(code)) {
-      let depth = 0;
-      let end = m.index + name.length;
-      for (; end < code.length; end++) {
-        if (code[end] === "[") depth++;
-        else if (code[end] === "]" && --depth === 0) break;
-      }
-      out += `${code.slice(at, m.index)}${wide}(${code.slice(m.index, end + 1)})`;
-      at = end + 1;
-      pattern.lastIndex = at;
-    }
-    code = out + code.slice(at);
-  }
+  for (const [name, wide] of half) code = replaceLoads(code, name, (load) => `${wide}(${load})`);
   return code;
 }
 
