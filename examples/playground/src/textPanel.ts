@@ -66,13 +66,16 @@ function parseJson(bytes: Uint8Array, where: string): unknown {
   }
 }
 
-/** The imported spec lowered for decoding with `context` positions, compiled at -O2. */
+/**
+ * The imported spec lowered for decoding with `context` positions, compiled at -O2: the plan for
+ * the prompt, and one specialised to T = 1 for the single-token steps (as moec generate runs).
+ */
 function compileForDecoding(
   entry: string,
   spec: string,
   context: number,
   profile: DeviceProfile,
-): Plan {
+): { plan: Plan; decodePlan: Plan } {
   const host = memoryHost({ ...MODEL_FILES, [entry]: spec });
   const front = compileToIR(entry, host, { decode: { context } });
   if (!front.graph) {
@@ -81,7 +84,21 @@ function compileForDecoding(
     );
     throw new TextPanelError(`the imported spec does not compile:\n${text.join("\n")}`);
   }
-  return compileGraph(front.graph, { level: 2, profile }).plan;
+  return {
+    plan: compileGraph(front.graph, { level: 2, profile }).plan,
+    decodePlan: compileGraph(front.graph, { level: 2, profile, bindings: { T: 1 } }).plan,
+  };
+}
+
+/** A prompt session and its single-token sibling on the same weights and KV caches. */
+async function createSessions(
+  device: GPUDevice,
+  plans: { plan: Plan; decodePlan: Plan },
+  weights: ReadonlyMap<string, WeightData>,
+  warn: (message: string) => void,
+): Promise<{ session: Session; decoder: Session }> {
+  const session = await Session.create(device, plans.plan, weights, { warn });
+  return { session, decoder: await session.sibling(plans.decodePlan) };
 }
 
 interface Loaded {
@@ -94,6 +111,7 @@ interface Loaded {
   info: ModelInfo;
   plan: Plan;
   session: Session;
+  decoder: Session;
 }
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -140,6 +158,7 @@ export function setupTextPanel() {
   async function load(picked: readonly File[]): Promise<void> {
     if (busy || picked.length === 0) return;
     setBusy(true);
+    loaded?.decoder.destroy();
     loaded?.session.destroy();
     loaded = undefined;
     ui.model.replaceChildren();
@@ -175,10 +194,10 @@ export function setupTextPanel() {
       const entry = `hf/${name.replace(/[^\w-]/g, "_")}.moe`;
       status("loading", "compiling the imported spec for decoding (KV cache, -O2)…");
       await paint();
-      const plan = compileForDecoding(entry, spec, context, profile);
+      const plans = compileForDecoding(entry, spec, context, profile);
       // Before any weight is read: does the model fit this device at all?
-      checkBudget(plan, moec.limits);
-      const vocab = plan.inputs[0]?.idLimit;
+      checkBudget(plans.plan, moec.limits);
+      const vocab = plans.plan.inputs[0]?.idLimit;
       if (vocab !== undefined) tokenizer.checkVocabulary(vocab);
 
       // Only the weights: README, *.bin or images in the folder are never read.
@@ -196,11 +215,23 @@ export function setupTextPanel() {
       );
       status("loading", "uploading the weights and compiling the kernels…");
       await paint();
-      const session = await Session.create(moec.device, plan, weights, {
-        warn: (m) => warnings.push(m),
-      });
+      const { session, decoder } = await createSessions(moec.device, plans, weights, (m) =>
+        warnings.push(m),
+      );
+      const plan = plans.plan;
       const info = modelInfo(label, config, plan, weights, context);
-      loaded = { info, entry, spec, tokenizer, weights, maxPositions, profile, plan, session };
+      loaded = {
+        info,
+        entry,
+        spec,
+        tokenizer,
+        weights,
+        maxPositions,
+        profile,
+        plan,
+        session,
+        decoder,
+      };
       ui.model.replaceChildren(modelCard(info, warnings));
       status(
         "loaded",
@@ -255,12 +286,14 @@ export function setupTextPanel() {
     const bigger = Math.min(model.maxPositions, Math.ceil(needed / 256) * 256);
     status("running", `recompiling for a KV cache of ${bigger} positions…`);
     await paint();
-    const plan = compileForDecoding(model.entry, model.spec, bigger, model.profile);
+    const plans = compileForDecoding(model.entry, model.spec, bigger, model.profile);
     const moec = await getDevice();
-    const session = await Session.create(moec.device, plan, model.weights, { warn: () => {} });
+    const { session, decoder } = await createSessions(moec.device, plans, model.weights, () => {});
+    model.decoder.destroy();
     model.session.destroy();
-    model.plan = plan;
+    model.plan = plans.plan;
     model.session = session;
+    model.decoder = decoder;
     model.info = { ...model.info, context: bigger };
   }
 
@@ -287,6 +320,7 @@ export function setupTextPanel() {
       let firstAt = 0;
       const generation = await generate(model.session, prompt, {
         ...options,
+        decoder: model.decoder,
         stopIds: model.tokenizer.eosIds,
         onToken: (id, index) => {
           generated.append(stream.push(id));
