@@ -8,7 +8,8 @@ import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { compileGraph } from "../compiler/compile.js";
 import { FileError, outputFileProblem, readRegularFile } from "../compiler/node/files.js";
 import { checkBudget } from "../runtime/budget.js";
-import { generate } from "../runtime/generate.js";
+import { cacheContext, generate } from "../runtime/generate.js";
+import { MoecRunError } from "../runtime/errors.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { Session } from "../runtime/session.js";
 import { createTextStream } from "../runtime/text/stream.js";
@@ -120,6 +121,10 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
         profile: profileOfDevice(moec),
         weights: gpuWeights,
       });
+      if (cacheContext(plan) === undefined)
+        throw new MoecRunError(
+          `${file}: model ${result.model} has no attention layer to keep a KV cache; moec generate needs a language model (token ids in, logits out)`,
+        );
       checkBudget(plan, { ...moec.device.limits, memoryBytes: totalmem() });
       const vocab = plan.inputs[0]?.idLimit;
       if (vocab !== undefined) {
