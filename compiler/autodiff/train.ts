@@ -6,6 +6,7 @@ import { type Graph, type Node, weightNodes } from "../ir/graph.js";
 import { dimEquals, formatType } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import { GradError, appendGradients, builderFrom } from "./grad.js";
+import { straightThrough } from "./straightThrough.js";
 
 /** The load-balancing loss coefficient of 2404.15045 (and GShard). */
 export const BALANCE_COEF = 1e-2;
@@ -21,7 +22,8 @@ export const gradName = (weight: string): string => `grad.${weight}`;
  * forward (token ids → logits [T, V]) plus an input `targets: i32[T]` and the outputs `loss`
  * (cross-entropy + Σ routers' balance terms) and `ce_loss` (cross-entropy alone).
  */
-export function lossGraph(forward: Graph, options: LossOptions = {}): Graph {
+export function lossGraph(lowered: Graph, options: LossOptions = {}): Graph {
+  const forward = straightThrough(lowered);
   const coef = options.balanceCoef ?? BALANCE_COEF;
   const lm = "training needs a language model: token ids i32[T] in, logits f32[T, vocab] out";
   const signature = (io: Graph["inputs"]) =>

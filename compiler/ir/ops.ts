@@ -4,7 +4,9 @@ import type { OpName } from "./ops/def.js";
 import { type OpDef } from "./ops/def.js";
 import { ATTENTION_OPS } from "./ops/attention.js";
 import { BITNET_OPS } from "./ops/bitnet.js";
+import { BITNET_STE_OPS } from "./ops/bitnetSte.js";
 import { COLUMN_OPS } from "./ops/columns.js";
+import { COSINE_GRAD_OPS } from "./ops/cosineGrad.js";
 import { ATTENTION_GRAD_OPS } from "./ops/attentionGrad.js";
 import { DENSE_OPS } from "./ops/dense.js";
 import { DENSE_GRAD_OPS } from "./ops/denseGrad.js";
@@ -35,6 +37,7 @@ export const OPS: OpTable = {
   ...ROUTING_OPS,
   ...EXPERT_OPS,
   ...BITNET_OPS,
+  ...BITNET_STE_OPS,
   // Fused ops, made by the optimiser's passes; never by lowering.
   ...FUSED_LINEAR_OPS,
   ...FUSED_MOE_OPS,
@@ -42,6 +45,7 @@ export const OPS: OpTable = {
   ...DENSE_GRAD_OPS,
   ...ATTENTION_GRAD_OPS,
   ...MOE_GRAD_OPS,
+  ...COSINE_GRAD_OPS,
   ...LOSS_OPS,
 };
 

@@ -175,6 +175,15 @@ export const GRAD_CASES: readonly GradCase[] = [
       return c.output(keptGate!, kept!);
     },
   },
+  {
+    title: "X-MoE cosine logits (rows, expert embeddings, temperature)",
+    build: () => {
+      const c = new Case();
+      const ins = [c.input("h", [5, 4]), c.weight("emb", [3, 4]), c.weight("tau", [1])];
+      c.leaves.weights.set("tau", { shape: [1], data: Float64Array.of(0.3) }); // X-MoE's τ0
+      return c.output(c.op("cosine_logits", ins, {})[0]!);
+    },
+  },
   { title: "experts with biases (a dropped assignment)", build: () => experts(false, true) },
   { title: "gated experts (a dropped assignment)", build: () => experts(true, false) },
   {

@@ -10,6 +10,8 @@ import {
 } from "./attention.js";
 import { emitAttentionGrad, emitAttentionStats } from "./attentionGrad.js";
 import { emitActQuant, emitBitExpertDown, emitBitExpertUp, emitBitLinear } from "./bitnet.js";
+import { emitActQuantSte, emitWeightQuantSte } from "./bitnetSte.js";
+import { emitCosineLogitsGrad } from "./cosineGrad.js";
 import {
   emitActivationGrad,
   emitCrossEntropy,
@@ -118,6 +120,9 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   bitlinear: emitBitLinear,
   bit_expert_up: emitBitExpertUp,
   bit_expert_down: emitBitExpertDown,
+  // BitNet training: fake quantisation of activations and f32 master weights.
+  act_quant_ste: emitActQuantSte,
+  weight_quant_ste: emitWeightQuantSte,
   // Backward ops and losses (compiler/autodiff), one simple kernel each.
   linear_grad_input: emitLinearGradInput,
   linear_grad_weight: emitLinearGradWeight,
@@ -130,6 +135,7 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   attention_stats: emitAttentionStats,
   attention_grad: emitAttentionGrad,
   route_grad: emitRouteGrad,
+  cosine_logits_grad: emitCosineLogitsGrad,
   capacity_grad: emitCapacityGrad,
   expert_up_grad: emitExpertUpGrad,
   expert_backprop: emitExpertBackprop,

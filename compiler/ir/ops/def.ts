@@ -96,6 +96,12 @@ export interface OpAttrs {
   bit_expert_up: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
   /** expert_down over int8 hidden rows and stacked ternary weights. */
   bit_expert_down: { readonly bias: boolean };
+  /**
+   * Training (compiler/autodiff/straightThrough.ts): act_quant's values dequantised, q · scale,
+   * and a ternary weight γ·RoundClip(W/γ) from its f32 master; both pass gradients straight through.
+   */
+  act_quant_ste: Record<string, never>;
+  weight_quant_ste: Record<string, never>;
 
   // Fused ops, made by the optimiser's passes (compiler/passes); never by lowering.
   /** A linear layer with its elementwise epilogue: act(x·Wᵀ + b) + residual. */
@@ -145,6 +151,7 @@ export interface OpAttrs {
   attention_stats: { readonly heads: number };
   attention_grad: { readonly heads: number };
   route_grad: { readonly topK: number; readonly gating: Gating };
+  cosine_logits_grad: Record<string, never>;
   capacity_grad: Record<string, never>;
   expert_up_grad: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
   expert_backprop: { readonly sumChoices: boolean };

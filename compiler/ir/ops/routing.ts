@@ -99,6 +99,11 @@ export const ROUTING_OPS: OpFamily<
       };
     },
     evaluate: ([h, emb, tau]) => [cosineLogitsReference(h!, emb!, tau!.data[0]!)],
+    // The exact gradient, clamps included (ops/cosineGrad.ts).
+    grad: ({ inputs: [h, emb, tau], outputs: [logits], dOutputs: [dlogits], emit }) =>
+      dlogits === undefined
+        ? []
+        : emit("cosine_logits_grad", [h!, emb!, tau!, logits!, dlogits], {}),
   },
 
   capacity: {
