@@ -9,15 +9,17 @@
 //     (BitNet's x + (Q(x) − x).detach()): its exact derivative is the STE gradient.
 import { describe, expect, it } from "vitest";
 import { straightThrough } from "../../compiler/autodiff/straightThrough.js";
+import { lossGraph, trainingGraph } from "../../compiler/autodiff/train.js";
 import { type Graph, GraphBuilder, weightNodes } from "../../compiler/ir/graph.js";
 import { runReference } from "../../compiler/ir/interpret.js";
 import type { RefTensor } from "../../compiler/ir/ops.js";
 import { dequantizeTernary, ternaryFromMaster } from "../../plan/bitnet.js";
 import { loadGraph, relL2 } from "../runtime/helpers.js";
 import { Case } from "./cases.js";
-import { BITNET_LAYERS, layerLeaves } from "./layerCases.js";
+import { BITNET_LAYERS, QUANT_XMOE_LMS, layerLeaves, lmLeaves } from "./layerCases.js";
 import {
   type Leaves,
+  TINY_LM,
   finiteDifferenceCheck,
   projectedOutputs,
   randomCotangents,
@@ -174,6 +176,29 @@ describe("BitNet b1.58 training: the straight-through estimator (float64)", () =
       for (const check of checks) {
         expect(check.gradNorm, `gradient of ${check.name} is zero`).toBeGreaterThan(0);
         expect(check.relError, `${check.name} vs finite differences`).toBeLessThan(1e-6);
+      }
+    });
+  }
+
+  for (const { file, sets } of QUANT_XMOE_LMS.filter((m) => m.sets.includes("quant=b1.58"))) {
+    it(`${file} ${sets.slice(TINY_LM.length).join(" ")}: training-graph gradients = finite differences of the frozen loss`, () => {
+      const forward = loadGraph(file, sets);
+      const leaves = lmLeaves(forward);
+      const analytic = runReference(trainingGraph(forward), leaves.inputs, leaves.weights).outputs;
+      const { graph, deltas } = frozenSurrogate(lossGraph(forward), leaves);
+      const loss = (l: Leaves) =>
+        runReference(graph, new Map([...leaves.inputs, ...deltas]), l.weights).outputs.get("loss")!
+          .data[0]!;
+      const checks = finiteDifferenceCheck(
+        { inputs: new Map(), weights: leaves.weights },
+        analytic,
+        loss,
+        { perLeaf: 8 },
+      );
+      expect(checks.length).toBe(leaves.weights.size);
+      for (const check of checks) {
+        expect(check.gradNorm, `gradient of ${check.name} is zero`).toBeGreaterThan(0);
+        expect(check.relError, `${check.name} vs finite differences`).toBeLessThan(1e-5);
       }
     });
   }

@@ -1,6 +1,8 @@
 // Tiny BitNet b1.58 and X-MoE layer and language-model configurations with their leaf data,
 // shared by the float64 checks (bitnet.test.ts, xmoe.test.ts) and the GPU ones.
 import type { Graph } from "../../compiler/ir/graph.js";
+import { MIN_TEMPERATURE } from "../../compiler/ir/ops.js";
+import { Case } from "./cases.js";
 import { type Leaves, TINY_LM, randomIds, randomRef, randomWeights } from "./gradcheck.js";
 
 export const BITNET_LAYERS = [
@@ -41,4 +43,22 @@ export function lmLeaves(graph: Graph): Leaves {
     ["targets", randomIds(7, 16, 2)],
   ]);
   return { inputs, weights: weights(graph, 3) };
+}
+
+/**
+ * cosine_logits with its clamps active: row 1 of h and embedding 2 shorter than eps (|v| < 2e-6,
+ * below eps = 1e-4 even after a finite-difference step), and tau below tau_min.
+ */
+export function clampedCosine(): Case {
+  const c = new Case();
+  const ins = [c.input("h", [4, 3]), c.weight("emb", [3, 3]), c.weight("tau", [1])];
+  c.output(c.op("cosine_logits", ins, {})[0]!);
+  const h = c.leaves.inputs.get("h")!.data as Float64Array;
+  const emb = c.leaves.weights.get("emb")!.data as Float64Array;
+  for (let k = 0; k < 3; k++) {
+    h[3 + k]! *= 1e-6;
+    emb[6 + k]! *= 1e-6;
+  }
+  c.leaves.weights.set("tau", { shape: [1], data: Float64Array.of(MIN_TEMPERATURE / 2) });
+  return c;
 }
