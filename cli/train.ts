@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { GradError } from "../compiler/autodiff/grad.js";
 import { compileToIR } from "../compiler/index.js";
+import { formatType } from "../compiler/ir/types.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { PlanError } from "../compiler/plan.js";
@@ -282,6 +283,17 @@ export function byteLevelModel(file: string, args: Parsed, io: Io) {
   };
   const result = frontEnd(file, withVocab, io);
   if (!hasGraph(file, result, io)) return undefined;
+  const { graph } = result;
+  const ids = graph.inputs.length === 1 ? graph.values[graph.inputs[0]!.value]!.type : undefined;
+  if (ids?.dtype !== "i32") {
+    const takes = graph.inputs
+      .map((i) => `${i.name}: ${formatType(graph.values[i.value]!.type)}`)
+      .join(", ");
+    throw new GradError(
+      `byte-level training needs logits over ${BYTE_VOCAB} bytes from token ids i32[T]; ${graph.name} takes (${takes}): a layer, not a language model. ` +
+        "Train a language model such as models/lm_smoe.moe (--set quant=b1.58: BitNet MoE blocks; --set xmoe=16: X-MoE routers)",
+    );
+  }
   const logits =
     result.graph.outputs[0] && result.graph.values[result.graph.outputs[0].value]!.type;
   const vocab = logits?.shape[1];

@@ -1,7 +1,7 @@
 // BitNet b1.58 training (straight-through estimator) and X-MoE's cosine router on Dawn: the -O0
 // kernels of the layers' VJP graphs and of small language models' training graphs against the
 // float64 reference (output buffers poisoned, relative L2 error), runs reproducible bit for bit;
-// and a BitNet language model's loss falling on one fixed batch with AdamW.
+// a BitNet language model's loss falling on one fixed batch with AdamW, and `moec train`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileTraining } from "../../compiler/autodiff/compileTraining.js";
 import { straightThrough } from "../../compiler/autodiff/straightThrough.js";
@@ -16,6 +16,8 @@ import { Session, type TensorData } from "../../runtime/session.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../../runtime/train/schedule.js";
 import { Trainer } from "../../runtime/train/trainer.js";
 import { initWeights } from "../../runtime/weights.js";
+import { EXIT } from "../../cli/common.js";
+import { runMoec } from "../helpers/golden.js";
 import { bitsOf, loadGraph, relL2 } from "../runtime/helpers.js";
 import { type Leaves, TINY_LM, randomCotangents, randomIds, vjpGraph } from "./gradcheck.js";
 import {
@@ -128,5 +130,33 @@ describe("BitNet and X-MoE backward kernels vs the float64 reference", { timeout
     expect(losses[0]).toBeGreaterThan(2); // ln 16 = 2.77 at random initialisation
     expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
     expect(moec.errors).toEqual([]);
+  });
+
+  it("moec train: a BitNet LM with X-MoE routers trains from the CLI; a layer spec is refused by name", async () => {
+    const sets = [
+      "dim=32",
+      "layers=2",
+      "attn_heads=2",
+      "experts=4",
+      "moe_ffn=64",
+      "quant=b1.58",
+      "xmoe=8",
+    ];
+    const r = await runMoec([
+      "train",
+      "models/lm_smoe.moe",
+      ...sets.flatMap((s) => ["--set", s]),
+      ...["--steps", "20", "--batch", "4", "--seq", "32", "--lr", "0.01", "--eval-every", "20"],
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(EXIT.ok);
+    const losses = [...r.stdout.matchAll(/ ce (\d+\.\d+)/g)].map((m) => Number(m[1]));
+    expect(losses.length).toBeGreaterThanOrEqual(5);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]! - 1); // from ln 256 = 5.5 nats/byte
+    const layer = await runMoec(["train", "models/smoe_bitnet.moe", "--set", "dim=32"]);
+    expect(layer.code).toBe(EXIT.errors);
+    expect(layer.stderr).toMatch(
+      /SMoEBitNetLayer takes \(x: f32\[T, 32\]\): a layer, not a language model/,
+    );
   });
 });
