@@ -8,8 +8,7 @@
 //   bitlinear / bit_expert_up / bit_expert_down → linear / expert_up / expert_down on those values.
 // The forward numbers are the inference ops' (up to f32 rounding order), and the gradient rules of
 // the f32 ops plus the straight-through estimator give BitNet's gradients.
-import { type Graph, type Node } from "../ir/graph.js";
-import { GraphBuilder } from "../ir/graph.js";
+import { type Graph, GraphBuilder, type Node } from "../ir/graph.js";
 
 const QUANTISED = new Set(["act_quant", "bitlinear", "bit_expert_up", "bit_expert_down"]);
 
