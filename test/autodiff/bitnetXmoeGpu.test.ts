@@ -115,7 +115,7 @@ describe("BitNet and X-MoE backward kernels vs the float64 reference", { timeout
     }
   }
 
-  it("a BitNet language model's loss falls on one fixed batch (AdamW, 40 steps)", async () => {
+  it("a BitNet language model drives the loss on one fixed batch near zero (AdamW, 40 steps)", async () => {
     const forward = loadGraph("models/lm_smoe.moe", [...TINY_LM, "dim=16", "quant=b1.58"]);
     const plan = compileTraining(forward);
     const config: OptimizerConfig = { ...DEFAULT_OPTIMIZER, lr: 2e-2, warmup: 4, steps: 40 };
@@ -128,7 +128,7 @@ describe("BitNet and X-MoE backward kernels vs the float64 reference", { timeout
     for (let s = 0; s < config.steps; s++) losses.push((await trainer.step([batch])).ceLoss);
     trainer.destroy();
     expect(losses[0]).toBeGreaterThan(2); // ln 16 = 2.77 at random initialisation
-    expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
+    expect(losses.at(-1)!).toBeLessThan(0.05); // 3.09 → 0.006 when written
     expect(moec.errors).toEqual([]);
   });
 
