@@ -76,7 +76,7 @@ describe("Session", { timeout: 30_000 }, () => {
       "weight moe.head.weight has 3 values, expected 256 for shape [16, 16]",
     );
     expect(message).toContain(
-      "missing weight moe.experts_bank.0.up.weight [8, 8] (or all experts stacked as moe.experts_bank.{e}.up.weight [3, 8, 8])",
+      "missing weight moe.experts_bank.0.up.weight [8, 8] (or all experts stacked as moe.experts_bank.up.weight [3, 8, 8])",
     );
     const shaped = new Map<string, Float32Array | { shape: number[]; data: Float32Array }>(weights);
     shaped.set("moe.head.weight", { shape: [256], data: new Float32Array(256) });
