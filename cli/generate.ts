@@ -26,7 +26,15 @@ import {
   writeOutput,
 } from "./common.js";
 import { parseIds } from "./randomInputs.js";
-import { isUserFacing, levelOption, nonNegativeInt, optLevel } from "./run.js";
+import {
+  GPU_WEIGHTS_HELP,
+  gpuWeightsOf,
+  gpuWeightsOption,
+  isUserFacing,
+  levelOption,
+  nonNegativeInt,
+  optLevel,
+} from "./run.js";
 
 const MAX_TOKENIZER_BYTES = 64 << 20;
 
@@ -46,8 +54,7 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
   --top-k K, --top-p P   keep the K most likely tokens / the smallest set reaching mass P
   --seed N          seed of the sampler (default 0)
   --stats FILE      write, as JSON, which experts each generated token used, per layer and head
-  --gpu-weights f16 keep the weights as f16 on the GPU (half the memory; needs the adapter's
-                    shader-f16; arithmetic stays f32); default f32
+${GPU_WEIGHTS_HELP}
   -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
   options: {
     ...modelOptions,
@@ -62,7 +69,7 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
     "top-p": { type: "string" },
     seed: { type: "string" },
     stats: { type: "string" },
-    "gpu-weights": { type: "string" },
+    ...gpuWeightsOption,
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -73,9 +80,12 @@ output as tokens are chosen; prefill and decode speeds follow on standard error.
       return usageError(io, "give the prompt as --prompt TEXT or as --ids 1,2,3");
     const level = optLevel(args);
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
-    const gpuWeights = v["gpu-weights"] ?? "f32";
-    if (gpuWeights !== "f32" && gpuWeights !== "f16")
-      return usageError(io, `--gpu-weights takes f32 or f16, got '${gpuWeights}'`);
+    const gpuWeights = gpuWeightsOf(args);
+    if (gpuWeights === undefined)
+      return usageError(
+        io,
+        `--gpu-weights takes f32 or f16, got '${String(args.values["gpu-weights"])}'`,
+      );
     const maxTokens = positiveInt(v["max-tokens"], 32);
     if (maxTokens === undefined)
       return usageError(io, `--max-tokens must be a positive integer, got '${v["max-tokens"]}'`);

@@ -52,6 +52,17 @@ function limitsOf(l: GPUSupportedLimits) {
 
 export const levelOption = { O: { type: "string", short: "O" } } as const;
 
+/** `--gpu-weights f32|f16`: how the weights are stored on the GPU (CompileOptions.weights). */
+export const gpuWeightsOption = { "gpu-weights": { type: "string" } } as const;
+
+export const GPU_WEIGHTS_HELP = `  --gpu-weights f16 keep the weights as f16 on the GPU (half the memory; needs the adapter's
+                    shader-f16; arithmetic stays f32); default f32`;
+
+export function gpuWeightsOf(args: { values: Record<string, unknown> }): "f32" | "f16" | undefined {
+  const given = (args.values["gpu-weights"] as string | undefined) ?? "f32";
+  return given === "f32" || given === "f16" ? given : undefined;
+}
+
 export function optLevel(args: { values: Record<string, unknown> }): OptLevel | undefined {
   const o = (args.values.O as string | undefined) ?? "2";
   return o === "0" ? 0 : o === "2" ? 2 : undefined;
@@ -130,8 +141,7 @@ export const run: Command = {
                     (default 0)
   --output FILE     write the outputs as F32/I32 safetensors
   --stats FILE      write the routing statistics as JSON (layout in the README)
-  --gpu-weights f16 keep the weights as f16 on the GPU (half the memory; needs the adapter's
-                    shader-f16; arithmetic stays f32); default f32
+${GPU_WEIGHTS_HELP}
   -O0 | -O2         unfused baseline or the optimised pipeline (default -O2)`,
   options: {
     ...modelOptions,
@@ -143,14 +153,17 @@ export const run: Command = {
     seed: { type: "string" },
     output: { type: "string" },
     stats: { type: "string" },
-    "gpu-weights": { type: "string" },
+    ...gpuWeightsOption,
   },
   async run(args, io) {
     const [file] = args.positionals;
     const level = optLevel(args);
-    const gpuWeights = (args.values["gpu-weights"] as string | undefined) ?? "f32";
-    if (gpuWeights !== "f32" && gpuWeights !== "f16")
-      return usageError(io, `--gpu-weights takes f32 or f16, got '${gpuWeights}'`);
+    const gpuWeights = gpuWeightsOf(args);
+    if (gpuWeights === undefined)
+      return usageError(
+        io,
+        `--gpu-weights takes f32 or f16, got '${String(args.values["gpu-weights"])}'`,
+      );
     const inputFile = args.values.input as string | undefined;
     const weightsFile = args.values.weights as string | undefined;
     const seedText = args.values.seed as string | undefined;
