@@ -23,18 +23,32 @@ export class Readback {
   readonly #dims: DimBindings;
   readonly #wanted: readonly number[];
   readonly #regions: Region[] = [];
-  readonly #outputs: number[];
+  /** Read-back outputs: their index in plan.outputs and their region. */
+  readonly #outputs: (readonly [number, number])[];
   readonly #routing: (readonly [number, number, number, number])[];
   readonly #values: number[];
   /** Staging bytes the regions take. */
   bytes = 0;
 
-  /** `wanted`: kept IR values to read besides the outputs (checked by checkWantedValues). */
-  constructor(plan: Plan, dims: DimBindings, wanted: readonly number[]) {
+  /**
+   * `wanted`: kept IR values to read besides the outputs (checked by checkWantedValues);
+   * `outputs`: the outputs to read, by name (default all; a trainer wants the loss, not every
+   * gradient).
+   */
+  constructor(
+    plan: Plan,
+    dims: DimBindings,
+    wanted: readonly number[],
+    outputs?: ReadonlySet<string>,
+  ) {
     this.#plan = plan;
     this.#dims = dims;
     this.#wanted = wanted;
-    this.#outputs = plan.outputs.map((o) => this.#region(o.buffer, this.#tensorBytes(o.value)));
+    this.#outputs = plan.outputs.flatMap((o, i) =>
+      outputs && !outputs.has(o.name)
+        ? []
+        : [[i, this.#region(o.buffer, this.#tensorBytes(o.value))] as const],
+    );
     this.#routing = plan.routing.map((r) => {
       const [e, h] = [r.experts * 4, r.heads * 4];
       return [
@@ -74,7 +88,12 @@ export class Readback {
       };
     };
     return {
-      outputs: new Map(plan.outputs.map((o, i) => [o.name, tensor(o.value, this.#outputs[i]!)])),
+      outputs: new Map(
+        this.#outputs.map(([i, region]) => {
+          const o = plan.outputs[i]!;
+          return [o.name, tensor(o.value, region)];
+        }),
+      ),
       routing: plan.routing.map((site, i) => {
         const [c, t, p, d] = this.#routing[i]!;
         return routingStats(

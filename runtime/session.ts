@@ -47,6 +47,8 @@ export interface RunOptions {
   readonly poison?: boolean;
   /** IR value ids to read back besides the outputs. */
   readonly values?: readonly number[];
+  /** The outputs to read back, by name (default: all of them). */
+  readonly outputs?: readonly string[];
   /**
    * Time every kernel (RunResult.timings): with timestamp queries where the device has the
    * `timestamp-query` feature (each kernel in its own compute pass), else by running each kernel
@@ -180,7 +182,7 @@ export class Session {
     const poison = options.poison ? this.#poisonSource() : undefined;
 
     // Read-back regions and timestamps, packed into one staging buffer.
-    const readback = new Readback(plan, dims, wanted);
+    const readback = new Readback(plan, dims, wanted, checkOutputNames(plan, options.outputs));
     const timestamps = options.profile
       ? KernelTimestamps.create(device, plan, readback.bytes)
       : undefined;
@@ -376,4 +378,19 @@ export class Session {
     }
     return new MoecRunError(`running ${this.plan.name} failed: ${error.message}`);
   }
+}
+
+/** The asked-for outputs as a set, each checked to be one of the plan's. */
+function checkOutputNames(
+  plan: Plan,
+  names: readonly string[] | undefined,
+): ReadonlySet<string> | undefined {
+  if (names === undefined) return undefined;
+  const known = new Set(plan.outputs.map((o) => o.name));
+  const unknown = names.find((n) => !known.has(n));
+  if (unknown !== undefined)
+    throw new MoecRunError(
+      `${plan.name} has no output '${unknown}'; its outputs are ${[...known].join(", ")}`,
+    );
+  return new Set(names);
 }

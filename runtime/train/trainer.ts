@@ -55,6 +55,8 @@ export async function evaluateSequence(
       ["ids", { shape: [sequence.ids.length], data: sequence.ids }],
       ["targets", { shape: [sequence.targets.length], data: sequence.targets }],
     ]),
+    // The gradients stay on the GPU for the optimiser: only the losses come back.
+    { outputs: ["loss", "ce_loss"] },
   );
   return {
     loss: result.outputs.get("loss")!.data[0]!,

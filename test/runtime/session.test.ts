@@ -134,6 +134,22 @@ describe("Session", { timeout: 30_000 }, () => {
     session.destroy();
   });
 
+  it("reads back only the outputs asked for, and names an unknown one", async () => {
+    const session = await Session.create(moec.device, plan, weights);
+    const inputs = randomInputs(graph, 5, 2);
+    const all = await session.run(inputs);
+    const none = await session.run(inputs, { outputs: [] });
+    expect([...none.outputs.keys()]).toEqual([]);
+    expect(none.routing.length).toBe(all.routing.length);
+    const name = plan.outputs[0]!.name;
+    const one = await session.run(inputs, { outputs: [name] });
+    expect(bitsOf(one.outputs.get(name)!)).toEqual(bitsOf(all.outputs.get(name)!));
+    await expect(session.run(inputs, { outputs: ["nope"] })).rejects.toThrow(
+      `has no output 'nope'; its outputs are ${name}`,
+    );
+    session.destroy();
+  });
+
   it("poisoned buffers expose elements no kernel wrote", async () => {
     // Tamper with the plan: the last kernel (merge) gets no workgroups, so y is never written.
     const last = plan.kernels[plan.kernels.length - 1]!;
