@@ -245,16 +245,16 @@ export class Trainer {
 
   /** The current weights, read back from the GPU, by name. */
   async weights(): Promise<Map<string, Float32Array>> {
-    const read = this.plan.params.map((p, i) => this.#read(this.#slots[i]!.weight, p.elements));
-    const data = await Promise.all(read);
+    const data = await this.#readAll(this.#slots.map((s) => [s.weight, s.elements] as const));
     return new Map(this.plan.params.map((p, i) => [p.name, data[i]!]));
   }
 
   /** Adam's moments by weight name, read back from the GPU (for checkpoints). */
   async moments(): Promise<{ m: Map<string, Float32Array>; v: Map<string, Float32Array> }> {
-    const read = (key: "m" | "v") =>
-      Promise.all(this.plan.params.map((p, i) => this.#read(this.#slots[i]![key], p.elements)));
-    const [m, v] = await Promise.all([read("m"), read("v")]);
+    const data = await this.#readAll(
+      (["m", "v"] as const).flatMap((key) => this.#slots.map((s) => [s[key], s.elements] as const)),
+    );
+    const [m, v] = [data.slice(0, this.#slots.length), data.slice(this.#slots.length)];
     const named = (data: Float32Array[]) =>
       new Map(this.plan.params.map((p, i) => [p.name, data[i]!]));
     return { m: named(m), v: named(v) };
@@ -283,7 +283,7 @@ export class Trainer {
 
   /** The global gradient norm of the last step, before clipping. */
   async gradNorm(): Promise<number> {
-    return (await this.#read(this.#clip, 1))[0]!;
+    return (await this.#readAll([[this.#clip, 1]]))[0]![0]!;
   }
 
   destroy(): void {
@@ -321,19 +321,29 @@ export class Trainer {
     device.queue.submit([encoder.finish()]);
   }
 
-  async #read(buffer: GPUBuffer, elements: number): Promise<Float32Array> {
-    const bytes = 4 * elements;
+  /** The first `elements` f32 values of each buffer, copied into one staging buffer and mapped once. */
+  async #readAll(
+    reads: readonly (readonly [buffer: GPUBuffer, elements: number])[],
+  ): Promise<Float32Array[]> {
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (const [, elements] of reads) {
+      offsets.push(bytes);
+      bytes += 4 * elements;
+    }
     const staging = this.#device.createBuffer({
       size: Math.max(4, bytes),
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     const encoder = this.#device.createCommandEncoder();
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    reads.forEach(([buffer, elements], i) =>
+      encoder.copyBufferToBuffer(buffer, 0, staging, offsets[i]!, 4 * elements),
+    );
     this.#device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const data = new Float32Array(staging.getMappedRange().slice(0));
+    const all = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
-    return data;
+    return reads.map(([, elements], i) => new Float32Array(all, offsets[i]!, elements));
   }
 }
