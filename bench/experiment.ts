@@ -7,7 +7,10 @@
 // (~0.3 s a step at dim 48); --steps 40 --seeds 1 is a 1-minute smoke run.
 //
 //   npm run experiment:parity -- [--steps N] [--seeds N] [--batch B] [--seq S] [--lr X]
-//       [--dim D] [--threshold X] [--data PATH]
+//       [--dim D] [--threshold X] [--data PATH] [--quant b1.58]
+//
+// --quant b1.58 trains every variant's MoE blocks as BitNet b1.58 (2411.16205 Table 3's setting;
+// f32 masters, straight-through gradients) and writes parity-b1.58.md / .svg instead.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -38,8 +41,13 @@ const { values } = parseArgs({
     dim: { type: "string", default: "48" },
     threshold: { type: "string", default: "0.5" },
     data: { type: "string" },
+    quant: { type: "string" },
   },
 });
+const QUANT = values.quant;
+if (QUANT !== undefined && QUANT !== "b1.58") throw new Error('--quant must be "b1.58"');
+/** The output files' stem: parity, or parity-b1.58 for BitNet experts. */
+const STEM = QUANT ? `parity-${QUANT}` : "parity";
 const STEPS = Number(values.steps);
 const SEEDS = Number(values.seeds);
 const BATCH = Number(values.batch);
@@ -57,7 +65,14 @@ const say = (line: string) => process.stderr.write(`[parity] ${line}\n`);
 
 const EXPERTS = 8;
 const FFN = 4 * DIM;
-const BASE = [`dim=${DIM}`, "layers=2", "attn_heads=2", "moe_every=1", `vocab=${BYTE_VOCAB}`];
+const BASE = [
+  `dim=${DIM}`,
+  "layers=2",
+  "attn_heads=2",
+  "moe_every=1",
+  `vocab=${BYTE_VOCAB}`,
+  ...(QUANT ? [`quant=${QUANT}`] : []),
+];
 /** The variants; `ffn` of the MH-MoE ones is solved for parity below. */
 const VARIANTS: { label: string; file: string; sets: string[]; solve?: boolean }[] = [
   {
@@ -237,7 +252,7 @@ const summary = VARIANTS.map((v, i) => {
 });
 
 const md = [
-  "# Parity experiment: SMoE, fine-grained MoE, MH-MoE h=2 and h=3",
+  `# Parity experiment: SMoE, fine-grained MoE, MH-MoE h=2 and h=3${QUANT ? " (BitNet b1.58 MoE blocks)" : ""}`,
   "",
   ...(STEPS < 400 || SEEDS < 3
     ? [
@@ -245,7 +260,7 @@ const md = [
         "",
       ]
     : []),
-  `Command: \`npm run experiment:parity -- --steps ${STEPS} --seeds ${SEEDS} --batch ${BATCH} --seq ${SEQ} --lr ${LR} --dim ${DIM} --threshold ${THRESHOLD}${values.data ? ` --data ${values.data}` : ""}\``,
+  `Command: \`npm run experiment:parity -- --steps ${STEPS} --seeds ${SEEDS} --batch ${BATCH} --seq ${SEQ} --lr ${LR} --dim ${DIM} --threshold ${THRESHOLD}${values.data ? ` --data ${values.data}` : ""}${QUANT ? ` --quant ${QUANT}` : ""}\``,
   "",
   `Adapter: ${adapter}. Data: ${source} (${bytes.length} bytes, sha256 ${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}; the default changes whenever those files do; last 10% held out, ${held.length} validation sequences of ${SEQ} bytes). Common settings: ${BASE.join(" ")}; AdamW, lr ${LR}, ${STEPS} steps of ${BATCH} x ${SEQ} bytes, seeds 0..${SEEDS - 1}. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
   "",
@@ -269,13 +284,13 @@ const md = [
       `| ${s.label} | ${[0, 0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => quantile(s.cells, q).toFixed(2)).join(" | ")} |`,
   ),
   "",
-  "![parity plot](parity.svg)",
+  `![parity plot](${STEM}.svg)`,
   "",
 ];
 mkdirSync(OUT, { recursive: true });
-writeFileSync(path.join(OUT, "parity.md"), md.join("\n"));
+writeFileSync(path.join(OUT, `${STEM}.md`), md.join("\n"));
 writeFileSync(
-  path.join(OUT, "parity.svg"),
+  path.join(OUT, `${STEM}.svg`),
   parityPlot(
     summary.map((s, i) => ({
       label: s.label,
@@ -287,5 +302,5 @@ writeFileSync(
   ),
 );
 process.stdout.write(md.join("\n"));
-say(`wrote ${path.join(OUT, "parity.md")} and parity.svg`);
+say(`wrote ${path.join(OUT, `${STEM}.md`)} and ${STEM}.svg`);
 process.exit(0);
