@@ -14,7 +14,7 @@ import { createNodeDevice } from "../runtime/node/dawn.js";
 import { Session } from "../runtime/session.js";
 import { createTextStream } from "../runtime/text/stream.js";
 import { loadTokenizer, type TextTokenizer, TokenizerError } from "../runtime/text/tokenizer.js";
-import { readWeightsPath } from "./checkpoint.js";
+import { isFolder, readWeightsPath } from "./checkpoint.js";
 import {
   type Command,
   EXIT,
@@ -207,7 +207,8 @@ ${GPU_WEIGHTS_HELP}
 
 /** The folder's tokenizer.json (or --tokenizer), with tokenizer_config.json when it is there. */
 function readTokenizer(weights: string, given: string | undefined): TextTokenizer {
-  const folder = path.dirname(path.join(weights, "x"));
+  // Beside the weights: in the model folder, or in the folder of a single safetensors file.
+  const folder = isFolder(weights) ? weights : path.dirname(weights);
   const file = given ?? path.join(folder, "tokenizer.json");
   const read = (f: string) =>
     new TextDecoder().decode(readRegularFile(f, "tokenizer file", MAX_TOKENIZER_BYTES));

@@ -115,15 +115,15 @@ export class Session {
     const device = this.#device;
     checkPlan(device, plan);
     const own = new Map(
-      this.plan.buffers.flatMap((b) =>
-        b.kind === "weight" || b.kind === "state"
-          ? [[`${b.kind} ${b.name} ${b.bytes.coef}`, b.id]]
-          : [],
-      ),
+      this.plan.buffers.flatMap((b) => {
+        const key = sharedBufferKey(b);
+        return key === undefined ? [] : [[key, b.id] as const];
+      }),
     );
     const shared = plan.buffers.map((b) => {
-      if (b.kind !== "weight" && b.kind !== "state") return undefined;
-      const id = own.get(`${b.kind} ${b.name} ${b.bytes.coef}`);
+      const key = sharedBufferKey(b);
+      if (key === undefined) return undefined;
+      const id = own.get(key);
       if (id === undefined)
         throw new MoecRunError(
           `${plan.name} has ${b.kind} ${b.name}, which ${this.plan.name} lacks`,
@@ -393,4 +393,14 @@ function checkOutputNames(
       `${plan.name} has no output '${unknown}'; its outputs are ${[...known].join(", ")}`,
     );
   return new Set(names);
+}
+
+/**
+ * What identifies a weight or state buffer across plans of one model: kind, name, size, and for
+ * a part of a split expert bank its experts (the parts share the name and often the size).
+ */
+function sharedBufferKey(b: PlanBuffer): string | undefined {
+  if (b.kind === "state") return `state ${b.name} ${b.bytes.coef}`;
+  if (b.kind !== "weight") return undefined;
+  return `weight ${b.name} ${b.bytes.coef} ${b.experts?.join("-") ?? "all"}`;
 }

@@ -13,7 +13,7 @@ import { f16BitsToFloat32, float32ToF16Bits } from "../../runtime/safetensors/ha
 import { Session } from "../../runtime/session.js";
 import { initWeights } from "../../runtime/weights.js";
 import { SMALL_LAYER, SMALL_LM } from "../../models/small.js";
-import { loadGraph, randomInputs, reference, relL2 } from "./helpers.js";
+import { bitsOf, loadGraph, randomInputs, reference, relL2 } from "./helpers.js";
 
 const CASES = [
   { file: "models/smoe.moe", sets: SMALL_LAYER, tokens: 13 },
@@ -64,6 +64,12 @@ describe("expert banks split across bindings", { timeout: 180_000 }, () => {
             const actual = result.outputs.get(name)!.data as Float32Array;
             expect(relL2(actual, expected.data), name).toBeLessThan(1e-5);
           }
+          // A sibling session (as a decoding plan is run) binds the same parts, each its own.
+          const sibling = await session.sibling(plan);
+          const again = await sibling.run(inputs, { poison: true });
+          for (const [name, t] of result.outputs)
+            expect(bitsOf(again.outputs.get(name)!), name).toEqual(bitsOf(t));
+          sibling.destroy();
           session.destroy();
         });
       }
