@@ -402,7 +402,7 @@ function tensorArithmetic(
   }
   const [t, n] =
     l.kind === "tensor" ? [l.value, number(r)] : [(r as { value: number }).value, number(l)];
-  if (n === undefined || r.kind === "error" || l.kind === "error") return fail();
+  if (n === undefined) return fail();
   if (expr.op === "*") return tensorOp(el, "scale", [t], { factor: n }, env, span);
   if (expr.op === "/" && l.kind === "tensor") {
     if (n === 0) return fail("division by zero");

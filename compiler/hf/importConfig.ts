@@ -71,7 +71,8 @@ function importModel(raw: unknown, source: string): ImportedModel {
     ["eps", float(field.number("rms_norm_eps"))],
     ...ropeScalingArgs(c, source),
   ];
-  const experts = (n: string) => String(field.int(n));
+  /** A positive integer field as a .moe literal. */
+  const count = (n: string) => String(field.int(n));
   const gating = (renorm: boolean) => `"${renorm ? "renorm" : "softmax"}"`;
   const noDenseLayers = () =>
     field.expect(
@@ -83,10 +84,10 @@ function importModel(raw: unknown, source: string): ImportedModel {
   switch (modelType as (typeof SUPPORTED)[number]) {
     case "mixtral":
       specific = [
-        ["dense_ffn", experts("intermediate_size")],
-        ["n_experts", experts("num_local_experts")],
-        ["top_k", experts("num_experts_per_tok")],
-        ["moe_ffn", experts("intermediate_size")],
+        ["dense_ffn", count("intermediate_size")],
+        ["n_experts", count("num_local_experts")],
+        ["top_k", count("num_experts_per_tok")],
+        ["moe_ffn", count("intermediate_size")],
         ["moe_name", '"block_sparse_moe"'],
         ["gating", '"softmax_topk"'],
         ["proj_names", '"w1,w3,w2"'],
@@ -95,28 +96,28 @@ function importModel(raw: unknown, source: string): ImportedModel {
     case "qwen2_moe":
       noDenseLayers();
       specific = [
-        ["dense_ffn", experts("intermediate_size")],
-        ["n_experts", experts("num_experts")],
-        ["top_k", experts("num_experts_per_tok")],
-        ["moe_ffn", experts("moe_intermediate_size")],
+        ["dense_ffn", count("intermediate_size")],
+        ["n_experts", count("num_experts")],
+        ["top_k", count("num_experts_per_tok")],
+        ["moe_ffn", count("moe_intermediate_size")],
         ["qkv_bias", "true"],
         ["gating", gating(field.bool("norm_topk_prob"))],
-        ["shared_ffn", experts("shared_expert_intermediate_size")],
+        ["shared_ffn", count("shared_expert_intermediate_size")],
         ["shared_name", '"shared_expert"'],
-        ["moe_every", experts("decoder_sparse_step")],
+        ["moe_every", count("decoder_sparse_step")],
       ];
       break;
     case "qwen3_moe":
       noDenseLayers();
       field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");
       specific = [
-        ["dense_ffn", experts("intermediate_size")],
-        ["n_experts", experts("num_experts")],
-        ["top_k", experts("num_experts_per_tok")],
-        ["moe_ffn", experts("moe_intermediate_size")],
+        ["dense_ffn", count("intermediate_size")],
+        ["n_experts", count("num_experts")],
+        ["top_k", count("num_experts_per_tok")],
+        ["moe_ffn", count("moe_intermediate_size")],
         ["qk_norm", '"head"'],
         ["gating", gating(field.bool("norm_topk_prob"))],
-        ["moe_every", experts("decoder_sparse_step")],
+        ["moe_every", count("decoder_sparse_step")],
       ];
       break;
     case "deepseek_v3": {
@@ -127,13 +128,13 @@ function importModel(raw: unknown, source: string): ImportedModel {
       const qLora =
         c["q_lora_rank"] === null || c["q_lora_rank"] === undefined ? 0 : field.int("q_lora_rank");
       specific = [
-        ["dense_ffn", experts("intermediate_size")],
-        ["n_experts", experts("n_routed_experts")],
-        ["top_k", experts("num_experts_per_tok")],
-        ["moe_ffn", experts("moe_intermediate_size")],
+        ["dense_ffn", count("intermediate_size")],
+        ["n_experts", count("n_routed_experts")],
+        ["top_k", count("num_experts_per_tok")],
+        ["moe_ffn", count("moe_intermediate_size")],
         ["gating", '"sigmoid"'],
-        ["groups", experts("n_group")],
-        ["topk_groups", experts("topk_group")],
+        ["groups", count("n_group")],
+        ["topk_groups", count("topk_group")],
         ["selection_bias", "true"],
         ["renorm", String(field.bool("norm_topk_prob"))],
         ["scale", float(field.number("routed_scaling_factor"))],
@@ -141,10 +142,10 @@ function importModel(raw: unknown, source: string): ImportedModel {
         ["first_dense", String(field.intOr("first_k_dense_replace", 0))],
         ["attention", '"mla"'],
         ["q_lora_rank", String(qLora)],
-        ["kv_lora_rank", experts("kv_lora_rank")],
-        ["qk_nope_dim", experts("qk_nope_head_dim")],
-        ["qk_rope_dim", experts("qk_rope_head_dim")],
-        ["v_head_dim", experts("v_head_dim")],
+        ["kv_lora_rank", count("kv_lora_rank")],
+        ["qk_nope_dim", count("qk_nope_head_dim")],
+        ["qk_rope_dim", count("qk_rope_head_dim")],
+        ["v_head_dim", count("v_head_dim")],
         ["rope_interleave", String(c["rope_interleave"] !== false)],
       ];
       break;
@@ -157,10 +158,10 @@ function importModel(raw: unknown, source: string): ImportedModel {
       );
       field.expect("attention_bias", (v) => v === undefined || v === false, "must be false");
       specific = [
-        ["dense_ffn", experts("intermediate_size")],
-        ["n_experts", experts("num_experts")],
-        ["top_k", experts("num_experts_per_tok")],
-        ["moe_ffn", experts("intermediate_size")],
+        ["dense_ffn", count("intermediate_size")],
+        ["n_experts", count("num_experts")],
+        ["top_k", count("num_experts_per_tok")],
+        ["moe_ffn", count("intermediate_size")],
         ["qk_norm", '"full"'],
         ["gating", gating(field.bool("norm_topk_prob"))],
       ];

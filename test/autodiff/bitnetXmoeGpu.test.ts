@@ -9,17 +9,23 @@ import { trainingGraph } from "../../compiler/autodiff/train.js";
 import { compileGraph } from "../../compiler/compile.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import { runReference } from "../../compiler/ir/interpret.js";
-import type { RefTensor } from "../../compiler/ir/ops.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
-import { Session, type TensorData } from "../../runtime/session.js";
+import { Session } from "../../runtime/session.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../../runtime/train/schedule.js";
 import { Trainer } from "../../runtime/train/trainer.js";
 import { initWeights } from "../../runtime/weights.js";
 import { EXIT } from "../../cli/common.js";
 import { runMoec } from "../helpers/golden.js";
 import { bitsOf, loadGraph, relL2 } from "../runtime/helpers.js";
-import { type Leaves, TINY_LM, randomCotangents, randomIds, vjpGraph } from "./gradcheck.js";
+import {
+  type Leaves,
+  TINY_LM,
+  randomCotangents,
+  randomIds,
+  toDevice,
+  vjpGraph,
+} from "./gradcheck.js";
 import {
   BITNET_LAYERS,
   QUANT_XMOE_LMS,
@@ -34,25 +40,8 @@ import {
  * returns each output's relative L2 error, after checking the two GPU runs agree bitwise.
  */
 async function gpuVsReference(moec: MoecDevice, graph: Graph, leaves: Leaves, level: 0 | 2 = 0) {
-  const ints = new Set(
-    graph.inputs.filter((i) => graph.values[i.value]!.type.dtype === "i32").map((i) => i.name),
-  );
-  const inputs = new Map(
-    [...leaves.inputs].map(([k, t]): [string, TensorData] => [
-      k,
-      { shape: t.shape, data: ints.has(k) ? Int32Array.from(t.data) : Float32Array.from(t.data) },
-    ]),
-  );
-  const weights = new Map([...leaves.weights].map(([k, t]) => [k, Float32Array.from(t.data)]));
-  const ref = (shape: readonly number[], data: ArrayLike<number>): RefTensor => ({
-    shape,
-    data: Float64Array.from(data),
-  });
-  const want = runReference(
-    graph,
-    new Map([...inputs].map(([k, t]) => [k, ref(t.shape, t.data)])),
-    new Map([...weights].map(([k, w]) => [k, ref(leaves.weights.get(k)!.shape, w)])),
-  ).outputs;
+  const { inputs, weights, refInputs, refWeights } = toDevice(graph, leaves);
+  const want = runReference(graph, refInputs, refWeights).outputs;
   const session = await Session.create(moec.device, compileGraph(graph, { level }).plan, weights);
   const first = await session.run(inputs, { poison: true });
   const second = await session.run(inputs, { poison: true });

@@ -5,46 +5,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainingGraph } from "../../compiler/autodiff/train.js";
 import { compileGraph } from "../../compiler/compile.js";
-import type { Graph } from "../../compiler/ir/graph.js";
 import { runReference } from "../../compiler/ir/interpret.js";
 import type { RefTensor } from "../../compiler/ir/ops.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
-import { type RunResult, Session, type TensorData } from "../../runtime/session.js";
+import { type RunResult, Session } from "../../runtime/session.js";
 import { bitsOf, loadGraph, relL2 } from "../runtime/helpers.js";
 import { GRAD_CASES } from "./cases.js";
 import {
-  type Leaves,
   TINY_LM,
+  toDevice,
   randomCotangents,
   randomIds,
   randomWeights,
   vjpGraph,
 } from "./gradcheck.js";
-
-/** The leaves rounded to f32 (what the GPU sees), as GPU data and as float64 reference data. */
-function toDevice(graph: Graph, leaves: Leaves) {
-  const ints = new Set(
-    graph.inputs.filter((i) => graph.values[i.value]!.type.dtype === "i32").map((i) => i.name),
-  );
-  const inputs = new Map(
-    [...leaves.inputs].map(([k, t]): [string, TensorData] => [
-      k,
-      { shape: t.shape, data: ints.has(k) ? Int32Array.from(t.data) : Float32Array.from(t.data) },
-    ]),
-  );
-  const weights = new Map([...leaves.weights].map(([k, t]) => [k, Float32Array.from(t.data)]));
-  const ref = (shape: readonly number[], data: ArrayLike<number>): RefTensor => ({
-    shape,
-    data: Float64Array.from(data),
-  });
-  return {
-    inputs,
-    weights,
-    refInputs: new Map([...inputs].map(([k, t]) => [k, ref(t.shape, t.data)])),
-    refWeights: new Map([...weights].map(([k, w]) => [k, ref(leaves.weights.get(k)!.shape, w)])),
-  };
-}
 
 function compare(result: RunResult, expected: ReadonlyMap<string, RefTensor>, tolerance: number) {
   for (const [name, want] of expected) {

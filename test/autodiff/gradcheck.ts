@@ -8,6 +8,7 @@ import { resolveShape } from "../../compiler/ir/types.js";
 import { verifyGraph } from "../../compiler/ir/verify.js";
 import { bindDims, runReference } from "../../compiler/ir/interpret.js";
 import { createRng, randomTensor } from "../../runtime/random.js";
+import type { TensorData } from "../../runtime/session.js";
 
 /** Hyper-parameters that shrink the shipped language models to a few hundred weights. */
 export const TINY_LM = ["vocab=16", "dim=8", "layers=2", "attn_heads=2", "experts=4", "moe_ffn=8"];
@@ -175,4 +176,28 @@ export function checkGraphGradients(graph: Graph, leaves: Leaves, seed = 1): Lea
   return finiteDifferenceCheck(leaves, outputs, (l) => projectedOutputs(graph, l, cotangents), {
     seed,
   });
+}
+
+/** The leaves rounded to f32 (what the GPU sees), as GPU data and as float64 reference data. */
+export function toDevice(graph: Graph, leaves: Leaves) {
+  const ints = new Set(
+    graph.inputs.filter((i) => graph.values[i.value]!.type.dtype === "i32").map((i) => i.name),
+  );
+  const inputs = new Map(
+    [...leaves.inputs].map(([k, t]): [string, TensorData] => [
+      k,
+      { shape: t.shape, data: ints.has(k) ? Int32Array.from(t.data) : Float32Array.from(t.data) },
+    ]),
+  );
+  const weights = new Map([...leaves.weights].map(([k, t]) => [k, Float32Array.from(t.data)]));
+  const ref = (shape: readonly number[], data: ArrayLike<number>): RefTensor => ({
+    shape,
+    data: Float64Array.from(data),
+  });
+  return {
+    inputs,
+    weights,
+    refInputs: new Map([...inputs].map(([k, t]) => [k, ref(t.shape, t.data)])),
+    refWeights: new Map([...weights].map(([k, w]) => [k, ref(leaves.weights.get(k)!.shape, w)])),
+  };
 }
