@@ -88,13 +88,10 @@ export async function generate(
       [idsName, { shape: [ids.length], data: Int32Array.from(ids) }],
       ["positions", { shape: [ids.length], data: Int32Array.from(ids, (_, i) => start + i) }],
     ]);
-    const result = await runner.run(inputs);
-    const logits = result.outputs.get(logitsName)!;
-    const vocab = logits.shape[logits.shape.length - 1]!;
-    const last = (logits.data as Float32Array).subarray(
-      (ids.length - 1) * vocab,
-      ids.length * vocab,
-    );
+    // Only the last position's logits come back: a prompt of T tokens would otherwise read
+    // T x vocab floats, of which sampling needs one row.
+    const result = await runner.run(inputs, { lastRow: [logitsName] });
+    const last = result.outputs.get(logitsName)!.data as Float32Array;
     return { next: sample(last), routing: result.routing };
   };
 

@@ -9,7 +9,17 @@ import { type RoutingStats, routingStats } from "./statistics.js";
 interface Region {
   readonly buffer: number;
   readonly bytes: number;
+  /** Where the bytes start in the staging buffer, and in their own buffer. */
   readonly offset: number;
+  readonly from: number;
+}
+
+/** Which outputs to read back, and which of them only as their last row. */
+export interface OutputSelection {
+  /** Default: all. */
+  readonly names?: ReadonlySet<string>;
+  /** Read as [1, ...] (a generator needs the last position's logits, not the prompt's). */
+  readonly lastRow?: ReadonlySet<string>;
 }
 
 export interface ReadResults {
@@ -24,7 +34,7 @@ export class Readback {
   readonly #wanted: readonly number[];
   readonly #regions: Region[] = [];
   /** Read-back outputs: their index in plan.outputs and their region. */
-  readonly #outputs: (readonly [number, number])[];
+  readonly #outputs: (readonly [number, number, boolean])[];
   readonly #routing: (readonly [number, number, number, number])[];
   readonly #values: number[];
   /** Staging bytes the regions take. */
@@ -32,23 +42,26 @@ export class Readback {
 
   /**
    * `wanted`: kept IR values to read besides the outputs (checked by checkWantedValues);
-   * `outputs`: the outputs to read, by name (default all; a trainer wants the loss, not every
-   * gradient).
+   * `outputs`: the outputs to read, and those read only as their last row (a trainer wants the
+   * loss, not every gradient).
    */
   constructor(
     plan: Plan,
     dims: DimBindings,
     wanted: readonly number[],
-    outputs?: ReadonlySet<string>,
+    outputs: OutputSelection = {},
   ) {
     this.#plan = plan;
     this.#dims = dims;
     this.#wanted = wanted;
-    this.#outputs = plan.outputs.flatMap((o, i) =>
-      outputs && !outputs.has(o.name)
-        ? []
-        : [[i, this.#region(o.buffer, this.#tensorBytes(o.value))] as const],
-    );
+    this.#outputs = plan.outputs.flatMap((o, i): (readonly [number, number, boolean])[] => {
+      if (outputs.names && !outputs.names.has(o.name)) return [];
+      const bytes = this.#tensorBytes(o.value);
+      if (!outputs.lastRow?.has(o.name)) return [[i, this.#region(o.buffer, bytes), false]];
+      const rows = evalSize(dimSize(plan.values[o.value]!.shape[0]!), dims);
+      const row = bytes / rows;
+      return [[i, this.#region(o.buffer, row, (rows - 1) * row), true]];
+    });
     this.#routing = plan.routing.map((r) => {
       const [e, h] = [r.experts * 4, r.heads * 4];
       return [
@@ -68,7 +81,7 @@ export class Readback {
     staging: GPUBuffer,
   ): void {
     for (const r of this.#regions)
-      encoder.copyBufferToBuffer(buffers[r.buffer]!, 0, staging, r.offset, r.bytes);
+      encoder.copyBufferToBuffer(buffers[r.buffer]!, r.from, staging, r.offset, r.bytes);
   }
 
   /** The results, from the mapped staging buffer's bytes. */
@@ -80,18 +93,19 @@ export class Readback {
     };
     const readInt = (index: number) => new Int32Array(slice(index));
     const readFloat = (index: number) => new Float32Array(slice(index));
-    const tensor = (value: number, index: number): TensorData => {
+    const tensor = (value: number, index: number, lastRow = false): TensorData => {
       const v = plan.values[value]!;
+      const shape = v.shape.map((d) => evalSize(dimSize(d), this.#dims));
       return {
-        shape: v.shape.map((d) => evalSize(dimSize(d), this.#dims)),
+        shape: lastRow ? [1, ...shape.slice(1)] : shape,
         data: v.dtype === "i32" ? readInt(index) : readFloat(index),
       };
     };
     return {
       outputs: new Map(
-        this.#outputs.map(([i, region]) => {
+        this.#outputs.map(([i, region, lastRow]) => {
           const o = plan.outputs[i]!;
-          return [o.name, tensor(o.value, region)];
+          return [o.name, tensor(o.value, region, lastRow)];
         }),
       ),
       routing: plan.routing.map((site, i) => {
@@ -109,8 +123,8 @@ export class Readback {
     };
   }
 
-  #region(buffer: number, bytes: number): number {
-    this.#regions.push({ buffer, bytes, offset: this.bytes });
+  #region(buffer: number, bytes: number, from = 0): number {
+    this.#regions.push({ buffer, bytes, offset: this.bytes, from });
     this.bytes += bytes;
     return this.#regions.length - 1;
   }

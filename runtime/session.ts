@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly values?: readonly number[];
   /** The outputs to read back, by name (default: all of them). */
   readonly outputs?: readonly string[];
+  /** Outputs to read back as their last row only, [1, ...] (a generator's logits). */
+  readonly lastRow?: readonly string[];
   /**
    * Time every kernel (RunResult.timings): with timestamp queries where the device has the
    * `timestamp-query` feature (each kernel in its own compute pass), else by running each kernel
@@ -182,7 +184,10 @@ export class Session {
     const poison = options.poison ? this.#poisonSource() : undefined;
 
     // Read-back regions and timestamps, packed into one staging buffer.
-    const readback = new Readback(plan, dims, wanted, checkOutputNames(plan, options.outputs));
+    const readback = new Readback(plan, dims, wanted, {
+      names: checkOutputNames(plan, options.outputs),
+      lastRow: checkOutputNames(plan, options.lastRow),
+    });
     const timestamps = options.profile
       ? KernelTimestamps.create(device, plan, readback.bytes)
       : undefined;

@@ -147,6 +147,14 @@ describe("Session", { timeout: 30_000 }, () => {
     await expect(session.run(inputs, { outputs: ["nope"] })).rejects.toThrow(
       `has no output 'nope'; its outputs are ${name}`,
     );
+    // lastRow: the output's final row alone, the same bits as in the whole read-back.
+    const last = (await session.run(inputs, { lastRow: [name] })).outputs.get(name)!;
+    const whole = all.outputs.get(name)!;
+    const width = whole.shape.slice(1).reduce((a, b) => a * b, 1);
+    expect(last.shape).toEqual([1, ...whole.shape.slice(1)]);
+    expect(Array.from(bitsOf(last))).toEqual(
+      Array.from(bitsOf(whole)).slice((whole.shape[0]! - 1) * width),
+    );
     session.destroy();
   });
 
