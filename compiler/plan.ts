@@ -145,6 +145,7 @@ export function buildPlan(
   const tensor = (io: { name: string; value: number }): PlanTensor => {
     const t = graph.values[io.value]!.type;
     const limit = idLimits(graph).get(io.value);
+    const positions = positionLimits(graph).get(io.value);
     return {
       name: io.name,
       dtype: t.dtype,
@@ -152,6 +153,7 @@ export function buildPlan(
       value: io.value,
       buffer: memory.bufferOf(io.value),
       ...(limit === undefined ? {} : { idLimit: limit }),
+      ...(positions === undefined ? {} : { idLimit: positions, idKind: "positions" as const }),
     };
   };
 
@@ -227,6 +229,18 @@ function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
     });
   }
   return params;
+}
+
+/** For each input of positions a KV cache is written at: the cache's length. */
+function positionLimits(graph: Graph): Map<number, number> {
+  const limits = new Map<number, number>();
+  for (const node of graph.nodes) {
+    if (node.op !== "kv_write") continue;
+    const rows = graph.values[node.inputs[2]!]!.type.shape[0] as number;
+    const positions = node.inputs[1]!;
+    limits.set(positions, Math.min(rows, limits.get(positions) ?? Infinity));
+  }
+  return limits;
 }
 
 /** For each input value that feeds an embedding as token ids: the vocabulary size. */

@@ -73,8 +73,14 @@ export interface PlanTensor {
   readonly shape: readonly Dim[];
   readonly value: number;
   readonly buffer: number;
-  /** Token ids feeding an embedding must lie in [0, idLimit); checked before a run. */
+  /**
+   * Token ids feeding an embedding must lie in [0, idLimit), and so must the positions a
+   * generation plan writes its KV caches at (`positions`: idLimit is the cache's length);
+   * checked before a run.
+   */
   readonly idLimit?: number;
+  /** What idLimit bounds, for messages (default: token ids). */
+  readonly idKind?: "positions";
 }
 
 interface BufferBase {

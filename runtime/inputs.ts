@@ -69,7 +69,9 @@ export function bindInputs(plan: Plan, inputs: ReadonlyMap<string, TensorData>):
       const at = t.data.findIndex((id) => !(id >= 0 && id < limit));
       if (at >= 0) {
         throw new MoecRunError(
-          `token id ${t.data[at]} at position ${at} of input '${input.name}' is outside the vocabulary [0, ${limit})`,
+          input.idKind === "positions"
+            ? `position ${t.data[at]} at index ${at} of input '${input.name}' is outside the KV cache's ${limit} positions [0, ${limit})`
+            : `token id ${t.data[at]} at position ${at} of input '${input.name}' is outside the vocabulary [0, ${limit})`,
         );
       }
     }

@@ -1,7 +1,9 @@
 // The session's contract beyond numerics: weight validation and per-expert assembly, input
 // checks, poisoning, errors that name the kernel, and buffers that grow with T.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileToIR } from "../../compiler/index.js";
 import { weightDecls } from "../../compiler/ir/graph.js";
+import { nodeHost } from "../../compiler/node/host.js";
 import { type Plan, buildPlan } from "../../compiler/plan.js";
 import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
@@ -10,13 +12,8 @@ import { initWeights } from "../../runtime/weights.js";
 import { bitsOf, loadGraph, randomInputs } from "./helpers.js";
 
 const graph = loadGraph("models/mh_moe.moe", ["dim=16", "experts=3", "ffn=8", "heads=2"]);
-const lm = loadGraph("models/lm_smoe.moe", [
-  "vocab=20",
-  "dim=16",
-  "layers=2",
-  "experts=2",
-  "moe_ffn=8",
-]);
+const LM_SETS = ["vocab=20", "dim=16", "layers=2", "experts=2", "moe_ffn=8"];
+const lm = loadGraph("models/lm_smoe.moe", LM_SETS);
 
 describe("Session", { timeout: 30_000 }, () => {
   let moec: MoecDevice;
@@ -112,6 +109,28 @@ describe("Session", { timeout: 30_000 }, () => {
       "token id 20 at position 1 of input 'ids' is outside the vocabulary [0, 20)",
     );
     lmSession.destroy();
+    // A generation plan's positions must lie inside its KV cache (here 8 positions).
+    const decoding = compileToIR("models/lm_smoe.moe", nodeHost, {
+      overrides: LM_SETS,
+      decode: { context: 8 },
+    }).graph!;
+    const decoder = await Session.create(
+      moec.device,
+      buildPlan(decoding),
+      initWeights(weightDecls(decoding), 1),
+    );
+    const step = (position: number) =>
+      decoder.run(
+        new Map([
+          ["ids", { shape: [1], data: Int32Array.of(3) }],
+          ["positions", { shape: [1], data: Int32Array.of(position) }],
+        ]),
+      );
+    await expect(step(7)).resolves.toBeDefined();
+    await expect(step(8)).rejects.toThrow(
+      "position 8 at index 0 of input 'positions' is outside the KV cache's 8 positions [0, 8)",
+    );
+    decoder.destroy();
   });
 
   it("grows buffers with T and gives the same rows for a prefix (causal LM)", async () => {
