@@ -32,6 +32,7 @@ import {
   gpuWeightsOption,
   isUserFacing,
   levelOption,
+  limitsOf,
   nonNegativeInt,
   optLevel,
 } from "./run.js";
@@ -135,7 +136,7 @@ ${GPU_WEIGHTS_HELP}
         throw new MoecRunError(
           `${file}: model ${result.model} has no attention layer to keep a KV cache; moec generate needs a language model (token ids in, logits out)`,
         );
-      checkBudget(plan, { ...moec.device.limits, memoryBytes: totalmem() });
+      checkBudget(plan, { ...limitsOf(moec.device.limits), memoryBytes: totalmem() });
       const vocab = plan.inputs[0]?.idLimit;
       if (vocab !== undefined) {
         tokenizer?.checkVocabulary(vocab);

@@ -43,7 +43,8 @@ import { bindInputs } from "../runtime/inputs.js";
 import { InputsError, parseIds, randomInputs } from "./randomInputs.js";
 import { formatRouting, statsJson, summarise } from "./report.js";
 
-function limitsOf(l: GPUSupportedLimits) {
+/** The limits the budget reads, copied: GPUSupportedLimits keeps them in getters, which `...` drops. */
+export function limitsOf(l: GPUSupportedLimits) {
   return {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxBufferSize: l.maxBufferSize,

@@ -26,10 +26,15 @@ export function checkBudget(plan: Plan, budget: Budget, dims?: DimBindings): voi
   const weights = plan.buffers.filter((b) => b.kind === "weight" || b.kind === "state");
   for (const b of weights) {
     const bytes = evalSize(b.bytes, {});
-    if (bytes > perBuffer)
-      throw new MoecRunError(
-        `${b.kind} ${b.name} needs ${formatBytes(bytes)} in one buffer; this device binds at most ${formatBytes(perBuffer)} per buffer (${halfHint(b, bytes, perBuffer)}fewer experts or narrower layers)`,
-      );
+    if (bytes <= perBuffer) continue;
+    // A KV cache holds one row per position: say how many positions would fit.
+    const fix =
+      b.kind === "state"
+        ? `a shorter context: at most ${Math.floor(perBuffer / (bytes / b.shape[0]!))} positions fit`
+        : `${halfHint(b, bytes, perBuffer)}fewer experts or narrower layers`;
+    throw new MoecRunError(
+      `${b.kind} ${b.name} needs ${formatBytes(bytes)} in one buffer; this device binds at most ${formatBytes(perBuffer)} per buffer (${fix})`,
+    );
   }
   const weightBytes = weights.reduce((n, b) => n + evalSize(b.bytes, {}), 0);
   const memory = budget.memoryBytes;
@@ -40,8 +45,15 @@ export function checkBudget(plan: Plan, budget: Budget, dims?: DimBindings): voi
       f32.length > 0 && halved <= memory
         ? `; as f16 weights (--gpu-weights f16) they would need ${formatBytes(halved)}, which fits`
         : "";
+    const caches = weights
+      .filter((b) => b.kind === "state")
+      .reduce((n, b) => n + evalSize(b.bytes, {}), 0);
+    const what =
+      caches > 0
+        ? `the weights and KV caches (${formatBytes(caches)} of caches: a shorter context fits less) need`
+        : "the weights alone need";
     throw new MoecRunError(
-      `the weights alone need ${formatBytes(weightBytes)}; this machine has ${formatBytes(memory)} of memory${hint}`,
+      `${what} ${formatBytes(weightBytes)}; this machine has ${formatBytes(memory)} of memory${hint}`,
     );
   }
   if (!dims) return;

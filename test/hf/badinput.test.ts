@@ -270,6 +270,18 @@ describe("moec generate refuses a tokenizer that does not fit, and bad options",
     });
   }
 
+  it(
+    "--max-tokens beyond what a KV cache can bind says how many positions fit, before any weight is read",
+    async () => {
+      const folder = copyFixture("mixtral");
+      rmSync(path.join(folder, "model.safetensors"));
+      const argv = generate(mixtral, folder).filter((a) => a !== "--max-tokens" && a !== "4");
+      const err = await fails([...argv, "--max-tokens=1000000000"], 1);
+      expect(err).toMatch(/k_cache needs [\d.]+ GiB in one buffer; .* at most \d+ positions fit/);
+    },
+    GUARD,
+  );
+
   it("--gpu-weights other than f32 or f16 is a usage error", async () => {
     const folder = copyFixture("mixtral");
     const err = await fails([...generate(mixtral, folder), "--gpu-weights", "bf16"], 2);
