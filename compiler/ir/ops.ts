@@ -14,6 +14,7 @@ import { ELEMENTWISE_OPS } from "./ops/elementwise.js";
 import { EXPERT_OPS } from "./ops/experts.js";
 import { FUSED_LINEAR_OPS } from "./ops/fusedLinear.js";
 import { FUSED_MOE_OPS } from "./ops/fusedMoe.js";
+import { FUSED_MOE_GRAD_OPS } from "./ops/fusedMoeGrad.js";
 import { HEAD_OPS } from "./ops/heads.js";
 import { LOSS_OPS } from "./ops/loss.js";
 import { MOE_GRAD_OPS } from "./ops/moeGrad.js";
@@ -41,6 +42,7 @@ export const OPS: OpTable = {
   // Fused ops, made by the optimiser's passes; never by lowering.
   ...FUSED_LINEAR_OPS,
   ...FUSED_MOE_OPS,
+  ...FUSED_MOE_GRAD_OPS,
   // Backward ops and losses, made by differentiation (compiler/autodiff); never by lowering.
   ...DENSE_GRAD_OPS,
   ...ATTENTION_GRAD_OPS,

@@ -2,8 +2,10 @@
 // capacity and statistics become one counting-sort moe_permute; the expert FFN becomes two
 // grouped GEMMs that gather rows by index; the combine moves into its consumer (the merge
 // layer's linear, or the residual add), through the join view, so no combined copy is stored.
+// In a training graph the expert bank's backward ops run over the same segments (fuseMoeGrad.ts).
 import { DROPLESS } from "../../plan/capacity.js";
 import type { Graph, Node } from "../ir/graph.js";
+import { EXPERT_GRAD_OPS, ExpertGradFusion, type Permutation } from "./fuseMoeGrad.js";
 import { Rewriter, consumers, producer, soleConsumer } from "./rewrite.js";
 
 interface MoeSite {
@@ -40,7 +42,8 @@ export function fuseMoe(graph: Graph): Graph {
 
   const rw = new Rewriter(graph);
   /** New values of each routing site: kept expert ids, segment offsets, order. */
-  const permuted = new Map<MoeSite, { kept: number; offsets: number; order: number }>();
+  const permuted = new Map<MoeSite, Permutation>();
+  const backward = new ExpertGradFusion(rw);
   const fusedAway = new Set<number>();
   for (const node of graph.nodes) {
     if (fusedAway.has(node.id)) continue;
@@ -101,6 +104,14 @@ export function fuseMoe(graph: Graph): Graph {
                 node.span,
               );
         rw.alias(node.outputs[0]!, outs[0]!);
+        continue;
+      }
+    }
+    if (EXPERT_GRAD_OPS.has(node.op)) {
+      const site = siteOfExpert(graph, node, sites);
+      const p = site && permuted.get(site);
+      if (p) {
+        backward.rewrite(node, p);
         continue;
       }
     }

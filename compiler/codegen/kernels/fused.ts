@@ -4,6 +4,12 @@
 // Measured with `moec bench` and bench/suite.ts (results in bench/RESULTS.md).
 import { emitCombineAdd, combineLinear } from "./fused/combine.js";
 import { moeGroupedDown, moeGroupedUp } from "./fused/grouped.js";
+import {
+  emitMoeDownGrad,
+  moeGroupedBackprop,
+  moeGroupedUpGrad,
+  moeGroupedWeightGrad,
+} from "./fused/groupedGrad.js";
 import { linearGlu, tiledLinear } from "./fused/linear.js";
 import { emitMoePermute, emitRouteBalance } from "./fused/permute.js";
 import { emitMoeRoute } from "./fused/router.js";
@@ -34,4 +40,9 @@ export const FUSED_KERNELS = {
   moe_grouped_down: moeGroupedDown,
   combine_linear: combineLinear,
   combine_add: emitCombineAdd,
+  // The expert bank's backward over the same segments (training graphs).
+  moe_grouped_weight_grad: moeGroupedWeightGrad,
+  moe_grouped_backprop: moeGroupedBackprop,
+  moe_grouped_up_grad: moeGroupedUpGrad,
+  moe_down_grad: emitMoeDownGrad,
 };

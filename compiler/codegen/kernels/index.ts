@@ -80,6 +80,10 @@ export const FUSED_OPS = [
   "moe_grouped_down",
   "combine_linear",
   "combine_add",
+  "moe_grouped_weight_grad",
+  "moe_grouped_backprop",
+  "moe_grouped_up_grad",
+  "moe_down_grad",
 ] as const satisfies readonly OpName[];
 
 export type FusedOp = (typeof FUSED_OPS)[number];

@@ -46,6 +46,14 @@ interface GemmBody {
   readonly target: (r: number, key: string) => string;
   /** The value of output (r, c) of the tile given each weight matrix's accumulator. */
   readonly value: (r: number, c: number, acc: readonly string[]) => string;
+  /** Further outputs of the same shape, stored at the same places (a backward pair). */
+  readonly moreOutputs?: readonly GemmStore[];
+}
+
+/** An output binding and the value stored at tile element (r, c). */
+export interface GemmStore {
+  readonly output: string;
+  readonly value: (r: number, c: number, acc: readonly string[]) => string;
 }
 
 export const vectorType = (vec: number) => (vec === 1 ? "f32" : `vec${vec}<f32>`);
@@ -119,21 +127,27 @@ export function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
         key = `row_key${r}`;
       }
       g.row(r, key, () => {
-        const values = Array.from({ length: tn }, (_, c) =>
-          g.value(
-            r,
-            c,
-            g.b.map((__, m) => `acc${m}_${r}_${c}`),
-          ),
-        );
         const target = g.target(r, key);
-        const stores =
-          sw > 1
-            ? [`${g.output}[(${target} + col0) / ${u(sw)}] = vec${sw}<f32>(${values.join(", ")});`]
-            : values.map((v, c) => `${g.output}[${target} + col${c}] = ${v};`);
-        const guard = (c: number, line: string) =>
-          ragged ? w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(line)) : w.b.line(line);
-        stores.forEach((line, c) => guard(c, line));
+        for (const store of [{ output: g.output, value: g.value }, ...(g.moreOutputs ?? [])]) {
+          const values = Array.from({ length: tn }, (_, c) =>
+            store.value(
+              r,
+              c,
+              g.b.map((__, m) => `acc${m}_${r}_${c}`),
+            ),
+          );
+          const stores =
+            sw > 1
+              ? [
+                  `${store.output}[(${target} + col0) / ${u(sw)}] = vec${sw}<f32>(${values.join(", ")});`,
+                ]
+              : values.map((v, c) => `${store.output}[${target} + col${c}] = ${v};`);
+          const guard = (c: number, line: string) =>
+            ragged
+              ? w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(line))
+              : w.b.line(line);
+          stores.forEach((line, c) => guard(c, line));
+        }
       });
     }
   };

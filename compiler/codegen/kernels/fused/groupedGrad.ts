@@ -1,0 +1,219 @@
+// The expert bank's backward over the counting sort's segments (ops/fusedMoeGrad.ts). Each
+// kernel visits an expert's assignments only, in segment order: no scan over all assignments, no
+// atomics, so the sums run in one fixed order and two runs give bitwise-identical gradients.
+import type { Node } from "../../../ir/graph.js";
+import { constantSize, shapeSize } from "../../../../plan/size.js";
+import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../../wgsl.js";
+import { activationDerivative } from "../backward.js";
+import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
+import { COMPONENTS, emitGemm, gemmOutput, operand, vectorType } from "../gemm/emit.js";
+import { staticRows, storeWidth, tileGemm, vectorWidth } from "../gemm/tiling.js";
+import { groupedRows, groupedTiles } from "../gemm/tiles.js";
+import { activationFunction } from "../math.js";
+
+const dims = (w: KernelWriter, value: number, what: string) =>
+  w.type(value).shape.map((d) => staticDim(d, what));
+
+/**
+ * dslot[a] = d[a]·W[e] per assignment: the grouped GEMM of moe_grouped_down with W read
+ * transposed (K runs down W's columns, so a K-vector is gathered from `vec` rows of W).
+ */
+export function moeGroupedBackprop(
+  node: Node<"moe_grouped_backprop">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [dv, ev, ov, offv, wv] = node.inputs;
+  const [experts, out, inn] = dims(w, wv!, "expert weight dims") as [number, number, number];
+  const rows = staticRows(w, ev!);
+  const cfg = tileGemm(w, { out: inn, inner: out, weights: 1, ...(rows !== undefined && { rows }) });
+  if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+  const d = operand(w, "d", dv!, cfg.vec);
+  const order = w.input("order", ov!);
+  const offsets = w.input("offsets", offv!);
+  const weight = w.input("w", wv!);
+  const dx = gemmOutput(w, "dx", node.outputs[0]!, storeWidth(cfg, inn));
+  const kv = out / cfg.vec;
+  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+  const column = (col: string, kk: string, j: number) =>
+    `${weight}[(wbase + ${kk} * ${u(cfg.vec)} + ${u(j)}) * ${u(inn)} + ${col}]`;
+  groupedTiles(w, cfg, { offsets, experts, assignments, out: inn }, () => {
+    w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(out)};`);
+    emitGemm(w, cfg, {
+      out: inn,
+      inner: out,
+      ...groupedRows(order, inn, w),
+      source: (key) => key,
+      a: (src, kk) => `${d}[${src} * ${u(kv)} + ${kk}]`,
+      b: [
+        (col, kk) =>
+          cfg.vec === 1
+            ? column(col, kk, 0)
+            : `${vectorType(cfg.vec)}(${Array.from({ length: cfg.vec }, (_, j) => column(col, kk, j)).join(", ")})`,
+      ],
+      output: dx,
+      value: (_r, _c, [acc]) => `select(${f(0)}, ${acc}, live)`,
+    });
+  });
+  return w.finish("moe_grouped_backprop");
+}
+
+/**
+ * dA = act'(a)·(u)·dh and dU = act(a)·dh, with a = x·W1[e]ᵀ (+ b1) and u = x·Wup[e]ᵀ recomputed
+ * by the grouped GEMM of moe_grouped_up; zeros for a dropped assignment.
+ */
+export function moeGroupedUpGrad(
+  node: Node<"moe_grouped_up_grad">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { act, gated, bias } = node.attrs;
+  const ins = node.inputs;
+  const [xv, , ov, offv, w1v] = ins;
+  const extrav = ins.length === 7 ? ins[5] : undefined;
+  const [experts, hidden, inner] = dims(w, w1v!, "expert weight dims") as [number, number, number];
+  const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
+  const rows = staticRows(w, xv!);
+  const cfg = tileGemm(w, {
+    out: hidden,
+    inner,
+    weights: gated ? 2 : 1,
+    ...(rows !== undefined && { rows }),
+  });
+  if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
+  const x = operand(w, "x", xv!, cfg.vec);
+  const order = w.input("order", ov!);
+  const offsets = w.input("offsets", offv!);
+  const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
+  const extra =
+    extrav === undefined
+      ? undefined
+      : gated
+        ? operand(w, "w_up", extrav, cfg.vec)
+        : w.input("b1", extrav);
+  const dh = w.input("dh", ins[ins.length - 1]!);
+  const sw = storeWidth(cfg, hidden);
+  const dA = gemmOutput(w, "d_a", node.outputs[0]!, sw);
+  const dU = gated ? gemmOutput(w, "d_u", node.outputs[1]!, sw) : undefined;
+  const fn = activationFunction(w.b, act);
+  const fnPrime = activationDerivative(w.b, act);
+  const kv = inner / cfg.vec;
+  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+  const weight = (name: string) => (col: string, kk: string) =>
+    `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
+  const upstream = (r: number, c: number) => `${dh}[dh_row${r} + col${c}]`;
+  groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
+    w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
+    emitGemm(w, cfg, {
+      out: hidden,
+      inner,
+      ...groupedRows(order, hidden, w),
+      row: (r, key, stores) =>
+        w.b.block(`if (p0 + ${u(r)} >= lo && p0 + ${u(r)} < hi)`, () => {
+          w.b.line(`let dh_row${r} = ${key} * ${u(hidden)};`);
+          stores();
+        }),
+      source: (key) => `${key} / ${u(k)}`,
+      a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
+      b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+      output: dA,
+      value: (r, c, [a0, a1]) => {
+        const pre = bias ? `${a0} + ${extra}[wbase + col${c}]` : a0!;
+        const gate = gated ? ` * ${a1}` : "";
+        return `select(${f(0)}, ${fnPrime}(${pre})${gate} * ${upstream(r, c)}, live)`;
+      },
+      moreOutputs: dU
+        ? [
+            {
+              output: dU,
+              value: (r, c, [a0]) => `select(${f(0)}, ${fn}(${a0}) * ${upstream(r, c)}, live)`,
+            },
+          ]
+        : [],
+    });
+  });
+  return w.finish(`moe_grouped_up_grad${gated ? "_glu" : ""}_${act}`);
+}
+
+/**
+ * dW[e] = Σ over segment e (in order) of d[a] ⊗ x[a]: one invocation per expert and block of
+ * dW (a vector's worth of rows by up to four vectors of columns), an outer product per
+ * assignment: one vector load of d and up to four of x for up to 64 multiply-adds.
+ */
+export function moeGroupedWeightGrad(
+  node: Node<"moe_grouped_weight_grad">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [xv, ev, ov, offv, dv] = node.inputs;
+  const [experts, out, inn] = dims(w, node.outputs[0]!, "weight dims") as [number, number, number];
+  const k = staticDim(w.type(ev!).shape[1], "top_k");
+  const perChoice = w.type(xv!).shape.length === 3;
+  const rv = vectorWidth([out]);
+  const cv = vectorWidth([inn]);
+  const nc = [4, 2, 1].find((n) => inn % (cv * n) === 0)!;
+  const x = cv === 1 ? w.input("x", xv!) : w.inputVec("x", xv!, cv);
+  const order = w.input("order", ov!);
+  const offsets = w.input("offsets", offv!);
+  const d = rv === 1 ? w.input("dout", dv!) : w.inputVec("dout", dv!, rv);
+  const dw = cv === 1 ? w.output("dw", node.outputs[0]!) : w.outputVec("dw", node.outputs[0]!, cv);
+  const rowBlocks = out / rv;
+  const colBlocks = inn / (cv * nc);
+  const [I, C] = [u(inn / cv), u(colBlocks)];
+  const component = (r: number) => (rv === 1 ? "dv" : `dv.${COMPONENTS[r]}`);
+  const splat = (s: string) => (cv === 1 ? s : `${vectorType(cv)}(${s})`);
+  w.perItem(constantSize(experts * rowBlocks * colBlocks), (i) => {
+    w.b.line(`let e = ${i} / ${u(rowBlocks * colBlocks)};`);
+    w.b.line(`let o0 = ((${i} / ${C}) % ${u(rowBlocks)}) * ${u(rv)};`);
+    w.b.line(`let c0 = (${i} % ${C}) * ${u(nc)};`);
+    for (let r = 0; r < rv; r++)
+      for (let j = 0; j < nc; j++) w.b.line(`var acc${r}_${j} = ${splat(f(0))};`);
+    w.b.block(`for (var p = u32(${offsets}[e]); p < u32(${offsets}[e + 1u]); p++)`, () => {
+      w.b.line(`let a = u32(${order}[p]);`);
+      w.b.line(`let dv = ${d}[(a * ${u(out)} + o0) / ${u(rv)}];`);
+      w.b.line(`let src = ${perChoice ? "a" : `a / ${u(k)}`} * ${I} + c0;`);
+      for (let j = 0; j < nc; j++) w.b.line(`let x${j} = ${x}[src + ${u(j)}];`);
+      for (let r = 0; r < rv; r++)
+        for (let j = 0; j < nc; j++)
+          w.b.line(`acc${r}_${j} = fma(${splat(component(r))}, x${j}, acc${r}_${j});`);
+    });
+    for (let r = 0; r < rv; r++) {
+      w.b.line(`let row${r} = (e * ${u(out)} + o0 + ${u(r)}) * ${I} + c0;`);
+      for (let j = 0; j < nc; j++) w.b.line(`${dw}[row${r} + ${u(j)}] = acc${r}_${j};`);
+    }
+  });
+  return w.finish("moe_grouped_weight_grad");
+}
+
+/** Per assignment: dz = g·dy, dh = g·u and dgate = h·u + dy·b2[e]; zeros when dropped. */
+export function emitMoeDownGrad(node: Node<"moe_down_grad">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [hv, ev, gv, uv, dyv, b2v] = node.inputs;
+  const hidden = staticDim(w.type(hv!).shape[2], "expert hidden width");
+  const out = staticDim(w.type(dyv!).shape[2], "expert output width");
+  const h = w.input("h", hv!);
+  const expert = w.input("expert", ev!);
+  const gate = w.input("gate", gv!);
+  const up = w.input("u", uv!);
+  const dy = w.input("dy", dyv!);
+  const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
+  const [dz, dgate, dh] = ["dz", "dgate", "dh"].map((name, j) => w.output(name, node.outputs[j]!));
+  const [F, O] = [u(hidden), u(out)];
+  w.perItem(shapeSize(w.type(gv!).shape), (a) => {
+    w.b.line(`let e = ${expert}[${a}];`);
+    w.b.line(`let g = select(${gate}[${a}], ${f(0)}, e < ${i32(0)});`);
+    w.b.line(`var dg = ${f(0)};`);
+    w.b.block(`for (var c = 0u; c < ${F}; c++)`, () => {
+      w.b.line(`let uc = ${up}[${a} * ${F} + c];`);
+      w.b.line(`dg = fma(${h}[${a} * ${F} + c], uc, dg);`);
+      w.b.line(`${dh}[${a} * ${F} + c] = g * uc;`);
+    });
+    w.b.block(`for (var o = 0u; o < ${O}; o++)`, () => {
+      w.b.line(`let d = ${dy}[${a} * ${O} + o];`);
+      w.b.line(`${dz}[${a} * ${O} + o] = g * d;`);
+      if (b2) w.b.line(`dg = fma(d, ${b2}[u32(max(e, ${i32(0)})) * ${O} + o], dg);`);
+    });
+    w.b.line(`${dgate}[${a}] = select(dg, ${f(0)}, e < ${i32(0)});`);
+  });
+  return w.finish("moe_down_grad");
+}
