@@ -69,14 +69,17 @@ export class ExpertGradFusion {
         const b2 = ins.length === 6 ? ins[4] : undefined;
         const dy = v(ins[ins.length - 1]!);
         const [u] = emit("moe_grouped_backprop", [dy, ...segments, v(w2!)], {});
-        const extra = b2 === undefined ? [] : [v(b2)];
-        const [dz, dgate, dh] = emit(
-          "moe_down_grad",
-          [v(h!), p.kept, v(gate!), u!, dy, ...extra],
-          {},
-        );
+        const [dz, dgateOfH, dh] = emit("moe_down_grad", [v(h!), p.kept, v(gate!), u!, dy], {});
+        const dgate =
+          b2 === undefined
+            ? dgateOfH!
+            : emit(
+                "add",
+                [dgateOfH!, emit("moe_gate_bias_grad", [dy, p.kept, v(b2)], {})[0]!],
+                {},
+              )[0]!;
         rw.alias(node.outputs[0]!, dz!);
-        rw.alias(node.outputs[1]!, dgate!);
+        rw.alias(node.outputs[1]!, dgate);
         this.#hiddenGrad.set(node.outputs[0]!, { dh: dh!, w2: w2! });
         return;
       }

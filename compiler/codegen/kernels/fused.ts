@@ -6,6 +6,7 @@ import { emitCombineAdd, combineLinear } from "./fused/combine.js";
 import { moeGroupedDown, moeGroupedUp } from "./fused/grouped.js";
 import {
   emitMoeDownGrad,
+  emitMoeGateBiasGrad,
   moeGroupedBackprop,
   moeGroupedUpGrad,
   moeGroupedWeightGrad,
@@ -45,4 +46,5 @@ export const FUSED_KERNELS = {
   moe_grouped_backprop: moeGroupedBackprop,
   moe_grouped_up_grad: moeGroupedUpGrad,
   moe_down_grad: emitMoeDownGrad,
+  moe_gate_bias_grad: emitMoeGateBiasGrad,
 };

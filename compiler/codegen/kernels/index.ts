@@ -84,6 +84,7 @@ export const FUSED_OPS = [
   "moe_grouped_backprop",
   "moe_grouped_up_grad",
   "moe_down_grad",
+  "moe_gate_bias_grad",
 ] as const satisfies readonly OpName[];
 
 export type FusedOp = (typeof FUSED_OPS)[number];

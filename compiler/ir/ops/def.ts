@@ -140,8 +140,13 @@ export interface OpAttrs {
   /** Backward of the expert bank over the expert segments (ops/fusedMoeGrad.ts). */
   moe_grouped_weight_grad: { readonly experts: number };
   moe_grouped_backprop: Record<string, never>;
-  moe_grouped_up_grad: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };
+  moe_grouped_up_grad: {
+    readonly act: Activation;
+    readonly gated: boolean;
+    readonly bias: boolean;
+  };
   moe_down_grad: Record<string, never>;
+  moe_gate_bias_grad: Record<string, never>;
 
   // Backward ops: the gradient rules (`grad`) of the entries above emit them
   // (ops/denseGrad.ts, ops/attentionGrad.ts, ops/moeGrad.ts), and the losses (ops/loss.ts).

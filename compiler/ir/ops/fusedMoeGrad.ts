@@ -8,7 +8,11 @@ import { elementwiseCost, expect, numel, rank, tensor } from "./helpers.js";
 import { shapeEquals } from "../types.js";
 
 export const FUSED_MOE_GRAD_OPS: OpFamily<
-  "moe_grouped_weight_grad" | "moe_grouped_backprop" | "moe_grouped_up_grad" | "moe_down_grad"
+  | "moe_grouped_weight_grad"
+  | "moe_grouped_backprop"
+  | "moe_grouped_up_grad"
+  | "moe_down_grad"
+  | "moe_gate_bias_grad"
 > = {
   /** expert_weight_grad over each expert's segment: inputs (x, expert, order, offsets, dout). */
   moe_grouped_weight_grad: {
@@ -47,12 +51,13 @@ export const FUSED_MOE_GRAD_OPS: OpFamily<
   },
 
   /**
-   * The down projection's cotangents without recomputing its output z = h·W2[e]ᵀ + b2[e]: from
-   * u = dy·W2[e] (moe_grouped_backprop), dz = g·dy, dgate = h·u + dy·b2[e] (= dy·z) and
-   * dh = g·u; zeros for a dropped assignment. Inputs (h, expert, gate, u, dy[, b2]).
+   * The down projection's cotangents without recomputing its output z = h·W2[e]ᵀ (+ b2[e]): from
+   * u = dy·W2[e] (moe_grouped_backprop), dz = g·dy, dgate = h·u (= dy·z less the bias term,
+   * which moe_gate_bias_grad adds) and dh = g·u; zeros for a dropped assignment. Inputs
+   * (h, expert, gate, u, dy).
    */
   moe_down_grad: {
-    arity: [5, 6],
+    arity: [5, 5],
     infer: ([h, expert, gate, u, dy]) => {
       rank(h!, 3, "expert hidden");
       expect(
@@ -62,7 +67,27 @@ export const FUSED_MOE_GRAD_OPS: OpFamily<
       return [dy!, gate!, h!];
     },
     cost: elementwiseCost(4),
-    evaluate: ([h, expert, gate, u, dy, b2]) => [...downGrad(h!, expert!, gate!, u!, dy!, b2)],
+    evaluate: ([h, expert, gate, u, dy]) => [...downGrad(h!, expert!, gate!, u!, dy!)],
+  },
+
+  /** dgate's bias term: dy[a]·b2[e] per assignment (0 when dropped); inputs (dy, expert, b2). */
+  moe_gate_bias_grad: {
+    arity: [3, 3],
+    infer: ([dy, expert]) => {
+      rank(dy!, 3, "expert output gradient");
+      return [{ dtype: dy!.dtype, shape: expert!.shape }];
+    },
+    cost: elementwiseCost(2),
+    evaluate: ([dy, expert, b2]) => {
+      const d = dy!.shape[2]!;
+      const out = tensor(expert!.shape);
+      out.data.forEach((_, a) => {
+        const e = expert!.data[a]!;
+        if (e < 0) return;
+        for (let o = 0; o < d; o++) out.data[a]! += dy!.data[a * d + o]! * b2!.data[e * d + o]!;
+      });
+      return [out];
+    },
   },
 };
 
@@ -72,7 +97,6 @@ function downGrad(
   gate: RefTensor,
   u: RefTensor,
   dy: RefTensor,
-  b2: RefTensor | undefined,
 ): [RefTensor, RefTensor, RefTensor] {
   const f = h.shape[2]!;
   const d = dy.shape[2]!;
@@ -86,12 +110,8 @@ function downGrad(
       dg += h.data[a * f + i]! * u.data[a * f + i]!;
       dh.data[a * f + i] = g * u.data[a * f + i]!;
     }
-    for (let o = 0; o < d; o++) {
-      if (b2) dg += dy.data[a * d + o]! * b2.data[e * d + o]!;
-      dz.data[a * d + o] = g * dy.data[a * d + o]!;
-    }
+    for (let o = 0; o < d; o++) dz.data[a * d + o] = g * dy.data[a * d + o]!;
     dgate.data[a] = dg;
   }
   return [dz, dgate, dh];
 }
-

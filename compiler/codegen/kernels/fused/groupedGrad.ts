@@ -26,7 +26,12 @@ export function moeGroupedBackprop(
   const [dv, ev, ov, offv, wv] = node.inputs;
   const [experts, out, inn] = dims(w, wv!, "expert weight dims") as [number, number, number];
   const rows = staticRows(w, ev!);
-  const cfg = tileGemm(w, { out: inn, inner: out, weights: 1, ...(rows !== undefined && { rows }) });
+  const cfg = tileGemm(w, {
+    out: inn,
+    inner: out,
+    weights: 1,
+    ...(rows !== undefined && { rows }),
+  });
   if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
   const d = operand(w, "d", dv!, cfg.vec);
   const order = w.input("order", ov!);
@@ -185,10 +190,10 @@ export function moeGroupedWeightGrad(
   return w.finish("moe_grouped_weight_grad");
 }
 
-/** Per assignment: dz = g·dy, dh = g·u and dgate = h·u + dy·b2[e]; zeros when dropped. */
+/** Per assignment: dz = g·dy, dh = g·u and dgate = h·u; zeros when dropped. */
 export function emitMoeDownGrad(node: Node<"moe_down_grad">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
-  const [hv, ev, gv, uv, dyv, b2v] = node.inputs;
+  const [hv, ev, gv, uv, dyv] = node.inputs;
   const hidden = staticDim(w.type(hv!).shape[2], "expert hidden width");
   const out = staticDim(w.type(dyv!).shape[2], "expert output width");
   const h = w.input("h", hv!);
@@ -196,12 +201,11 @@ export function emitMoeDownGrad(node: Node<"moe_down_grad">, ctx: EmitContext): 
   const gate = w.input("gate", gv!);
   const up = w.input("u", uv!);
   const dy = w.input("dy", dyv!);
-  const b2 = b2v === undefined ? undefined : w.input("b2", b2v);
   const [dz, dgate, dh] = ["dz", "dgate", "dh"].map((name, j) => w.output(name, node.outputs[j]!));
   const [F, O] = [u(hidden), u(out)];
   w.perItem(shapeSize(w.type(gv!).shape), (a) => {
-    w.b.line(`let e = ${expert}[${a}];`);
-    w.b.line(`let g = select(${gate}[${a}], ${f(0)}, e < ${i32(0)});`);
+    w.b.line(`let dropped = ${expert}[${a}] < ${i32(0)};`);
+    w.b.line(`let g = select(${gate}[${a}], ${f(0)}, dropped);`);
     w.b.line(`var dg = ${f(0)};`);
     w.b.block(`for (var c = 0u; c < ${F}; c++)`, () => {
       w.b.line(`let uc = ${up}[${a} * ${F} + c];`);
@@ -209,11 +213,33 @@ export function emitMoeDownGrad(node: Node<"moe_down_grad">, ctx: EmitContext): 
       w.b.line(`${dh}[${a} * ${F} + c] = g * uc;`);
     });
     w.b.block(`for (var o = 0u; o < ${O}; o++)`, () => {
-      w.b.line(`let d = ${dy}[${a} * ${O} + o];`);
-      w.b.line(`${dz}[${a} * ${O} + o] = g * d;`);
-      if (b2) w.b.line(`dg = fma(d, ${b2}[u32(max(e, ${i32(0)})) * ${O} + o], dg);`);
+      w.b.line(`${dz}[${a} * ${O} + o] = g * ${dy}[${a} * ${O} + o];`);
     });
-    w.b.line(`${dgate}[${a}] = select(dg, ${f(0)}, e < ${i32(0)});`);
+    w.b.line(`${dgate}[${a}] = select(dg, ${f(0)}, dropped);`);
   });
   return w.finish("moe_down_grad");
+}
+
+/** Per assignment: dy[a]·b2[e], the bias term of dgate; 0 when dropped. */
+export function emitMoeGateBiasGrad(
+  node: Node<"moe_gate_bias_grad">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const [dyv, ev, bv] = node.inputs;
+  const out = staticDim(w.type(dyv!).shape[2], "expert output width");
+  const dy = w.input("dy", dyv!);
+  const expert = w.input("expert", ev!);
+  const b2 = w.input("b2", bv!);
+  const db = w.output("dgate_bias", node.outputs[0]!);
+  const O = u(out);
+  w.perItem(shapeSize(w.type(ev!).shape), (a) => {
+    w.b.line(`let e = ${expert}[${a}];`);
+    w.b.line(`var acc = ${f(0)};`);
+    w.b.block(`for (var o = 0u; o < ${O}; o++)`, () => {
+      w.b.line(`acc = fma(${dy}[${a} * ${O} + o], ${b2}[u32(max(e, ${i32(0)})) * ${O} + o], acc);`);
+    });
+    w.b.line(`${db}[${a}] = select(acc, ${f(0)}, e < ${i32(0)});`);
+  });
+  return w.finish("moe_gate_bias_grad");
 }

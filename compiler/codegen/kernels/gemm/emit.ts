@@ -143,9 +143,7 @@ export function emitGemm(w: KernelWriter, cfg: GemmConfig, g: GemmBody): void {
                 ]
               : values.map((v, c) => `${store.output}[${target} + col${c}] = ${v};`);
           const guard = (c: number, line: string) =>
-            ragged
-              ? w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(line))
-              : w.b.line(line);
+            ragged ? w.b.block(`if (col${c} < ${u(g.out)})`, () => w.b.line(line)) : w.b.line(line);
           stores.forEach((line, c) => guard(c, line));
         }
       });
