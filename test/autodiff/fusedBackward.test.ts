@@ -38,24 +38,45 @@ const LAYERS = [
   },
 ];
 
-const UNFUSED = ["expert_weight_grad", "expert_backprop", "expert_up_grad", "expert_down_grad"];
-const FUSED = [
+const MOE_UNFUSED = ["expert_weight_grad", "expert_backprop", "expert_up_grad", "expert_down_grad"];
+const MOE_FUSED = [
   "moe_grouped_weight_grad",
   "moe_grouped_backprop",
   "moe_grouped_up_grad",
   "moe_down_grad",
 ];
 
-describe("fused MoE backward (-O2) vs float64 and vs -O0", { timeout: 120_000 }, () => {
+/** Dense linears: the -O2 table's tiled dX = dY·W and outer-product dW kernels. */
+const DENSE = [
+  { title: "Linear 12 -> 20 with bias (vector loads)", layer: "Linear(12, 20)", dim: 12, out: 20 },
+  { title: "Linear 5 -> 7 (scalar loads)", layer: "Linear(5, 7, bias = false)", dim: 5, out: 7 },
+  { title: "Linear 6 -> 10 (pairs)", layer: "Linear(6, 10)", dim: 6, out: 10 },
+];
+
+/** The dense backward's -O2 kernels (by label). */
+const DENSE_KERNELS = ["linear_grad_input_tiled", "linear_grad_weight_sum"];
+
+describe("-O2 backward kernels vs float64 and vs -O0", { timeout: 120_000 }, () => {
   let moec: MoecDevice;
   beforeAll(async () => {
     moec = await createNodeDevice();
   });
   afterAll(() => moec?.device.destroy());
 
-  for (const { title, layer, dim } of LAYERS) {
+  const cases = [
+    ...LAYERS.map((l) => ({
+      ...l,
+      out: l.dim,
+      fused: MOE_FUSED,
+      unfused: MOE_UNFUSED,
+      kernels: [],
+    })),
+    ...DENSE.map((l) => ({ ...l, fused: [], unfused: [], kernels: DENSE_KERNELS })),
+  ];
+  for (const { title, layer, dim, out, fused: wanted, unfused: gone, kernels } of cases) {
     it(title, async () => {
-      const forward = layerModelGraph(layer, dim, nodeHost, { imports: `import "std/moe.moe"\n` });
+      const imports = `import "std/moe.moe"\n`;
+      const forward = layerModelGraph(layer, dim, nodeHost, { imports, out });
       const vjp = vjpGraph(forward);
       const tokens = 9; // not a multiple of any tile: partial tiles and segments
       const inputs = new Map(
@@ -71,8 +92,13 @@ describe("fused MoE backward (-O2) vs float64 and vs -O0", { timeout: 120_000 },
 
       const fused = compileGraph(vjp, { level: 2 });
       const ops = new Set(fused.graph.nodes.map((n) => n.op));
-      for (const op of FUSED) expect(ops.has(op as never), op).toBe(true);
-      for (const op of UNFUSED) expect(ops.has(op as never), op).toBe(false);
+      for (const op of wanted) expect(ops.has(op as never), op).toBe(true);
+      for (const op of gone) expect(ops.has(op as never), op).toBe(false);
+      for (const k of kernels)
+        expect(
+          fused.plan.kernels.some((pk) => pk.name.includes(k)),
+          k,
+        ).toBe(true);
       const unfused = compileGraph(vjp, { level: 0 });
 
       const run = async (plan: typeof fused.plan) => {

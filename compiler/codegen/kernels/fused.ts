@@ -12,6 +12,7 @@ import {
   moeGroupedWeightGrad,
 } from "./fused/groupedGrad.js";
 import { linearGlu, tiledLinear } from "./fused/linear.js";
+import { linearGradWeightSum, tiledLinearGradInput } from "./fused/linearGrad.js";
 import { emitMoePermute, emitRouteBalance } from "./fused/permute.js";
 import { emitMoeRoute } from "./fused/router.js";
 
@@ -34,6 +35,8 @@ export const FUSED_KERNELS = {
   linear: tiledLinear,
   linear_epilogue: tiledLinear,
   linear_glu: linearGlu,
+  linear_grad_input: tiledLinearGradInput,
+  linear_grad_weight: linearGradWeightSum,
   moe_route: emitMoeRoute,
   moe_permute: emitMoePermute,
   route_balance: emitRouteBalance,

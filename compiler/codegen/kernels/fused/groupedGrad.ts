@@ -2,12 +2,13 @@
 // kernel visits an expert's assignments only, in segment order: no scan over all assignments, no
 // atomics, so the sums run in one fixed order and two runs give bitwise-identical gradients.
 import type { Node } from "../../../ir/graph.js";
-import { constantSize, shapeSize } from "../../../../plan/size.js";
+import { shapeSize } from "../../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../../wgsl.js";
 import { activationDerivative } from "../backward.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
-import { COMPONENTS, emitGemm, gemmOutput, operand, vectorType } from "../gemm/emit.js";
-import { staticRows, storeWidth, tileGemm, vectorWidth } from "../gemm/tiling.js";
+import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";
+import { emitOuterProductSum, transposedWeight } from "../gemm/outer.js";
+import { staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
 import { groupedRows, groupedTiles } from "../gemm/tiles.js";
 import { activationFunction } from "../math.js";
 
@@ -40,8 +41,6 @@ export function moeGroupedBackprop(
   const dx = gemmOutput(w, "dx", node.outputs[0]!, storeWidth(cfg, inn));
   const kv = out / cfg.vec;
   const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-  const column = (col: string, kk: string, j: number) =>
-    `${weight}[(wbase + ${kk} * ${u(cfg.vec)} + ${u(j)}) * ${u(inn)} + ${col}]`;
   groupedTiles(w, cfg, { offsets, experts, assignments, out: inn }, () => {
     w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(out)};`);
     emitGemm(w, cfg, {
@@ -50,12 +49,7 @@ export function moeGroupedBackprop(
       ...groupedRows(order, inn, w),
       source: (key) => key,
       a: (src, kk) => `${d}[${src} * ${u(kv)} + ${kk}]`,
-      b: [
-        (col, kk) =>
-          cfg.vec === 1
-            ? column(col, kk, 0)
-            : `${vectorType(cfg.vec)}(${Array.from({ length: cfg.vec }, (_, j) => column(col, kk, j)).join(", ")})`,
-      ],
+      b: [transposedWeight(weight, "wbase", inn, cfg.vec)],
       output: dx,
       value: (_r, _c, [acc]) => `select(${f(0)}, ${acc}, live)`,
     });
@@ -140,52 +134,26 @@ export function moeGroupedUpGrad(
   return w.finish(`moe_grouped_up_grad${gated ? "_glu" : ""}_${act}`);
 }
 
-/**
- * dW[e] = Σ over segment e (in order) of d[a] ⊗ x[a]: one invocation per expert and block of
- * dW (a vector's worth of rows by up to four vectors of columns), an outer product per
- * assignment: one vector load of d and up to four of x for up to 64 multiply-adds.
- */
+/** dW[e] = Σ over segment e, in order, of d[a] ⊗ x[a] (x[a / k] when x is shared by the k). */
 export function moeGroupedWeightGrad(
   node: Node<"moe_grouped_weight_grad">,
   ctx: EmitContext,
 ): EmittedKernel {
   const w = new KernelWriter(ctx);
   const [xv, ev, ov, offv, dv] = node.inputs;
-  const [experts, out, inn] = dims(w, node.outputs[0]!, "weight dims") as [number, number, number];
   const k = staticDim(w.type(ev!).shape[1], "top_k");
   const perChoice = w.type(xv!).shape.length === 3;
-  const rv = vectorWidth([out]);
-  const cv = vectorWidth([inn]);
-  const nc = [4, 2, 1].find((n) => inn % (cv * n) === 0)!;
-  const x = cv === 1 ? w.input("x", xv!) : w.inputVec("x", xv!, cv);
   const order = w.input("order", ov!);
   const offsets = w.input("offsets", offv!);
-  const d = rv === 1 ? w.input("dout", dv!) : w.inputVec("dout", dv!, rv);
-  const dw = cv === 1 ? w.output("dw", node.outputs[0]!) : w.outputVec("dw", node.outputs[0]!, cv);
-  const rowBlocks = out / rv;
-  const colBlocks = inn / (cv * nc);
-  const [I, C] = [u(inn / cv), u(colBlocks)];
-  const component = (r: number) => (rv === 1 ? "dv" : `dv.${COMPONENTS[r]}`);
-  const splat = (s: string) => (cv === 1 ? s : `${vectorType(cv)}(${s})`);
-  w.perItem(constantSize(experts * rowBlocks * colBlocks), (i) => {
-    w.b.line(`let e = ${i} / ${u(rowBlocks * colBlocks)};`);
-    w.b.line(`let o0 = ((${i} / ${C}) % ${u(rowBlocks)}) * ${u(rv)};`);
-    w.b.line(`let c0 = (${i} % ${C}) * ${u(nc)};`);
-    for (let r = 0; r < rv; r++)
-      for (let j = 0; j < nc; j++) w.b.line(`var acc${r}_${j} = ${splat(f(0))};`);
-    w.b.block(`for (var p = u32(${offsets}[e]); p < u32(${offsets}[e + 1u]); p++)`, () => {
-      w.b.line(`let a = u32(${order}[p]);`);
-      w.b.line(`let dv = ${d}[(a * ${u(out)} + o0) / ${u(rv)}];`);
-      w.b.line(`let src = ${perChoice ? "a" : `a / ${u(k)}`} * ${I} + c0;`);
-      for (let j = 0; j < nc; j++) w.b.line(`let x${j} = ${x}[src + ${u(j)}];`);
-      for (let r = 0; r < rv; r++)
-        for (let j = 0; j < nc; j++)
-          w.b.line(`acc${r}_${j} = fma(${splat(component(r))}, x${j}, acc${r}_${j});`);
-    });
-    for (let r = 0; r < rv; r++) {
-      w.b.line(`let row${r} = (e * ${u(out)} + o0 + ${u(r)}) * ${I} + c0;`);
-      for (let j = 0; j < nc; j++) w.b.line(`${dw}[row${r} + ${u(j)}] = acc${r}_${j};`);
-    }
+  emitOuterProductSum(w, {
+    x: xv!,
+    d: dv!,
+    dw: node.outputs[0]!,
+    matrices: node.attrs.experts,
+    positions: `for (var p = u32(${offsets}[e]); p < u32(${offsets}[e + 1u]); p++)`,
+    prelude: `let a = u32(${order}[p]);`,
+    dRow: "a",
+    xRow: perChoice ? "a" : `(a / ${u(k)})`,
   });
   return w.finish("moe_grouped_weight_grad");
 }
