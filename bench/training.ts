@@ -3,7 +3,8 @@
 // the same batch; the useful GFLOP/s of the MoE kernels of the backward against those of the
 // forward (per-kernel GPU timestamps of one profiled step); and the GPU memory the trainer holds
 // (every buffer of the step plan + the optimiser's buffers) against weights + gradients + Adam's
-// two moments. Both passes run the -O0 kernels (the only level with backward kernels).
+// two moments. Every model is measured at -O0 (one simple kernel per op) and at -O2 (fused and
+// tiled forward and backward), so the two levels' step times sit side by side in one run.
 //
 //   npm run bench:train -- [--steps N] [--batch B] [--seq S] [--set NAME=VALUE]...
 //
@@ -73,14 +74,15 @@ function kernelSamples(
   graph: Graph,
   plan: Plan,
   timings: readonly { ms: number }[],
-  forwardNodes: number,
   tokens: number,
 ): KernelSample[] {
+  // The backward starts at the loss's seed (autodiff/train.ts); passes keep the node order.
+  const seed = graph.nodes.findIndex((n) => n.op === "fill" && n.scope === "loss");
+  const backwardFrom = seed < 0 ? Infinity : seed;
   return plan.kernels.map((k, i) => {
     const nodes = k.nodes.map((id) => graph.nodes[id]!);
     return {
-      // Nodes past the forward graph's (and the loss's) belong to the backward.
-      backward: nodes.some((n) => n.id >= forwardNodes),
+      backward: nodes.some((n) => n.id >= backwardFrom),
       moe: nodes.some((n) => MOE_OPS.test(n.op)),
       macs: nodes.reduce((s, n) => s + nodeCost(graph, n, { T: tokens }).macs, 0),
       ms: timings[i]?.ms ?? 0,
@@ -97,98 +99,95 @@ function rate(samples: readonly KernelSample[]): { macs: number; ms: number; gfl
 const moec = await createNodeDevice();
 const profile = profileOfDevice(moec);
 const corpus = new ByteCorpus(readFileSync(path.join(ROOT, "README.md")), SEQ, "README.md");
+const LEVELS = [0, 2] as const;
 const lines = [
   `adapter: ${moec.describeAdapter()}`,
-  `size: ${SIZE.join(" ")}; batch ${BATCH} x ${SEQ} bytes; ${STEPS} timed steps and forwards (median); -O0 kernels`,
+  `size: ${SIZE.join(" ")}; batch ${BATCH} x ${SEQ} bytes; ${STEPS} timed steps and forwards (median) per level`,
   "",
 ];
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 for (const model of MODELS) {
   const forward = load(model.file, model.sets);
-  say(`compiling ${model.label}`);
-  const plan = compileTraining(forward, { profile });
-  const weights = initWeights(plan.step, 1);
-  const trainer = await Trainer.create(moec.device, plan, weights, {
-    ...DEFAULT_OPTIMIZER,
-    lr: 1e-3,
-    steps: STEPS + 1,
-    warmup: 1,
-  });
-  const fwd = compileGraph(forward, { level: 0, profile });
-  const fwdSession = await Session.create(moec.device, fwd.plan, weights);
-  const batchOf = (step: number) => corpus.batch(step, BATCH, 7);
-  const runForward = async (step: number) => {
-    for (const s of batchOf(step))
-      await fwdSession.run(new Map([["ids", { shape: [SEQ], data: s.ids }]]));
-  };
-  // Warm-up (pipelines compile on first use), then interleaved step / forward pairs.
-  await trainer.step(batchOf(1));
-  await runForward(1);
-  const stepMs: number[] = [];
-  const fwdMs: number[] = [];
-  for (let i = 0; i < STEPS; i++) {
-    let t = performance.now();
-    await trainer.step(batchOf(i + 2));
-    stepMs.push(performance.now() - t);
-    t = performance.now();
-    await runForward(i + 2);
-    fwdMs.push(performance.now() - t);
-    say(
-      `${model.label} ${i + 1}/${STEPS}: step ${stepMs.at(-1)!.toFixed(0)} ms, forward ${fwdMs.at(-1)!.toFixed(0)} ms`,
-    );
-  }
-  // One profiled run of the step graph and of the forward, for per-kernel GPU times.
-  const tGraph = trainingGraph(forward);
-  const compiled = compileGraph(tGraph, { level: 0, profile });
-  const stepSession = await Session.create(moec.device, compiled.plan, weights);
-  const seq = batchOf(1)[0]!;
-  const inputs = new Map([
-    ["ids", { shape: [SEQ], data: seq.ids }],
-    ["targets", { shape: [SEQ], data: seq.targets }],
-  ]);
-  await stepSession.run(inputs);
-  const stepProfile = await stepSession.run(inputs, { profile: true });
-  await fwdSession.run(new Map([["ids", { shape: [SEQ], data: seq.ids }]]));
-  const fwdProfile = await fwdSession.run(new Map([["ids", { shape: [SEQ], data: seq.ids }]]), {
-    profile: true,
-  });
-  const forwardNodes = forward.nodes.length;
-  const inStep = kernelSamples(
-    compiled.graph,
-    compiled.plan,
-    stepProfile.timings ?? [],
-    forwardNodes,
-    SEQ,
-  );
-  const inFwd = kernelSamples(fwd.graph, fwd.plan, fwdProfile.timings ?? [], Infinity, SEQ);
-  const moeFwd = rate(inFwd.filter((k) => k.moe));
-  const moeBwd = rate(inStep.filter((k) => k.moe && k.backward));
-  const moeFwdInStep = rate(inStep.filter((k) => k.moe && !k.backward));
-  const source = stepProfile.timings?.[0]?.source ?? "none";
+  const stepMedian = new Map<number, number>();
+  for (const level of LEVELS) {
+    say(`compiling ${model.label} -O${level}`);
+    const plan = compileTraining(forward, { profile, level });
+    const weights = initWeights(plan.step, 1);
+    const trainer = await Trainer.create(moec.device, plan, weights, {
+      ...DEFAULT_OPTIMIZER,
+      lr: 1e-3,
+      steps: STEPS + 1,
+      warmup: 1,
+    });
+    const fwd = compileGraph(forward, { level, profile });
+    const fwdSession = await Session.create(moec.device, fwd.plan, weights);
+    const batchOf = (step: number) => corpus.batch(step, BATCH, 7);
+    const runForward = async (step: number) => {
+      for (const s of batchOf(step))
+        await fwdSession.run(new Map([["ids", { shape: [SEQ], data: s.ids }]]));
+    };
+    // Warm-up (pipelines compile on first use), then interleaved step / forward pairs.
+    await trainer.step(batchOf(1));
+    await runForward(1);
+    const stepMs: number[] = [];
+    const fwdMs: number[] = [];
+    for (let i = 0; i < STEPS; i++) {
+      let t = performance.now();
+      await trainer.step(batchOf(i + 2));
+      stepMs.push(performance.now() - t);
+      t = performance.now();
+      await runForward(i + 2);
+      fwdMs.push(performance.now() - t);
+      say(
+        `${model.label} -O${level} ${i + 1}/${STEPS}: step ${stepMs.at(-1)!.toFixed(0)} ms, forward ${fwdMs.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    // One profiled run of the step graph and of the forward, for per-kernel GPU times.
+    const compiled = compileGraph(trainingGraph(forward), { level, profile });
+    const stepSession = await Session.create(moec.device, compiled.plan, weights);
+    const seq = batchOf(1)[0]!;
+    const ids = new Map([["ids", { shape: [SEQ], data: seq.ids }]]);
+    const inputs = new Map([...ids, ["targets", { shape: [SEQ], data: seq.targets }]]);
+    await stepSession.run(inputs);
+    const stepProfile = await stepSession.run(inputs, { profile: true });
+    await fwdSession.run(ids);
+    const fwdProfile = await fwdSession.run(ids, { profile: true });
+    const inStep = kernelSamples(compiled.graph, compiled.plan, stepProfile.timings ?? [], SEQ);
+    const inFwd = kernelSamples(fwd.graph, fwd.plan, fwdProfile.timings ?? [], SEQ);
+    const moeFwd = rate(inFwd.filter((k) => k.moe));
+    const moeBwd = rate(inStep.filter((k) => k.moe && k.backward));
+    const allBwd = rate(inStep.filter((k) => k.backward));
+    const source = stepProfile.timings?.[0]?.source ?? "none";
 
-  const params = plan.params.reduce((s, p) => s + p.elements, 0);
-  const ideal = 4 * params * 4; // weights, gradients, Adam's m and v (f32)
-  // The trainer's own buffers: the batch's summed gradient, m and v per weight, small scalars.
-  const optimizerBytes = 3 * plan.params.reduce((s, p) => s + 4 * Math.max(4, p.elements), 0);
-  const peak = planBytes(plan.step, SEQ) + optimizerBytes;
-  const step = stats(stepMs);
-  const fw = stats(fwdMs);
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+    const params = plan.params.reduce((sum, p) => sum + p.elements, 0);
+    const ideal = 4 * params * 4; // weights, gradients, Adam's m and v (f32)
+    // The trainer's own buffers: the batch's summed gradient, m and v per weight, small scalars.
+    const optimizerBytes = 3 * plan.params.reduce((sum, p) => sum + 4 * Math.max(4, p.elements), 0);
+    const peak = planBytes(plan.step, SEQ) + optimizerBytes;
+    const step = stats(stepMs);
+    const fw = stats(fwdMs);
+    stepMedian.set(level, step.median);
+    lines.push(
+      `## ${model.label} (${model.sets.join(" ")}) -O${level}: ${params} weights, ${compiled.plan.kernels.length} step kernels, ${fwd.plan.kernels.length} forward kernels`,
+      `training step: median ${step.median.toFixed(1)} ms (min ${step.min.toFixed(1)}); forward of the same batch at -O${level}: median ${fw.median.toFixed(1)} ms (min ${fw.min.toFixed(1)})`,
+      `step / forward: ${(step.median / fw.median).toFixed(2)} forwards (goal: at most 3.5)`,
+      `MoE kernels (${source} timestamps, one sequence): forward ${moeFwd.gflops.toFixed(2)} GFLOP/s ` +
+        `(${(moeFwd.macs / 1e6).toFixed(2)} M MACs in ${moeFwd.ms.toFixed(2)} ms); ` +
+        `backward ${moeBwd.gflops.toFixed(2)} GFLOP/s (${(moeBwd.macs / 1e6).toFixed(2)} M MACs in ${moeBwd.ms.toFixed(2)} ms); ` +
+        `backward / forward ${(moeBwd.gflops / moeFwd.gflops).toFixed(2)}`,
+      `whole backward (one sequence): ${(allBwd.macs / 1e6).toFixed(2)} M MACs in ${allBwd.ms.toFixed(2)} ms, ${allBwd.gflops.toFixed(2)} GFLOP/s`,
+      `GPU memory: ${mib(peak)} held (step plan buffers ${mib(planBytes(plan.step, SEQ))} + optimiser ${mib(optimizerBytes)}) ` +
+        `vs weights + gradients + Adam m, v ${mib(ideal)}: ${(peak / ideal).toFixed(2)}x`,
+      "",
+    );
+    stepSession.destroy();
+    fwdSession.destroy();
+    trainer.destroy();
+  }
   lines.push(
-    `## ${model.label} (${model.sets.join(" ")}): ${params} weights, ${compiled.plan.kernels.length} step kernels, ${fwd.plan.kernels.length} forward kernels`,
-    `training step: median ${step.median.toFixed(1)} ms (min ${step.min.toFixed(1)}); forward of the same batch: median ${fw.median.toFixed(1)} ms (min ${fw.min.toFixed(1)})`,
-    `step / forward: ${(step.median / fw.median).toFixed(2)} forwards (goal: at most 3.5)`,
-    `MoE kernels (${source} timestamps, one sequence): forward ${moeFwd.gflops.toFixed(2)} GFLOP/s ` +
-      `(${(moeFwd.macs / 1e6).toFixed(2)} M MACs in ${moeFwd.ms.toFixed(2)} ms); ` +
-      `backward ${moeBwd.gflops.toFixed(2)} GFLOP/s (${(moeBwd.macs / 1e6).toFixed(2)} M MACs in ${moeBwd.ms.toFixed(2)} ms); ` +
-      `backward / forward ${(moeBwd.gflops / moeFwd.gflops).toFixed(2)} ` +
-      `(the step's own forward MoE kernels: ${moeFwdInStep.gflops.toFixed(2)} GFLOP/s)`,
-    `GPU memory: ${mib(peak)} held (step plan buffers ${mib(planBytes(plan.step, SEQ))} + optimiser ${mib(optimizerBytes)}) ` +
-      `vs weights + gradients + Adam m, v ${mib(ideal)}: ${(peak / ideal).toFixed(2)}x`,
+    `${model.label}: a -O2 step takes ${(stepMedian.get(2)! / stepMedian.get(0)!).toFixed(2)}x the time of a -O0 step`,
     "",
   );
-  stepSession.destroy();
-  fwdSession.destroy();
-  trainer.destroy();
 }
 process.stdout.write(lines.join("\n"));
 moec.device.destroy();

@@ -9,6 +9,7 @@ import { Session } from "../runtime/session.js";
 import { evaluateSequence } from "../runtime/train/trainer.js";
 import { describeActivation, validate } from "../runtime/train/validate.js";
 import { EXIT, type Command, positiveInt, usageError } from "./common.js";
+import { levelOption, optLevel } from "./run.js";
 import { MAX_DATA_FILE_BYTES, readRegularFile } from "../compiler/node/files.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
 import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./train.js";
@@ -16,7 +17,7 @@ import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./t
 export const evaluate: Command = {
   summary: "validation perplexity and expert activation of a moec train checkpoint",
   usage:
-    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [--model NAME] [--set NAME=VALUE]...",
+    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
   details: `Runs the model with the checkpoint's weights on the held-out last 10% of the text (the
 split moec train uses) and prints the mean cross-entropy, the perplexity, and per MoE layer the
 experts that received at least one kept assignment (per head for multi-head MoE) with each
@@ -24,7 +25,8 @@ expert's share of the assignments. Give the same --set options as for training.
   --weights FILE    a checkpoint written by moec train (required)
   --data PATH       a UTF-8 text file (default: moec's own README.md, as for moec train)
   --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
-  --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)`,
+  --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)
+  -O 0|2            fused and tiled kernels (2, the default) or one simple kernel per op (0)`,
   options: {
     model: { type: "string" },
     set: { type: "string", multiple: true },
@@ -32,6 +34,7 @@ expert's share of the assignments. Give the same --set options as for training.
     data: { type: "string" },
     seq: { type: "string" },
     batch: { type: "string" },
+    ...levelOption,
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -50,6 +53,8 @@ expert's share of the assignments. Give the same --set options as for training.
     if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
     const count = positiveInt(args.values.batch as string | undefined, VALIDATION_SEQUENCES);
     if (count === undefined) return usageError(io, "--batch must be a positive integer");
+    const level = optLevel(args);
+    if (level === undefined) return usageError(io, "-O takes 0 or 2");
     try {
       const corpus = new ByteCorpus(
         readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
@@ -59,7 +64,7 @@ expert's share of the assignments. Give the same --set options as for training.
       const result = byteLevelModel(file, args, io);
       if (!result) return EXIT.errors;
       const moec = await createNodeDevice();
-      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec) });
+      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec), level });
       const modelName = result.model ?? result.graph.name;
       const checkpoint = decodeCheckpoint(
         plan,

@@ -39,6 +39,7 @@ import {
 } from "./common.js";
 import { nodeHost } from "../compiler/node/host.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
+import { levelOption, optLevel } from "./run.js";
 import {
   FileError,
   MAX_DATA_FILE_BYTES,
@@ -51,9 +52,9 @@ export const MAX_SEQ = 4096;
 export const VALIDATION_SEQUENCES = 8;
 
 export const train: Command = {
-  summary: "train a language model on the bytes of a text file (WebGPU, -O0 kernels)",
+  summary: "train a language model on the bytes of a text file (WebGPU)",
   usage:
-    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [--model NAME] [--set NAME=VALUE]...",
+    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
   details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
@@ -70,6 +71,8 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
                     so the result equals an uninterrupted run's
   --stop-at N       stop after step N of the --steps schedule (to resume later)
   --eval-every N    validation perplexity every N steps and at the end (default 50)
+  -O 0|2            kernels of the step graph: fused and tiled (2, the default) or one simple
+                    kernel per op (0); the two agree to float rounding
 The progress line's "experts a/E" counts, per MoE layer, the experts that received at least one
 kept (sub-)token assignment over the step's batch.`,
   options: {
@@ -85,6 +88,7 @@ kept (sub-)token assignment over the step's batch.`,
     resume: { type: "string" },
     "stop-at": { type: "string" },
     "eval-every": { type: "string" },
+    ...levelOption,
   },
   async run(args, io) {
     const [file] = args.positionals;
@@ -116,6 +120,8 @@ kept (sub-)token assignment over the step's batch.`,
     const evalEvery = int("eval-every", 50);
     if (evalEvery === undefined) return usageError(io, "--eval-every must be a positive integer");
     if (seq > MAX_SEQ) return usageError(io, `--seq ${seq} is over the limit of ${MAX_SEQ}`);
+    const level = optLevel(args);
+    if (level === undefined) return usageError(io, "-O takes 0 or 2");
     const out = args.values.out as string | undefined;
     const resume = args.values.resume as string | undefined;
     if (resume !== undefined && seedText !== undefined)
@@ -135,7 +141,7 @@ kept (sub-)token assignment over the step's batch.`,
       const result = byteLevelModel(file, args, io);
       if (!result) return EXIT.errors;
       const moec = await createNodeDevice();
-      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec) });
+      const plan = compileTraining(result.graph, { profile: profileOfDevice(moec), level });
       const config: OptimizerConfig = {
         ...DEFAULT_OPTIMIZER,
         lr,
