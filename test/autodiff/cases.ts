@@ -153,6 +153,31 @@ export const GRAD_CASES: readonly GradCase[] = [
       return c.output(c.op("attention", [q!, k!, v!], { heads: 2 })[0]!);
     },
   },
+  {
+    title: "rope: interleaved pairs, scaled frequencies and attention factor (yarn-like)",
+    build: () => {
+      const c = new Case();
+      const x = c.input("x", [5, 8]);
+      const attrs = {
+        heads: 2,
+        base: 10000,
+        interleaved: true,
+        invFreq: [0.9, 0.05],
+        attentionFactor: 1.2,
+      };
+      return c.output(c.op("rope", [x], attrs)[0]!);
+    },
+  },
+  {
+    title: "grouped-query attention: 4 query heads over 2 key/value heads, wider values, a scale",
+    build: () => {
+      const c = new Case();
+      const q = c.input("q", [5, 12]);
+      const k = c.input("k", [5, 6]);
+      const v = c.input("v", [5, 10]);
+      return c.output(c.op("attention", [q, k, v], { heads: 4, kvHeads: 2, scale: 0.4 })[0]!);
+    },
+  },
   ...GATINGS.map((gating) => ({
     title: `route (${gating}): gates and probabilities`,
     build: () => {

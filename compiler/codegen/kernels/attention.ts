@@ -34,7 +34,7 @@ function emitRotation(
   const x = w.input("x", node.inputs[0]!);
   const positions = node.inputs[1] === undefined ? undefined : w.input("positions", node.inputs[1]);
   const y = w.output("y", node.outputs[0]!);
-  const scaling: OpAttrs["rope"] | Record<string, never> = node.op === "rope" ? node.attrs : {};
+  const scaling: OpAttrs["rope"] = node.attrs;
   const parts = Array.from({ length: half }, (_, i) =>
     splitF32(scaling.invFreq?.[i] ?? Math.pow(base, (-2 * i) / headDim)),
   );
@@ -51,18 +51,17 @@ function emitRotation(
     // rope_scaling's factor on cos and sin (yarn's attention factor), when there is one.
     const factor = scaling.attentionFactor === undefined ? "" : ` * ${f(scaling.attentionFactor)}`;
     w.b.line(`let c = cos(angle)${factor};`);
-    w.b.line(sign === 1 ? `let s = sin(angle)${factor};` : "let s = -sin(angle);");
+    w.b.line(`let s = ${sign === 1 ? "" : "-"}sin(angle)${factor};`);
     w.b.line(`let a = pos * ${u(d)} + h * ${u(headDim)} + k;`);
-    if ((node.attrs as { interleaved?: boolean }).interleaved) {
-      // The pair (2k, 2k+1) of the head, written to (k, k + half) like the reference code.
-      w.b.line(`let x1 = ${x}[a + k];`);
-      w.b.line(`let x2 = ${x}[a + k + 1u];`);
-    } else {
-      w.b.line(`let x1 = ${x}[a];`);
-      w.b.line(`let x2 = ${x}[a + ${u(half)}];`);
-    }
-    w.b.line(`${y}[a] = x1 * c - x2 * s;`);
-    w.b.line(`${y}[a + ${u(half)}] = x2 * c + x1 * s;`);
+    // Interleaved: the pair (2k, 2k+1) of the head is rotated into (k, k + half) like the
+    // reference code, and the gradient rotates it back into the pair.
+    const pair = scaling.interleaved ? ["a + k", "a + k + 1u"] : ["a", `a + ${u(half)}`];
+    const [from, to] =
+      sign === 1 ? [pair, ["a", `a + ${u(half)}`]] : [["a", `a + ${u(half)}`], pair];
+    w.b.line(`let x1 = ${x}[${from[0]}];`);
+    w.b.line(`let x2 = ${x}[${from[1]}];`);
+    w.b.line(`${y}[${to[0]}] = x1 * c - x2 * s;`);
+    w.b.line(`${y}[${to[1]}] = x2 * c + x1 * s;`);
   });
   return w.finish(sign === 1 ? "rope" : "rope_grad");
 }

@@ -28,13 +28,10 @@ export const ATTENTION_OPS: OpFamily<
         attentionFactor,
       }),
     ],
-    grad: ({ inputs, dOutputs: [dy], attrs, emit }) => {
-      expect(
-        inputs.length === 1 && !attrs.interleaved && !attrs.invFreq && !attrs.attentionFactor,
-        "rotary positions at given positions or interleaved have no gradient rule",
-      );
-      return [emit("rope_grad", [dy!], attrs)[0]];
-    },
+    grad: ({ inputs: [, positions], dOutputs: [dy], attrs, emit }) => [
+      emit("rope_grad", [dy!, ...(positions === undefined ? [] : [positions])], attrs)[0],
+      undefined,
+    ],
   },
 
   // Typed when added, like a weight; the interpreter starts it at zeros.
@@ -133,10 +130,6 @@ export const ATTENTION_OPS: OpFamily<
       causalAttention(q!, k!, v!, heads, kvHeads, (i) => i, scale),
     ],
     grad: ({ inputs: [q, k, v], outputs: [y], dOutputs: [dy], attrs, emit }) => {
-      expect(
-        (attrs.kvHeads ?? attrs.heads) === attrs.heads && attrs.scale === undefined,
-        "training attention with fewer key/value heads than query heads is not supported yet",
-      );
       const [stats] = emit("attention_stats", [q!, k!, y!, dy!], attrs);
       return emit("attention_grad", [q!, k!, v!, dy!, stats!], attrs);
     },
@@ -144,7 +137,7 @@ export const ATTENTION_OPS: OpFamily<
 };
 
 /** Each head's columns reordered: the even ones, then the odd ones. */
-function deinterleave(x: RefTensor, heads: number): RefTensor {
+export function deinterleave(x: RefTensor, heads: number): RefTensor {
   const width = x.shape[1]!;
   const hd = width / heads;
   return tensor(
@@ -156,6 +149,20 @@ function deinterleave(x: RefTensor, heads: number): RefTensor {
       return x.data[row * width + h * hd + from]!;
     }),
   );
+}
+
+/** deinterleave's inverse: each head's first half goes to the even columns, the second to the odd. */
+export function interleave(x: RefTensor, heads: number): RefTensor {
+  const width = x.shape[1]!;
+  const hd = width / heads;
+  const y = tensor(x.shape);
+  x.data.forEach((value, a) => {
+    const [row, c] = [Math.floor(a / width), a % width];
+    const [h, i] = [Math.floor(c / hd), c % hd];
+    const to = i < hd / 2 ? 2 * i : 2 * (i - hd / 2) + 1;
+    y.data[row * width + h * hd + to] = value;
+  });
+  return y;
 }
 
 /** Positions: one i32 per row of `x`. */

@@ -157,9 +157,10 @@ export interface OpAttrs {
   activation_grad: { readonly fn: Activation };
   norm_grad_input: { readonly kind: NormKind; readonly eps: number };
   norm_grad_weight: { readonly kind: NormKind; readonly eps: number };
-  rope_grad: { readonly heads: number; readonly base: number };
-  attention_stats: { readonly heads: number };
-  attention_grad: { readonly heads: number };
+  /** The inverse rotation of a rope node, with that node's attributes. */
+  rope_grad: OpAttrs["rope"];
+  attention_stats: OpAttrs["attention"];
+  attention_grad: OpAttrs["attention"];
   route_grad: { readonly topK: number; readonly gating: Gating };
   cosine_logits_grad: Record<string, never>;
   capacity_grad: Record<string, never>;

@@ -14,7 +14,7 @@ import {
   tensor,
 } from "./helpers.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
-import { applyRope } from "./attention.js";
+import { applyRope, interleave } from "./attention.js";
 
 export type NormKind = "rms" | "layer";
 
@@ -143,10 +143,17 @@ export const DENSE_GRAD_OPS: OpFamily<
 
   /** The rotation is orthogonal: its gradient rotates dy back by the negative angle. */
   rope_grad: {
-    arity: [1, 1],
+    arity: [1, 2],
     infer: ([dy]) => [dy!],
     cost: elementwiseCost(6),
-    evaluate: ([dy], { heads, base }) => [applyRope(dy!, heads, base, -1)],
+    evaluate: ([dy, positions], { heads, base, interleaved, invFreq, attentionFactor }) => {
+      const dx = applyRope(dy!, heads, base, -1, {
+        positions: positions && Array.from(positions.data),
+        invFreq,
+        attentionFactor,
+      });
+      return [interleaved ? interleave(dx, heads) : dx];
+    },
   },
 };
 
