@@ -6,6 +6,7 @@ import { ATTENTION_OPS } from "./ops/attention.js";
 import { BITNET_OPS } from "./ops/bitnet.js";
 import { BITNET_STE_OPS } from "./ops/bitnetSte.js";
 import { COLUMN_OPS } from "./ops/columns.js";
+import { COLUMN_GRAD_OPS } from "./ops/columnsGrad.js";
 import { COSINE_GRAD_OPS } from "./ops/cosineGrad.js";
 import { ATTENTION_GRAD_OPS } from "./ops/attentionGrad.js";
 import { DENSE_OPS } from "./ops/dense.js";
@@ -23,7 +24,7 @@ import { ROUTING_OPS } from "./ops/routing.js";
 
 export * from "./ops/def.js";
 export { ACTIVATION_FUNCTIONS, topKIndices } from "./ops/math.js";
-export { COSINE_EPS, MIN_TEMPERATURE } from "./ops/routing.js";
+export { COSINE_EPS, GROUPED_RENORM_EPS, MIN_TEMPERATURE } from "./ops/routing.js";
 export type { DType } from "./types.js";
 
 type OpTable = { readonly [K in OpName]: OpDef<K> };
@@ -45,6 +46,7 @@ export const OPS: OpTable = {
   ...FUSED_MOE_GRAD_OPS,
   // Backward ops and losses, made by differentiation (compiler/autodiff); never by lowering.
   ...DENSE_GRAD_OPS,
+  ...COLUMN_GRAD_OPS,
   ...ATTENTION_GRAD_OPS,
   ...MOE_GRAD_OPS,
   ...COSINE_GRAD_OPS,

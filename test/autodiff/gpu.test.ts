@@ -12,6 +12,7 @@ import { createNodeDevice } from "../../runtime/node/dawn.js";
 import { type RunResult, Session } from "../../runtime/session.js";
 import { bitsOf, loadGraph, relL2 } from "../runtime/helpers.js";
 import { GRAD_CASES } from "./cases.js";
+import { EXTRA_GRAD_CASES } from "./extraCases.js";
 import {
   TINY_LM,
   toDevice,
@@ -41,7 +42,7 @@ describe("backward kernels vs the float64 reference", { timeout: 60_000 }, () =>
   });
   afterAll(() => moec?.device.destroy());
 
-  for (const { title, build } of GRAD_CASES) {
+  for (const { title, build } of [...GRAD_CASES, ...EXTRA_GRAD_CASES]) {
     it(`VJP of ${title}`, async () => {
       const c = build();
       const vjp = vjpGraph(c.graph);

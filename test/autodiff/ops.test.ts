@@ -3,10 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { runReference } from "../../compiler/ir/interpret.js";
 import { GRAD_CASES } from "./cases.js";
+import { EXTRA_GRAD_CASES } from "./extraCases.js";
 import { checkGraphGradients } from "./gradcheck.js";
 
 describe("each op's gradient rule matches central finite differences (float64)", () => {
-  for (const { title, build } of GRAD_CASES) {
+  for (const { title, build } of [...GRAD_CASES, ...EXTRA_GRAD_CASES]) {
     it(title, () => {
       const c = build();
       const checks = checkGraphGradients(c.graph, c.leaves);

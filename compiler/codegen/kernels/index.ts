@@ -24,6 +24,7 @@ import {
   emitNormGradWeight,
   emitSumRows,
 } from "./backward.js";
+import { emitPadCols, emitRepeatRowsGrad, emitRowDot } from "./columnsGrad.js";
 import type { KernelEmitter } from "./common.js";
 import {
   emitActivation,
@@ -61,6 +62,7 @@ import {
   emitExpertUpGrad,
   emitExpertWeightGrad,
   emitRouteGrad,
+  emitRouteGroupedGrad,
 } from "./moeGrad.js";
 
 /** Ops bound by the runtime (input, weight) or that only alias memory (split, join). */
@@ -140,6 +142,10 @@ export const UNFUSED_KERNELS: KernelTable<UnfusedOp> = {
   attention_stats: emitAttentionStats,
   attention_grad: emitAttentionGrad,
   route_grad: emitRouteGrad,
+  route_grouped_grad: emitRouteGroupedGrad,
+  pad_cols: emitPadCols,
+  repeat_rows_grad: emitRepeatRowsGrad,
+  row_dot: emitRowDot,
   cosine_logits_grad: emitCosineLogitsGrad,
   capacity_grad: emitCapacityGrad,
   expert_up_grad: emitExpertUpGrad,

@@ -2,7 +2,7 @@
 // routing statistics. Straightforward by design: they are the -O0 baseline and a second oracle.
 import type { Admission } from "../../../plan/capacity.js";
 import type { Node } from "../../ir/graph.js";
-import { COSINE_EPS, MIN_TEMPERATURE } from "../../ir/ops.js";
+import { COSINE_EPS, GROUPED_RENORM_EPS, MIN_TEMPERATURE } from "../../ir/ops.js";
 import { constantSize, dimSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
@@ -154,7 +154,7 @@ export function emitRouteGrouped(node: Node<"route_grouped">, ctx: EmitContext):
       w.b.line(`${gate}[out + j] = s;`);
       w.b.line("kept_sum += s;");
     });
-    const divisor = renorm ? ` / (kept_sum + ${f(1e-20)})` : "";
+    const divisor = renorm ? ` / (kept_sum + ${f(GROUPED_RENORM_EPS)})` : "";
     w.b.block(`for (var j = 0u; j < ${u(topK)}; j++)`, () => {
       w.b.line(`${gate}[out + j] = ${gate}[out + j]${divisor} * ${f(scale)};`);
     });

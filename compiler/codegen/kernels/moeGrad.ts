@@ -6,6 +6,7 @@ import type { Node } from "../../ir/graph.js";
 import { constantSize, dimSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, i32Literal as i32, u32Literal as u } from "../wgsl.js";
 import { activationDerivative } from "./backward.js";
+import { GROUPED_RENORM_EPS } from "../../ir/ops.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 import { activationFunction } from "./math.js";
 
@@ -67,6 +68,63 @@ export function emitRouteGrad(node: Node<"route_grad">, ctx: EmitContext): Emitt
     });
   });
   return w.finish(`route_grad_${gating}`);
+}
+
+/**
+ * One invocation per row of DeepSeek-V3's router: the softmax backward of the probabilities
+ * (when they carry a cotangent), plus each chosen expert's term through its sigmoid gate and the
+ * renormalisation: ds_j = (scale · dg_j − Σ_i dg_i g_i) / (Σ_i s_i + ε).
+ */
+export function emitRouteGroupedGrad(
+  node: Node<"route_grouped_grad">,
+  ctx: EmitContext,
+): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { topK, renorm, scale } = node.attrs;
+  const [n, ew] = w.type(node.inputs[0]!).shape;
+  const e = staticDim(ew, "expert count");
+  const [logits, expert, dgate] = ["logits", "expert", "dgate"].map((name, j) =>
+    w.input(name, node.inputs[j]!),
+  );
+  const withProbs = node.inputs.length === 5;
+  const probs = withProbs ? w.input("probs", node.inputs[3]!) : undefined;
+  const dprobs = withProbs ? w.input("dprobs", node.inputs[4]!) : undefined;
+  const dl = w.output("dlogits", node.outputs[0]!);
+  const [E, K] = [u(e), u(topK)];
+  w.perItem(dimSize(n!), (r) => {
+    w.b.line(`let base = ${r} * ${E};`);
+    w.b.line(`let out = ${r} * ${K};`);
+    w.b.line(`var s: array<f32, ${topK}>;`);
+    w.b.line(`var kept_sum = ${f(0)};`);
+    w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+      w.b.line(`s[j] = ${f(1)} / (${f(1)} + exp(-${logits}[base + u32(${expert}[out + j])]));`);
+      w.b.line("kept_sum += s[j];");
+    });
+    w.b.line(`let d = ${renorm ? `kept_sum + ${f(GROUPED_RENORM_EPS)}` : f(1)};`);
+    w.b.line(`var gd = ${f(0)};`);
+    if (renorm) {
+      w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+        w.b.line(`gd += ${dgate}[out + j] * (${f(scale)} * s[j] / d);`);
+      });
+    }
+    if (probs && dprobs) {
+      w.b.line(`var pdp = ${f(0)};`);
+      w.b.block(`for (var c = 0u; c < ${E}; c++)`, () => {
+        w.b.line(`pdp += ${probs}[base + c] * ${dprobs}[base + c];`);
+      });
+      w.b.block(`for (var c = 0u; c < ${E}; c++)`, () => {
+        w.b.line(`${dl}[base + c] = ${probs}[base + c] * (${dprobs}[base + c] - pdp);`);
+      });
+    } else {
+      w.b.block(`for (var c = 0u; c < ${E}; c++)`, () => w.b.line(`${dl}[base + c] = ${f(0)};`));
+    }
+    w.b.block(`for (var j = 0u; j < ${K}; j++)`, () => {
+      w.b.line(`let ds = (${f(scale)} * ${dgate}[out + j] - gd) / d;`);
+      w.b.line(`let at = base + u32(${expert}[out + j]);`);
+      w.b.line(`${dl}[at] = ${dl}[at] + ds * s[j] * (${f(1)} - s[j]);`);
+    });
+  });
+  return w.finish(renorm ? "route_grouped_grad_renorm" : "route_grouped_grad");
 }
 
 export function emitCapacityGrad(node: Node<"capacity_grad">, ctx: EmitContext): EmittedKernel {

@@ -32,6 +32,9 @@ export const COLUMN_OPS: OpFamily<"slice_cols" | "concat_cols" | "repeat_rows"> 
         y.data.set(x!.data.subarray(r * cols + start, r * cols + start + width), r * width);
       return [y];
     },
+    grad: ({ inputs: [x], dOutputs: [dy], attrs: { start }, type, emit }) => [
+      emit("pad_cols", [dy!], { start, total: type(x!).shape[1] as number })[0],
+    ],
   },
 
   /** y = [a | b]: the columns of a, then those of b, row by row. */
@@ -61,6 +64,13 @@ export const COLUMN_OPS: OpFamily<"slice_cols" | "concat_cols" | "repeat_rows"> 
       }
       return [y];
     },
+    grad: ({ inputs: [a, b], dOutputs: [dy], needs, type, emit }) => {
+      const [ca, cb] = [a!, b!].map((v) => type(v).shape[1] as number);
+      return [
+        needs[0] ? emit("slice_cols", [dy!], { start: 0, width: ca! })[0] : undefined,
+        needs[1] ? emit("slice_cols", [dy!], { start: ca!, width: cb! })[0] : undefined,
+      ];
+    },
   },
 
   /** Row r of x becomes rows r·times .. r·times + times - 1 (one shared key per head). */
@@ -79,5 +89,6 @@ export const COLUMN_OPS: OpFamily<"slice_cols" | "concat_cols" | "repeat_rows"> 
         y.data[i] = x!.data[Math.floor(i / (cols * times)) * cols + (i % cols)]!;
       return [y];
     },
+    grad: ({ dOutputs: [dy], attrs, emit }) => [emit("repeat_rows_grad", [dy!], attrs)[0]],
   },
 };

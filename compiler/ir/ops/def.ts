@@ -162,6 +162,14 @@ export interface OpAttrs {
   attention_stats: OpAttrs["attention"];
   attention_grad: OpAttrs["attention"];
   route_grad: { readonly topK: number; readonly gating: Gating };
+  /** dLogits of route_grouped: through the chosen sigmoid gates (and renormalisation), probs. */
+  route_grouped_grad: { readonly topK: number; readonly renorm: boolean; readonly scale: number };
+  /** x placed in columns start..start+width of a zero matrix `total` wide (slice_cols' grad). */
+  pad_cols: { readonly start: number; readonly total: number };
+  /** dx[r] = Σ_{t < times} dy[r·times + t], t ascending (repeat_rows' grad). */
+  repeat_rows_grad: { readonly times: number };
+  /** y[r, 0] = Σ_c a[r, c] · b[r, c], c ascending (scale_rows' factor gradient). */
+  row_dot: Record<string, never>;
   cosine_logits_grad: Record<string, never>;
   capacity_grad: Record<string, never>;
   expert_up_grad: { readonly act: Activation; readonly gated: boolean; readonly bias: boolean };

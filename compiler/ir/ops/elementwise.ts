@@ -121,6 +121,10 @@ export const ELEMENTWISE_OPS: OpFamily<
         ),
       ];
     },
+    grad: ({ inputs: [x, s], dOutputs: [dy], needs, emit }) => [
+      needs[0] ? emit("scale_rows", [dy!, s!], {})[0] : undefined,
+      needs[1] ? emit("row_dot", [dy!, x!], {})[0] : undefined,
+    ],
   },
 };
 

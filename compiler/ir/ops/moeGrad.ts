@@ -2,7 +2,7 @@
 // nothing to any gradient. Per-expert weight gradients sum their segment's assignments in a fixed
 // order (rows ascending, then choices), so two runs give bitwise-identical results.
 import { shapeEquals } from "../types.js";
-import type { Activation, Gating, OpFamily, RefTensor } from "./def.js";
+import type { Activation, Gating, OpAttrs, OpFamily, RefTensor } from "./def.js";
 import {
   bytesOf,
   elementwiseCost,
@@ -15,9 +15,11 @@ import {
 } from "./helpers.js";
 import { ACTIVATION_DERIVATIVES } from "./denseGrad.js";
 import { ACTIVATION_FUNCTIONS } from "./math.js";
+import { GROUPED_RENORM_EPS } from "./routing.js";
 
 export const MOE_GRAD_OPS: OpFamily<
   | "route_grad"
+  | "route_grouped_grad"
   | "capacity_grad"
   | "expert_up_grad"
   | "expert_backprop"
@@ -42,6 +44,27 @@ export const MOE_GRAD_OPS: OpFamily<
     cost: elementwiseCost(6),
     evaluate: ([expert, gate, probs, dgate, dprobs], { gating }) => [
       routeGrad(expert!, gate!, probs!, dgate!, dprobs, gating),
+    ],
+  },
+
+  /**
+   * dLogits of DeepSeek-V3's router: inputs (logits, expert, dgate[, probs, dprobs]); the gates
+   * g_j = scale · s_j / (Σ_i s_i + 1e-20) (or scale · s_j) of s = sigmoid(logits), then the
+   * probabilities' softmax when they carry a cotangent.
+   */
+  route_grouped_grad: {
+    arity: [3, 5],
+    infer: (ins) => {
+      const [logits, expert, dgate] = ins;
+      expect(
+        ins.length !== 4 && shapeEquals(expert!.shape, dgate!.shape),
+        "route_grouped_grad: expert ids and the gates' gradient must have one shape, probs come with their gradient",
+      );
+      return [{ dtype: dgate!.dtype, shape: logits!.shape }];
+    },
+    cost: elementwiseCost(8),
+    evaluate: ([logits, expert, dgate, probs, dprobs], attrs) => [
+      routeGroupedGrad(logits!, expert!, dgate!, probs, dprobs, attrs),
     ],
   },
 
@@ -198,6 +221,41 @@ function routeGrad(
     for (let e = 0; e < experts; e++) pdp += probs.data[r * experts + e]! * dp[e]!;
     for (let e = 0; e < experts; e++)
       dl.data[r * experts + e]! += probs.data[r * experts + e]! * (dp[e]! - pdp);
+  }
+  return dl;
+}
+
+/**
+ * With D = Σ_i s_i + ε: ds_j = (scale · dg_j − Σ_i dg_i g_i) / D when renormalised, else
+ * scale · dg_j; dl_{e_j} = ds_j · s_j (1 − s_j); then dl += p ⊙ (dp − Σ p dp).
+ */
+function routeGroupedGrad(
+  logits: RefTensor,
+  expert: RefTensor,
+  dgate: RefTensor,
+  probs: RefTensor | undefined,
+  dprobs: RefTensor | undefined,
+  { topK: k, renorm, scale }: OpAttrs["route_grouped_grad"],
+): RefTensor {
+  const [n, experts] = logits.shape as [number, number];
+  const dl = tensor(logits.shape);
+  for (let r = 0; r < n; r++) {
+    const chosen = Array.from({ length: k }, (_, j) => expert.data[r * k + j]!);
+    const s = chosen.map((e) => 1 / (1 + Math.exp(-logits.data[r * experts + e]!)));
+    const dg = Array.from({ length: k }, (_, j) => dgate.data[r * k + j]!);
+    const d = renorm ? s.reduce((a, b) => a + b, 0) + GROUPED_RENORM_EPS : 1;
+    const gd = renorm ? dg.reduce((acc, g, j) => acc + (g * scale * s[j]!) / d, 0) : 0;
+    chosen.forEach((e, j) => {
+      const ds = (scale * dg[j]! - gd) / d;
+      dl.data[r * experts + e]! += ds * s[j]! * (1 - s[j]!);
+    });
+    if (!probs || !dprobs) continue;
+    let pdp = 0;
+    for (let e = 0; e < experts; e++)
+      pdp += probs.data[r * experts + e]! * dprobs.data[r * experts + e]!;
+    for (let e = 0; e < experts; e++)
+      dl.data[r * experts + e]! +=
+        probs.data[r * experts + e]! * (dprobs.data[r * experts + e]! - pdp);
   }
   return dl;
 }

@@ -13,6 +13,9 @@ import { topKIndices } from "./math.js";
 export const COSINE_EPS = 1e-4;
 export const MIN_TEMPERATURE = 1e-4;
 
+/** DeepSeek-V3's router renormalises its gates as s / (Σ s + ε), with this ε (its code's). */
+export const GROUPED_RENORM_EPS = 1e-20;
+
 export const ROUTING_OPS: OpFamily<
   "route" | "route_grouped" | "cosine_logits" | "capacity" | "route_stats"
 > = {
@@ -75,6 +78,19 @@ export const ROUTING_OPS: OpFamily<
     },
     cost: ([logits]) => ({ macs: 0, flops: 8 * numel(logits!), bytes: 2 * bytesOf(logits!) }),
     evaluate: ([logits, bias], attrs) => groupedRouteReference(logits!, bias, attrs),
+    // The selection (and so the bias, which only selects) is piecewise constant: no gradient.
+    grad: ({
+      inputs: [logits],
+      outputs: [expert, , probs],
+      dOutputs: [, dgate, dprobs],
+      attrs,
+      emit,
+    }) => {
+      expect(dgate !== undefined, "cannot differentiate a router whose gates are unused");
+      const { topK, renorm, scale } = attrs;
+      const ins = [logits!, expert!, dgate, ...(dprobs === undefined ? [] : [probs!, dprobs])];
+      return [emit("route_grouped_grad", ins, { topK, renorm, scale })[0], undefined];
+    },
   },
 
   cosine_logits: {
@@ -195,7 +211,7 @@ function groupedRouteReference(
       });
     }
     const chosen = topKIndices(choice, topK);
-    const sum = renorm ? chosen.reduce((s, e) => s + scores[e]!, 0) + 1e-20 : 1;
+    const sum = renorm ? chosen.reduce((s, e) => s + scores[e]!, 0) + GROUPED_RENORM_EPS : 1;
     chosen.forEach((e, j) => {
       expert.data[r * topK + j] = e;
       gate.data[r * topK + j] = (scores[e]! / sum) * scale;
