@@ -69,8 +69,9 @@ function groupedRoute(renorm: boolean, withBias: boolean, probs: boolean): Case 
   const gap = selectionGap(logitData, biasData, attrs);
   if (gap < MIN_SELECTION_GAP) throw new Error(`grouped-route case has a near tie (${gap})`);
   const ins = bias === undefined ? [logits] : [logits, bias];
-  const [, gate, p] = c.op("route_grouped", ins, attrs);
-  return probs ? c.output(gate!, p!) : c.output(gate!);
+  const [expert, gate, p] = c.op("route_grouped", ins, attrs);
+  // The expert ids (integers: no cotangent) let ops.test.ts check what the bias and groups select.
+  return probs ? c.output(gate!, p!, expert!) : c.output(gate!, expert!);
 }
 
 export const EXTRA_GRAD_CASES: readonly GradCase[] = [

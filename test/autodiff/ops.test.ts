@@ -2,6 +2,7 @@
 // central finite differences on random non-zero data (test/autodiff/gradcheck.ts).
 import { describe, expect, it } from "vitest";
 import { runReference } from "../../compiler/ir/interpret.js";
+import { topKIndices } from "../../compiler/ir/ops.js";
 import { GRAD_CASES } from "./cases.js";
 import { EXTRA_GRAD_CASES } from "./extraCases.js";
 import { checkGraphGradients } from "./gradcheck.js";
@@ -25,5 +26,21 @@ describe("each op's gradient rule matches central finite differences (float64)",
     const c = GRAD_CASES.find((g) => g.title.startsWith("capacity"))!.build();
     const kept = runReference(c.graph, c.leaves.inputs, c.leaves.weights).outputs.get("y1")!;
     expect(kept.data.filter((e) => e < 0).length).toBeGreaterThan(0);
+  });
+
+  it("the grouped-router cases' groups and selection bias change the chosen experts", () => {
+    const chosen = (title: string) => {
+      const c = EXTRA_GRAD_CASES.find((g) => g.title === title)!.build();
+      const run = runReference(c.graph, c.leaves.inputs, c.leaves.weights).outputs;
+      return { expert: run.get("y2")!.data, logits: c.leaves.inputs.get("logits")!.data };
+    };
+    const plain = chosen("route_grouped (renorm): gates and probabilities");
+    const biased = chosen("route_grouped (renorm, selection bias): gates and probabilities");
+    expect(Array.from(biased.expert)).not.toEqual(Array.from(plain.expert));
+    // Without groups, each row would take its 3 largest logits (sigmoid is increasing).
+    const ungrouped = Array.from({ length: 6 }, (_, r) =>
+      topKIndices(Array.from(plain.logits.subarray(r * 8, r * 8 + 8)), 3),
+    ).flat();
+    expect(Array.from(plain.expert)).not.toEqual(ungrouped);
   });
 });
