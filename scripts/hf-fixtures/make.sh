@@ -27,3 +27,6 @@ cd "$root"
 # One thread keeps every float64 reduction in one order, so reruns write identical files.
 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false PYTHONDONTWRITEBYTECODE=1 \
   "$venv/bin/python" "$here/make_fixtures.py" "$@"
+# Gradients of each f32 fixture's prompt loss, from torch's autograd (test/hf/training.test.ts).
+OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false PYTHONDONTWRITEBYTECODE=1 \
+  "$venv/bin/python" "$here/make_grads.py"
