@@ -179,6 +179,7 @@ const graph: Command = {
 ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).join("\n")}
   --stage grad      the training graph of a language model: forward, loss (cross-entropy
                     plus each router's load-balancing term) and the backward graph
+  --stage grad:PASS the training graph after that pass (grad:fuse-moe shows the fused backward)
   --format dot      Graphviz instead of text (IR stages)
   --tokens N        bind T = N at the specialize pass (default: T stays symbolic)`,
   options: {
@@ -192,7 +193,7 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
     if (!file || args.positionals.length > 1) return usageError(io, "graph takes one FILE");
     const stage = (args.values.stage as string | undefined) ?? "ir";
     const format = (args.values.format as string | undefined) ?? "text";
-    const stages = ["ast", "ir", ...STAGE_NAMES, "grad"];
+    const stages = ["ast", "ir", ...STAGE_NAMES, "grad", ...STAGE_NAMES.map((n) => `grad:${n}`)];
     if (!stages.includes(stage))
       return usageError(io, `unknown stage '${stage}' (${stages.join(", ")})`);
     if (!["text", "dot"].includes(format))
@@ -210,7 +211,11 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
     }
     if (!hasGraph(file, result, io)) return EXIT.errors;
     let shown: Graph = result.graph;
-    if (stage === "grad") {
+    // `grad:PASS` is the training graph through the pipeline, like the forward's PASS.
+    const [training, pass] = stage.startsWith("grad")
+      ? [true, stage.split(":")[1]]
+      : [false, stage];
+    if (training) {
       try {
         shown = trainingGraph(result.graph);
       } catch (e) {
@@ -218,9 +223,10 @@ ${PIPELINE.map((p) => `                      ${p.name.padEnd(15)} ${p.why}`).joi
         io.err(`moec graph: ${file}: ${e.message}\n`);
         return EXIT.errors;
       }
-    } else if (stage !== "ir" && stage !== "lowered") {
-      const bindings = tokens === undefined ? {} : symbolBindings(result.graph, tokens);
-      shown = runPipeline(result.graph, { level: 2, bindings }).stages.get(stage)!;
+    }
+    if (pass !== undefined && pass !== "ir" && pass !== "lowered") {
+      const bindings = tokens === undefined ? {} : symbolBindings(shown, tokens);
+      shown = runPipeline(shown, { level: 2, bindings }).stages.get(pass)!;
     }
     io.out(format === "dot" ? printGraphDot(shown) : printGraph(shown));
     return EXIT.ok;

@@ -20,6 +20,21 @@ describe("moec graph --stage grad", () => {
     expect(r.stdout).toContain("grad.lm.embed.weight = %");
   });
 
+  it("grad:fuse-moe prints the training graph after MoE fusion: the backward runs over the permutation", async () => {
+    const r = await runMoec(["graph", "models/lm_smoe.moe", "--stage", "grad:fuse-moe", ...sets]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(EXIT.ok);
+    for (const op of [
+      "moe_permute",
+      "moe_grouped_weight_grad",
+      "moe_grouped_backprop",
+      "moe_down_grad",
+    ])
+      expect(r.stdout).toMatch(new RegExp(`= ${op}\\b`));
+    expect(r.stdout).not.toMatch(/= expert_weight_grad\b/);
+    expect(r.stdout).toContain("grad.lm.embed.weight = %");
+  });
+
   it("refuses a model that is not a language model, naming what it takes", async () => {
     const r = await runMoec(["graph", "models/smoe.moe", "--stage", "grad"]);
     expect(r.code).toBe(EXIT.errors);
