@@ -2,7 +2,7 @@
 // the imported spec checks and names exactly the checkpoint's tensors (read here from the
 // safetensors headers, independently of moec's reader); generate prints transformers' own greedy
 // text for the reference prompt, --stats says which experts each fed-back token used, --ids
-// works without a tokenizer.
+// works without a tokenizer; moec train trains imported specs at -O0 and -O2.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -216,4 +216,56 @@ describe("moec generate", () => {
     },
     GUARD,
   );
+});
+
+// Training an imported architecture: byte-level (vocab 256), so these are fresh weights under the
+// checkpoint's own names, not the fixture's; the first step's loss comes before any update, so
+// -O0 and -O2 must print the same one.
+describe("moec train on specs imported from Hugging Face configs", () => {
+  const dir = tempDir("train-hf");
+  const text = path.join(dir, "text.txt");
+  writeFileSync(text, "Experts of the model run on the device. ".repeat(30));
+  for (const name of ["qwen2_moe", "deepseek_v3"]) {
+    it(
+      `${name}: trains at -O0 and -O2 from the same first loss, writes a checkpoint under HF names`,
+      async () => {
+        const spec = writeImportedSpec(name, dir);
+        const losses: string[] = [];
+        for (const level of ["-O0", "-O2"]) {
+          const out = path.join(dir, `${name}${level}`);
+          const r = await runMoec([
+            "train",
+            spec,
+            "--data",
+            text,
+            "--steps",
+            "2",
+            "--batch",
+            "1",
+            "--seq",
+            "16",
+            "--eval-every",
+            "2",
+            "--out",
+            out,
+            level,
+          ]);
+          expect(r.stderr).toBe("");
+          expect(r.code).toBe(0);
+          const first = /step 1\/2 {2}loss (\d+\.\d{4})/.exec(r.stdout);
+          expect(first, r.stdout).not.toBeNull();
+          losses.push(first![1]!);
+          expect(r.stdout).toMatch(/validation: cross-entropy \d+\.\d{4} nats\/byte/);
+          const header = readFileSync(path.join(out, "checkpoint.safetensors"));
+          const names = JSON.parse(
+            header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString("utf8"),
+          ) as Record<string, unknown>;
+          expect(names["model.embed_tokens.weight"]).toBeDefined();
+          expect(names["model.layers.1.mlp.experts.7.down_proj.weight"]).toBeDefined();
+        }
+        expect(losses[1]).toBe(losses[0]);
+      },
+      GUARD,
+    );
+  }
 });
