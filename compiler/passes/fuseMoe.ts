@@ -9,9 +9,13 @@ import { EXPERT_GRAD_OPS, ExpertGradFusion, type Permutation } from "./fuseMoeGr
 import { Rewriter, consumers, producer, soleConsumer } from "./rewrite.js";
 
 interface MoeSite {
-  /** The router logits: a linear, or X-MoE's cosine_logits (its projection stays a linear). */
-  readonly logits: Node<"linear"> | Node<"cosine_logits">;
-  readonly route: Node<"route">;
+  /**
+   * The router logits fused into moe_route: a linear, or X-MoE's cosine_logits (its projection
+   * stays a linear). None for DeepSeek-V3's grouped router, which stays its own kernel; its
+   * experts still run as grouped GEMMs over the permutation.
+   */
+  readonly logits?: Node<"linear"> | Node<"cosine_logits">;
+  readonly route: Node<"route"> | Node<"route_grouped">;
   readonly capacity?: Node<"capacity">;
   readonly stats: Node<"route_stats">;
 }
@@ -20,23 +24,27 @@ export function fuseMoe(graph: Graph): Graph {
   const uses = consumers(graph);
   const sites = new Map<number, MoeSite>(); // by node id of any member
   for (const node of graph.nodes) {
-    if (node.op !== "route") continue;
+    if (node.op !== "route" && node.op !== "route_grouped") continue;
     const logits = producer(graph, node.inputs[0]!);
     const plain = logits.op === "linear" && logits.inputs.length === 2;
-    if (!(plain || logits.op === "cosine_logits") || !soleConsumer(graph, uses, logits.outputs[0]!))
-      continue;
+    const fusedRouter =
+      node.op === "route" &&
+      (plain || logits.op === "cosine_logits") &&
+      soleConsumer(graph, uses, logits.outputs[0]!) !== undefined;
+    if (node.op === "route" && !fusedRouter) continue;
     const expertUsers = uses.get(node.outputs[0]!) ?? [];
     const capacity = expertUsers.find((n) => n.op === "capacity") as Node<"capacity"> | undefined;
     const stats = expertUsers.find((n) => n.op === "route_stats") as
       Node<"route_stats"> | undefined;
     if (!stats) continue;
     const site: MoeSite = {
-      logits: logits as Node<"linear"> | Node<"cosine_logits">,
-      route: node as Node<"route">,
+      ...(fusedRouter && { logits: logits as Node<"linear"> | Node<"cosine_logits"> }),
+      route: node as Node<"route"> | Node<"route_grouped">,
       capacity,
       stats,
     };
-    for (const member of [logits, node, capacity, stats]) if (member) sites.set(member.id, site);
+    for (const member of [fusedRouter ? logits : undefined, node, capacity, stats])
+      if (member) sites.set(member.id, site);
   }
   if (sites.size === 0) return graph;
 
@@ -50,11 +58,13 @@ export function fuseMoe(graph: Graph): Graph {
     const site = sites.get(node.id);
     if (site) {
       if (node === site.route) {
-        const cosine = site.logits.op === "cosine_logits";
-        const inputs = site.logits.inputs.map((v) => rw.value(v));
-        const attrs = { ...site.route.attrs, cosine };
-        const outs = rw.emit("moe_route", inputs, attrs, node.scope, node.span);
-        node.outputs.forEach((v, i) => rw.alias(v, outs[i]!));
+        if (site.logits && site.route.op === "route") {
+          const cosine = site.logits.op === "cosine_logits";
+          const inputs = site.logits.inputs.map((v) => rw.value(v));
+          const attrs = { ...site.route.attrs, cosine };
+          const outs = rw.emit("moe_route", inputs, attrs, node.scope, node.span);
+          node.outputs.forEach((v, i) => rw.alias(v, outs[i]!));
+        } else rw.copy(node);
       } else if (node === site.stats) {
         const experts = site.stats.attrs.experts;
         const { rule, capacity, admit } = site.capacity?.attrs ?? DROPLESS;
@@ -80,7 +90,7 @@ export function fuseMoe(graph: Graph): Graph {
         }
         permuted.set(site, { kept: kept!, offsets: offsets!, order: order! });
       }
-      continue; // the logits linear and the capacity node live on inside the fused ops
+      continue; // a fused logits linear and the capacity node live on inside the fused ops
     }
     if (node.op === "expert_up" || node.op === "expert_down") {
       const site = siteOfExpert(graph, node, sites);
