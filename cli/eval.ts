@@ -4,7 +4,6 @@ import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { CheckpointError, decodeCheckpoint } from "../runtime/train/checkpoint.js";
-import { ByteCorpus } from "../runtime/train/data.js";
 import { Session } from "../runtime/session.js";
 import { evaluateSequence } from "../runtime/train/trainer.js";
 import { describeActivation, validate } from "../runtime/train/validate.js";
@@ -12,20 +11,22 @@ import { EXIT, type Command, positiveInt, usageError } from "./common.js";
 import { levelOption, optLevel } from "./run.js";
 import { MAX_DATA_FILE_BYTES, readRegularFile } from "../compiler/node/files.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
-import { MAX_SEQ, VALIDATION_SEQUENCES, byteLevelModel, isInputError } from "./train.js";
+import { readTokenizer } from "./checkpoint.js";
+import { MAX_SEQ, VALIDATION_SEQUENCES, isInputError, trainingData } from "./train.js";
 
 export const evaluate: Command = {
   summary: "validation perplexity and expert activation of a moec train checkpoint",
   usage:
-    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
+    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [--tokenizer FILE] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
   details: `Runs the model with the checkpoint's weights on the held-out last 10% of the text (the
 split moec train uses) and prints the mean cross-entropy, the perplexity, and per MoE layer the
 experts that received at least one kept assignment (per head for multi-head MoE) with each
 expert's share of the assignments. Give the same --set options as for training.
   --weights FILE    a checkpoint written by moec train (required)
   --data PATH       a UTF-8 text file (default: moec's own README.md, as for moec train)
-  --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
+  --seq S           tokens per sequence (default 64, at most ${MAX_SEQ})
   --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)
+  --tokenizer FILE  the text as this tokenizer.json's ids (give it when training did), not bytes
   -O 0|2            fused and tiled kernels (2, the default) or one simple kernel per op (0)`,
   options: {
     model: { type: "string" },
@@ -34,6 +35,7 @@ expert's share of the assignments. Give the same --set options as for training.
     data: { type: "string" },
     seq: { type: "string" },
     batch: { type: "string" },
+    tokenizer: { type: "string" },
     ...levelOption,
   },
   async run(args, io) {
@@ -56,13 +58,14 @@ expert's share of the assignments. Give the same --set options as for training.
     const level = optLevel(args);
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
     try {
-      const corpus = new ByteCorpus(
-        readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
-        seq,
-        data,
-      );
-      const result = byteLevelModel(file, args, io);
-      if (!result) return EXIT.errors;
+      const tokenizerFile = args.values.tokenizer as string | undefined;
+      const tokenizer =
+        tokenizerFile === undefined
+          ? undefined
+          : readTokenizer(undefined, tokenizerFile, "or evaluate on bytes without one");
+      const loaded = trainingData(file, args, io, { data, seq, tokenizer });
+      if (!loaded) return EXIT.errors;
+      const { corpus, result } = loaded;
       const moec = await createNodeDevice();
       const plan = compileTraining(result.graph, { profile: profileOfDevice(moec), level });
       const modelName = result.model ?? result.graph.name;
@@ -80,10 +83,10 @@ expert's share of the assignments. Give the same --set options as for training.
       const v = await validate({ evaluate: (s) => evaluateSequence(session, s) }, held);
       session.destroy();
       io.out(
-        `${modelName} at step ${checkpoint.step} on ${data} (${held.length} held-out sequences of ${seq} bytes; adapter: ${moec.describeAdapter()})\n`,
+        `${modelName} at step ${checkpoint.step} on ${data} (${held.length} held-out sequences of ${seq} ${corpus.unit}s; adapter: ${moec.describeAdapter()})\n`,
       );
       io.out(
-        `validation: cross-entropy ${v.ce.toFixed(4)} nats/byte, perplexity ${v.perplexity.toFixed(3)}\n`,
+        `validation: cross-entropy ${v.ce.toFixed(4)} nats/${corpus.unit}, perplexity ${v.perplexity.toFixed(3)}\n`,
       );
       for (const line of describeActivation(v.sites)) io.out(`${line}\n`);
       return EXIT.ok;

@@ -2,19 +2,17 @@
 // decoding (one plan for the prompt and for each new token), the tokenizer read from the
 // checkpoint folder, tokens streamed as they come, speeds printed at the end.
 import { totalmem } from "node:os";
-import path from "node:path";
-import { existsSync } from "node:fs";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
 import { compileGraph } from "../compiler/compile.js";
-import { FileError, outputFileProblem, readRegularFile } from "../compiler/node/files.js";
+import { FileError, outputFileProblem } from "../compiler/node/files.js";
 import { checkBudget } from "../runtime/budget.js";
 import { cacheContext, generate } from "../runtime/generate.js";
 import { MoecRunError } from "../runtime/errors.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
 import { Session } from "../runtime/session.js";
 import { createTextStream } from "../runtime/text/stream.js";
-import { loadTokenizer, type TextTokenizer, TokenizerError } from "../runtime/text/tokenizer.js";
-import { isFolder, readWeightsPath } from "./checkpoint.js";
+import { TokenizerError } from "../runtime/text/tokenizer.js";
+import { readTokenizer, readWeightsPath } from "./checkpoint.js";
 import {
   type Command,
   EXIT,
@@ -36,8 +34,6 @@ import {
   nonNegativeInt,
   optLevel,
 } from "./run.js";
-
-const MAX_TOKENIZER_BYTES = 64 << 20;
 
 export const generateCommand: Command = {
   summary: "generate text with a language model and a KV cache on WebGPU",
@@ -121,7 +117,10 @@ ${GPU_WEIGHTS_HELP}
       }
     }
     try {
-      const tokenizer = v.prompt === undefined ? undefined : readTokenizer(v.weights, v.tokenizer);
+      const tokenizer =
+        v.prompt === undefined
+          ? undefined
+          : readTokenizer(v.weights, v.tokenizer, "or the prompt as token ids with --ids 1,2,3");
       const prompt = tokenizer ? tokenizer.encode(v.prompt!) : parseIds(v.ids!);
       const context = prompt.length + maxTokens;
       const result = frontEnd(file, args, io, { decode: { context } });
@@ -205,26 +204,3 @@ ${GPU_WEIGHTS_HELP}
     }
   },
 };
-
-/** The folder's tokenizer.json (or --tokenizer), with tokenizer_config.json when it is there. */
-function readTokenizer(weights: string, given: string | undefined): TextTokenizer {
-  // Beside the weights: in the model folder, or in the folder of a single safetensors file.
-  const folder = isFolder(weights) ? weights : path.dirname(weights);
-  const file = given ?? path.join(folder, "tokenizer.json");
-  const read = (f: string) =>
-    new TextDecoder().decode(readRegularFile(f, "tokenizer file", MAX_TOKENIZER_BYTES));
-  if (!existsSync(file))
-    throw new TokenizerError(
-      `no tokenizer at ${file}: give --tokenizer FILE, or the prompt as token ids with --ids 1,2,3`,
-    );
-  const configFile = path.join(path.dirname(file), "tokenizer_config.json");
-  let config = {};
-  if (existsSync(configFile)) {
-    try {
-      config = JSON.parse(read(configFile));
-    } catch {
-      throw new TokenizerError(`${configFile}: not valid JSON`);
-    }
-  }
-  return loadTokenizer(read(file), config, file);
-}

@@ -1,7 +1,7 @@
 // `moec train`: trains a language model spec on the bytes of a text file (vocabulary 256) on the
 // local WebGPU device, printing progress and the held-out perplexity, and writing a safetensors
 // checkpoint (weights under the names of `moec params --json`) and a JSON log.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { GradError } from "../compiler/autodiff/grad.js";
@@ -9,18 +9,22 @@ import { compileToIR } from "../compiler/index.js";
 import { formatType } from "../compiler/ir/types.js";
 import { compileTraining } from "../compiler/autodiff/compileTraining.js";
 import { profileOfDevice } from "../compiler/codegen/profile.js";
-import { PlanError } from "../compiler/plan.js";
-import { NoAdapterError } from "../runtime/device.js";
-import { MoecRunError } from "../runtime/errors.js";
 import { createNodeDevice } from "../runtime/node/dawn.js";
-import { WeightsError } from "../runtime/safetensors.js";
 import {
   CHECKPOINT_FORMAT,
   CheckpointError,
   decodeCheckpoint,
   encodeCheckpoint,
 } from "../runtime/train/checkpoint.js";
-import { BYTE_VOCAB, ByteCorpus, DataError } from "../runtime/train/data.js";
+import {
+  BYTE_VOCAB,
+  ByteCorpus,
+  DataError,
+  TokenCorpus,
+  checkedText,
+} from "../runtime/train/data.js";
+import { type TextTokenizer, TokenizerError } from "../runtime/text/tokenizer.js";
+import { isFolder, readTokenizer, readWeightsPath } from "./checkpoint.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
 import { type Validation, validate } from "../runtime/train/validate.js";
@@ -39,30 +43,26 @@ import {
 } from "./common.js";
 import { nodeHost } from "../compiler/node/host.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
-import { levelOption, optLevel } from "./run.js";
-import {
-  FileError,
-  MAX_DATA_FILE_BYTES,
-  outputDirProblem,
-  readRegularFile,
-} from "../compiler/node/files.js";
+import { isUserFacing, levelOption, optLevel } from "./run.js";
+import { MAX_DATA_FILE_BYTES, outputDirProblem, readRegularFile } from "../compiler/node/files.js";
 
 /** Rotary angles are exact in the kernels for positions below 4096 (codegen/kernels/attention.ts). */
 export const MAX_SEQ = 4096;
 export const VALIDATION_SEQUENCES = 8;
 
 export const train: Command = {
-  summary: "train a language model on the bytes of a text file (WebGPU)",
+  summary: "train a language model on a text file: its bytes, or its tokens (WebGPU)",
   usage:
-    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--eval-every N] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
-  details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it).
+    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--init WEIGHTS] [--tokenizer FILE] [--eval-every N] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
+  details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it),
+or a tokenizer's (--tokenizer, or the tokenizer.json beside --init; the spec's vocabulary stays).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
 to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's balance term.
   --data PATH       a UTF-8 text file (default: moec's own README.md, about 28 kB)
   --steps N         optimiser steps (default 100)
   --batch B         sequences per step (default 4)
-  --seq S           bytes per sequence (default 64, at most ${MAX_SEQ})
+  --seq S           tokens per sequence (default 64, at most ${MAX_SEQ})
   --lr X            peak learning rate (default 0.003)
   --seed N          initial weights and batch order (default 0)
   --out DIR         write DIR/checkpoint.safetensors (weights, Adam's moments, step, seed) and
@@ -70,6 +70,10 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
   --resume FILE     continue from a checkpoint up to --steps; batches depend on (seed, step),
                     so the result equals an uninterrupted run's
   --stop-at N       stop after step N of the --steps schedule (to resume later)
+  --init WEIGHTS    start from these weights instead of random ones (fine-tuning): a Hugging Face
+                    model folder (e.g. one whose config.json moec import-hf made SPEC from) or a
+                    safetensors file, such as a moec train checkpoint
+  --tokenizer FILE  train on this tokenizer.json's ids of the text instead of its bytes
   --eval-every N    validation perplexity every N steps and at the end (default 50)
   -O 0|2            kernels of the step graph: fused and tiled (2, the default) or one simple
                     kernel per op (0); the two agree to float rounding
@@ -88,6 +92,8 @@ kept (sub-)token assignment over the step's batch.`,
     resume: { type: "string" },
     "stop-at": { type: "string" },
     "eval-every": { type: "string" },
+    init: { type: "string" },
+    tokenizer: { type: "string" },
     ...levelOption,
   },
   async run(args, io) {
@@ -126,6 +132,12 @@ kept (sub-)token assignment over the step's batch.`,
     const resume = args.values.resume as string | undefined;
     if (resume !== undefined && seedText !== undefined)
       return usageError(io, "--resume continues with the checkpoint's seed; drop --seed");
+    const init = args.values.init as string | undefined;
+    if (init !== undefined && resume !== undefined)
+      return usageError(
+        io,
+        "--init starts a run from given weights, --resume continues one: give one",
+      );
     const outProblem = out === undefined ? undefined : outputDirProblem(out, "output folder");
     if (outProblem) {
       io.err(`moec: ${outProblem}\n`);
@@ -133,13 +145,14 @@ kept (sub-)token assignment over the step's batch.`,
     }
 
     try {
-      const corpus = new ByteCorpus(
-        readRegularFile(data, "data file", MAX_DATA_FILE_BYTES),
-        seq,
-        data,
-      );
-      const result = byteLevelModel(file, args, io);
-      if (!result) return EXIT.errors;
+      const tokenizerFile = (args.values.tokenizer as string | undefined) ?? tokenizerBeside(init);
+      const tokenizer =
+        tokenizerFile === undefined
+          ? undefined
+          : readTokenizer(init, tokenizerFile, "or train on the text's bytes without one");
+      const loaded = trainingData(file, args, io, { data, seq, tokenizer });
+      if (!loaded) return EXIT.errors;
+      const { corpus, result } = loaded;
       const moec = await createNodeDevice();
       const plan = compileTraining(result.graph, { profile: profileOfDevice(moec), level });
       const config: OptimizerConfig = {
@@ -166,12 +179,16 @@ kept (sub-)token assignment over the step's batch.`,
           `${resume} is at step ${resumed.step}; nothing is left to do up to step ${stopAt}`,
         );
       const runSeed = resumed?.seed ?? seed;
-      const initial = resumed?.weights ?? initWeights(plan.step, runSeed);
+      const initial =
+        resumed?.weights ??
+        (init === undefined
+          ? initWeights(plan.step, runSeed)
+          : readWeightsPath(init, (m) => io.err(`warning: ${m}\n`)));
       const trainer = await Trainer.create(moec.device, plan, initial, config);
       if (resumed) trainer.restore(resumed.step, resumed.m, resumed.v);
       const first = trainer.stepsTaken + 1;
       io.out(
-        `${resumed ? `resuming ${modelName} at step ${first}` : `training ${modelName}`} on ${data}: ${corpus.train.length} training bytes, ${corpus.validation.length} held out; adapter: ${moec.describeAdapter()}\n`,
+        `${resumed ? `resuming ${modelName} at step ${first}` : `training ${modelName}`} on ${data}: ${corpus.train.length} training ${corpus.unit}s, ${corpus.validation.length} held out${init === undefined ? "" : `, from the weights of ${init}`}; adapter: ${moec.describeAdapter()}\n`,
       );
       const log: {
         step: number;
@@ -213,7 +230,7 @@ kept (sub-)token assignment over the step's batch.`,
       }
       const ce = validations.at(-1)!.ce;
       io.out(
-        `validation: cross-entropy ${ce.toFixed(4)} nats/byte, perplexity ${Math.exp(ce).toFixed(3)} (${held.length} sequences of ${seq} bytes)\n`,
+        `validation: cross-entropy ${ce.toFixed(4)} nats/${corpus.unit}, perplexity ${Math.exp(ce).toFixed(3)} (${held.length} sequences of ${seq} ${corpus.unit}s)\n`,
       );
       if (out !== undefined) {
         const weights = await trainer.weights();
@@ -230,7 +247,7 @@ kept (sub-)token assignment over the step's batch.`,
             1,
           ) + "\n",
         );
-        const title = `${modelName}: ${path.basename(data)}, batch ${batch} x ${seq} bytes, lr ${lr}, seed ${runSeed}`;
+        const title = `${modelName}: ${path.basename(data)}, batch ${batch} x ${seq} ${corpus.unit}s, lr ${lr}, seed ${runSeed}`;
         const held = validations.map((v) => ({ step: v.step, ce: v.ce }));
         writeOutput(
           path.join(out, "curves.svg"),
@@ -260,54 +277,89 @@ function logged(v: Validation & { step: number }) {
   };
 }
 
-/** Errors that name a problem of the user's input or machine (printed without a stack). */
+/**
+ * Errors that name a problem of the user's input or machine (printed without a stack): those of
+ * moec run and generate, plus training's own (data, checkpoints, gradients, tokenizers).
+ */
 export function isInputError(e: unknown): e is Error {
   return (
+    isUserFacing(e) ||
     e instanceof DataError ||
     e instanceof CheckpointError ||
-    e instanceof WeightsError ||
-    e instanceof FileError ||
     e instanceof GradError ||
-    e instanceof MoecRunError ||
-    e instanceof PlanError ||
-    e instanceof NoAdapterError
+    e instanceof TokenizerError
   );
 }
 
 /**
- * The spec's graph with the byte vocabulary (set when the model has a `vocab` parameter the user
- * did not set); undefined once errors are printed. A model without 256 output classes is refused.
+ * The spec's graph as a language model for training: token ids i32[T] in, logits out. For bytes
+ * (no tokenizer) the vocabulary is set to 256 when the model has a `vocab` parameter the user did
+ * not set, and a model without 256 output classes is refused; with a tokenizer the spec's own
+ * vocabulary stays. Undefined once errors are printed.
  */
-export function byteLevelModel(file: string, args: Parsed, io: Io) {
+export function languageModel(file: string, args: Parsed, io: Io, bytes = true) {
   const sets = (args.values.set as string[] | undefined) ?? [];
   const model = args.values.model as string | undefined;
   const probe = compileToIR(file, nodeHost, { model, overrides: sets });
-  const hasVocab = sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
+  const keep =
+    !bytes || sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
   const withVocab = {
     ...args,
-    values: { ...args.values, set: hasVocab ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },
+    values: { ...args.values, set: keep ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },
   };
   const result = frontEnd(file, withVocab, io);
   if (!hasGraph(file, result, io)) return undefined;
   const { graph } = result;
+  const what = bytes
+    ? `byte-level training needs logits over ${BYTE_VOCAB} bytes`
+    : "training needs logits";
   const ids = graph.inputs.length === 1 ? graph.values[graph.inputs[0]!.value]!.type : undefined;
   if (ids?.dtype !== "i32") {
     const takes = graph.inputs
       .map((i) => `${i.name}: ${formatType(graph.values[i.value]!.type)}`)
       .join(", ");
     throw new GradError(
-      `byte-level training needs logits over ${BYTE_VOCAB} bytes from token ids i32[T]; ${graph.name} takes (${takes}): a layer, not a language model. ` +
+      `${what} from token ids i32[T]; ${graph.name} takes (${takes}): a layer, not a language model. ` +
         "Train a language model such as models/lm_smoe.moe (--set quant=b1.58: BitNet MoE blocks; --set xmoe=16: X-MoE routers)",
     );
   }
   const logits =
     result.graph.outputs[0] && result.graph.values[result.graph.outputs[0].value]!.type;
   const vocab = logits?.shape[1];
-  if (vocab !== BYTE_VOCAB)
-    throw new GradError(
-      `byte-level training needs logits over ${BYTE_VOCAB} bytes; ${result.graph.name} has ${vocab ?? "no"} output classes`,
-    );
-  return result;
+  if (bytes ? vocab !== BYTE_VOCAB : typeof vocab !== "number")
+    throw new GradError(`${what}; ${result.graph.name} has ${vocab ?? "no"} output classes`);
+  return { ...result, vocab: vocab as number };
+}
+
+/** The tokenizer.json beside --init weights, when there is one (else training is on bytes). */
+function tokenizerBeside(init: string | undefined): string | undefined {
+  if (init === undefined) return undefined;
+  const file = path.join(isFolder(init) ? init : path.dirname(init), "tokenizer.json");
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * The text as a corpus (its bytes, or its tokenizer's ids) and the spec as a language model over
+ * that vocabulary; undefined once errors are printed. The text is checked before the spec.
+ */
+export function trainingData(
+  file: string,
+  args: Parsed,
+  io: Io,
+  { data, seq, tokenizer }: { data: string; seq: number; tokenizer?: TextTokenizer },
+): { corpus: TokenCorpus; result: NonNullable<ReturnType<typeof languageModel>> } | undefined {
+  const text = readRegularFile(data, "data file", MAX_DATA_FILE_BYTES);
+  if (!tokenizer) {
+    const corpus = new ByteCorpus(text, seq, data);
+    const result = languageModel(file, args, io);
+    return result && { corpus, result };
+  }
+  const decoded = new TextDecoder().decode(checkedText(text, data));
+  const result = languageModel(file, args, io, false);
+  if (!result) return undefined;
+  tokenizer.checkVocabulary(result.vocab);
+  const ids = Int32Array.from(tokenizer.encode(decoded));
+  return { corpus: new TokenCorpus(ids, seq, data, "token"), result };
 }
 
 /** Active experts of each MoE layer over the step's batch, e.g. `4/4 3/4`. */

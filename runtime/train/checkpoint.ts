@@ -27,6 +27,9 @@ const PARTS = [
   ["optimizer.v.", "v"],
 ] as const;
 
+/** Name prefixes of the optimizer's state, which a model's weights never start with. */
+export const OPTIMIZER_PREFIXES: readonly string[] = PARTS.map(([p]) => p).filter((p) => p !== "");
+
 /** The per-tensor pieces of a plan weight: [name, shape, offset] (one per expert when stacked). */
 function pieces(plan: TrainingPlan, name: string): [string, number[], number][] {
   const buffer = plan.step.buffers.find((b) => b.kind === "weight" && b.name === name);

@@ -2,7 +2,8 @@
 // the imported spec checks and names exactly the checkpoint's tensors (read here from the
 // safetensors headers, independently of moec's reader); generate prints transformers' own greedy
 // text for the reference prompt, --stats says which experts each fed-back token used, --ids
-// works without a tokenizer; moec train trains imported specs at -O0 and -O2.
+// works without a tokenizer; moec train trains imported specs at -O0 and -O2, and fine-tunes a
+// checkpoint (--init) on its tokenizer's ids.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,27 +28,41 @@ const GREEDY_TOKENS = 24;
 const GUARD = 120_000;
 
 /** Tensor name -> shape, from the safetensors headers themselves (8-byte length, then JSON). */
-function checkpointShapes(dir: string): Map<string, number[]> {
+function checkpointShapes(dir: string, given?: string[]): Map<string, number[]> {
+  return new Map([...checkpointTensors(dir, given)].map(([name, t]) => [name, t.shape]));
+}
+
+/** Tensor name -> shape and raw bytes, read from the safetensors files themselves. */
+function checkpointTensors(
+  dir: string,
+  given?: string[],
+): Map<string, { shape: number[]; bytes: Buffer }> {
   const index = path.join(dir, "model.safetensors.index.json");
-  let files = ["model.safetensors"];
+  let files = given ?? ["model.safetensors"];
   try {
     const map = JSON.parse(readFileSync(index, "utf8")).weight_map as Record<string, string>;
-    files = [...new Set(Object.values(map))];
+    files = given ?? [...new Set(Object.values(map))];
   } catch {
     // no index: one file
   }
-  const shapes = new Map<string, number[]>();
+  const tensors = new Map<string, { shape: number[]; bytes: Buffer }>();
   for (const f of files) {
     const bytes = readFileSync(path.join(dir, f));
     const length = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")) as Record<
       string,
-      { shape: number[] }
+      { shape: number[]; data_offsets: [number, number] }
     >;
-    for (const [name, t] of Object.entries(header))
-      if (name !== "__metadata__") shapes.set(name, t.shape);
+    for (const [name, t] of Object.entries(header)) {
+      if (name === "__metadata__") continue;
+      const [from, to] = t.data_offsets;
+      tensors.set(name, {
+        shape: t.shape,
+        bytes: bytes.subarray(8 + length + from, 8 + length + to),
+      });
+    }
   }
-  return shapes;
+  return tensors;
 }
 
 describe("moec import-hf", () => {
@@ -268,4 +283,76 @@ describe("moec train on specs imported from Hugging Face configs", () => {
       GUARD,
     );
   }
+});
+
+// Fine-tuning: --init starts from the checkpoint's own weights and trains on the tokenizer's ids.
+// With a learning rate of 1e-30 no weight moves in f32, so the checkpoint written must hold the
+// fixture's tensors exactly, and generating from it must give transformers' greedy tokens.
+describe("moec train --init: fine-tuning a Hugging Face checkpoint", () => {
+  const dir = tempDir("finetune");
+  const qwen3 = readReference("qwen3_moe");
+  const text = path.join(dir, "text.txt");
+  writeFileSync(text, "Experts of the model run on the device. ".repeat(30));
+  it(
+    "qwen3_moe: trains on tokens from its weights, writes them back, and generates transformers' greedy tokens",
+    async () => {
+      const spec = writeImportedSpec("qwen3_moe", dir);
+      const out = path.join(dir, "run");
+      const r = await runMoec([
+        "train",
+        spec,
+        "--init",
+        fixtureDir("qwen3_moe"),
+        "--data",
+        text,
+        "--steps",
+        "2",
+        "--batch",
+        "1",
+        "--seq",
+        "16",
+        "--lr",
+        "1e-30",
+        "--out",
+        out,
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/training tokens, \d+ held out, from the weights of /);
+      expect(r.stdout).toMatch(/validation: cross-entropy \d+\.\d{4} nats\/token/);
+      const ckpt = path.join(out, "checkpoint.safetensors");
+      const mine = checkpointTensors(out, ["checkpoint.safetensors"]);
+      for (const [name, t] of checkpointTensors(fixtureDir("qwen3_moe"))) {
+        expect(mine.get(name)?.shape, name).toEqual(t.shape);
+        expect(mine.get(name)!.bytes.equals(t.bytes), `${name} unchanged`).toBe(true);
+      }
+      const g = await runMoec([
+        "generate",
+        spec,
+        "--weights",
+        ckpt,
+        "--ids",
+        qwen3.input_ids.join(","),
+        "--max-tokens",
+        String(GREEDY_TOKENS),
+      ]);
+      expect(g.code).toBe(0);
+      expect(g.stderr).not.toMatch(/warning|error/i);
+      expect(g.stdout).toBe(`${qwen3.input_ids.join(" ")} | ${qwen3.greedy.join(" ")}\n`);
+    },
+    GUARD,
+  );
+
+  it("refuses --init with --resume, and a folder without weights, by name", async () => {
+    const spec = writeImportedSpec("qwen3_moe", dir);
+    const both = await runMoec(["train", spec, "--init", dir, "--resume", text, "--data", text]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--init starts a run from given weights, --resume continues one/);
+    const empty = await runMoec(["train", spec, "--init", dir, "--data", text, "--steps", "1"]);
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toBe("");
+    expect(empty.stderr).toBe(
+      `moec: ${dir}: no model.safetensors and no model.safetensors.index.json (the checkpoint's weights)\n`,
+    );
+  });
 });
