@@ -3,14 +3,15 @@
 // and seeds; equal multiply-adds per token in the MoE layers (compiler costs, asserted). Writes
 // bench/experiment/parity.md (validation perplexity, mean and spread across seeds; expert
 // activation per layer) and bench/experiment/parity.svg. A script, not a test. The defaults (400
-// steps of 2 x 64 bytes, 3 seeds, 4 variants) take about 25 minutes on a 2-core lavapipe machine
-// (~0.3 s a step at dim 48); --steps 40 --seeds 1 is a 1-minute smoke run.
+// steps of 2 x 64 bytes, 3 seeds, 4 variants) take about 9 minutes on a 2-core lavapipe machine
+// (~0.11 s a step at dim 48, -O2); --steps 40 --seeds 1 is a 1-minute smoke run.
 //
 //   npm run experiment:parity -- [--steps N] [--seeds N] [--batch B] [--seq S] [--lr X]
-//       [--dim D] [--threshold X] [--data PATH] [--quant b1.58]
+//       [--dim D] [--threshold X] [--data PATH] [--quant b1.58] [--name STEM]
 //
 // --quant b1.58 trains every variant's MoE blocks as BitNet b1.58 (2411.16205 Table 3's setting;
-// f32 masters, straight-through gradients) and writes parity-b1.58.md / .svg instead.
+// f32 masters, straight-through gradients) and writes parity-b1.58.md / .svg instead; --name STEM
+// writes STEM.md / .svg (a run at another size beside the default one).
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -42,12 +43,14 @@ const { values } = parseArgs({
     threshold: { type: "string", default: "0.5" },
     data: { type: "string" },
     quant: { type: "string" },
+    name: { type: "string" },
   },
 });
 const QUANT = values.quant;
 if (QUANT !== undefined && QUANT !== "b1.58") throw new Error('--quant must be "b1.58"');
 /** The output files' stem: parity, or parity-b1.58 for BitNet experts. */
-const STEM = QUANT ? `parity-${QUANT}` : "parity";
+const STEM = values.name ?? (QUANT ? `parity-${QUANT}` : "parity");
+if (!/^[\w.-]+$/.test(STEM)) throw new Error("--name must be a plain file name stem");
 const STEPS = Number(values.steps);
 const SEEDS = Number(values.seeds);
 const BATCH = Number(values.batch);
