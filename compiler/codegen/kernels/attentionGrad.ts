@@ -129,23 +129,24 @@ export function emitAttentionGrad(node: Node<"attention_grad">, ctx: EmitContext
   w.perItem(mulSize(dimSize(t!), g.heads), (i) => {
     w.b.line(`let row = ${i} / ${H};`);
     w.b.line(`let h = ${i} % ${H};`);
-    w.b.line(`let qo = row * ${u(g.qw)} + h * ${u(g.qk)};`);
-    w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () => w.b.line(`${dq}[qo + c] = ${f(0)};`));
+    // Sums run in registers (function-scope arrays start at zero) and are stored once: a
+    // read-modify-write of the output per term would cost a load and a store each.
+    w.b.line(`var dq_acc: array<f32, ${g.qk}>;`);
     w.b.block("for (var j = 0u; j <= row; j++)", () => {
       w.b.line(`let ds = prob_and_dscore(row, j, h).y * ${scale};`);
       w.b.line(`let ko = j * ${u(g.kw)} + kv_head(h) * ${u(g.qk)};`);
       w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () => {
-        w.b.line(`${dq}[qo + c] += ds * ${k}[ko + c];`);
+        w.b.line(`dq_acc[c] += ds * ${k}[ko + c];`);
       });
     });
+    w.b.line(`let qo = row * ${u(g.qw)} + h * ${u(g.qk)};`);
+    w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () =>
+      w.b.line(`${dq}[qo + c] = dq_acc[c];`),
+    );
     w.b.block(`if (h >= ${u(g.kvHeads)})`, () => w.b.line("return;"));
     // Here h is a key/value head: row `row` of its dk and dv.
-    w.b.line(`let ko = row * ${u(g.kw)} + h * ${u(g.qk)};`);
-    w.b.line(`let vo = row * ${u(g.vw)} + h * ${u(g.value)};`);
-    w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () => w.b.line(`${dk}[ko + c] = ${f(0)};`));
-    w.b.block(`for (var c = 0u; c < ${u(g.value)}; c++)`, () =>
-      w.b.line(`${dv}[vo + c] = ${f(0)};`),
-    );
+    w.b.line(`var dk_acc: array<f32, ${g.qk}>;`);
+    w.b.line(`var dv_acc: array<f32, ${g.value}>;`);
     const group = g.heads / g.kvHeads;
     w.b.block(`for (var qh = h * ${u(group)}; qh < (h + 1u) * ${u(group)}; qh++)`, () => {
       w.b.block(`for (var qi = row; qi < ${rows}; qi++)`, () => {
@@ -154,13 +155,21 @@ export function emitAttentionGrad(node: Node<"attention_grad">, ctx: EmitContext
         w.b.line(`let qs = qi * ${u(g.qw)} + qh * ${u(g.qk)};`);
         w.b.line(`let ys = qi * ${u(g.yw)} + qh * ${u(g.value)};`);
         w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () => {
-          w.b.line(`${dk}[ko + c] += ds * ${q}[qs + c];`);
+          w.b.line(`dk_acc[c] += ds * ${q}[qs + c];`);
         });
         w.b.block(`for (var c = 0u; c < ${u(g.value)}; c++)`, () => {
-          w.b.line(`${dv}[vo + c] += pd.x * ${dy}[ys + c];`);
+          w.b.line(`dv_acc[c] += pd.x * ${dy}[ys + c];`);
         });
       });
     });
+    w.b.line(`let ko = row * ${u(g.kw)} + h * ${u(g.qk)};`);
+    w.b.line(`let vo = row * ${u(g.vw)} + h * ${u(g.value)};`);
+    w.b.block(`for (var c = 0u; c < ${u(g.qk)}; c++)`, () =>
+      w.b.line(`${dk}[ko + c] = dk_acc[c];`),
+    );
+    w.b.block(`for (var c = 0u; c < ${u(g.value)}; c++)`, () =>
+      w.b.line(`${dv}[vo + c] = dv_acc[c];`),
+    );
   });
   return w.finish("attention_grad");
 }
