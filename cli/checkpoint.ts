@@ -67,7 +67,11 @@ export function readTokenizer(
   const read = (f: string) =>
     new TextDecoder().decode(readRegularFile(f, "tokenizer file", MAX_TOKENIZER_BYTES));
   if (!existsSync(file))
-    throw new TokenizerError(`no tokenizer at ${file}: give --tokenizer FILE, ${otherwise}`);
+    throw new TokenizerError(
+      given === undefined
+        ? `no tokenizer at ${file}: give --tokenizer FILE, ${otherwise}`
+        : `--tokenizer ${file}: no such file`,
+    );
   const configFile = join(dirname(file), "tokenizer_config.json");
   let config = {};
   if (existsSync(configFile)) {

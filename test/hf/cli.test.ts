@@ -343,7 +343,7 @@ describe("moec train --init: fine-tuning a Hugging Face checkpoint", () => {
     GUARD,
   );
 
-  it("refuses --init with --resume, and a folder without weights, by name", async () => {
+  it("refuses --init with --resume, a folder without weights, a missing tokenizer and binary data, by name", async () => {
     const spec = writeImportedSpec("qwen3_moe", dir);
     const both = await runMoec(["train", spec, "--init", dir, "--resume", text, "--data", text]);
     expect(both.code).toBe(2);
@@ -354,5 +354,15 @@ describe("moec train --init: fine-tuning a Hugging Face checkpoint", () => {
     expect(empty.stderr).toBe(
       `moec: ${dir}: no model.safetensors and no model.safetensors.index.json (the checkpoint's weights)\n`,
     );
+    const missing = path.join(dir, "missing.json");
+    const noTokenizer = await runMoec(["train", spec, "--tokenizer", missing, "--data", text]);
+    expect(noTokenizer.code).toBe(1);
+    expect(noTokenizer.stderr).toBe(`moec: --tokenizer ${missing}: no such file\n`);
+    const binary = path.join(dir, "binary.dat");
+    writeFileSync(binary, Uint8Array.from([0, 1, 2, 3]));
+    const init = ["--init", fixtureDir("qwen3_moe")];
+    const notText = await runMoec(["train", spec, ...init, "--data", binary, "--steps", "1"]);
+    expect(notText.code).toBe(1);
+    expect(notText.stderr).toBe(`moec: ${binary} is not text: it holds a NUL byte at offset 0\n`);
   });
 });
