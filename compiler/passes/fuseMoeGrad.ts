@@ -3,6 +3,7 @@
 // (ops/fusedMoeGrad.ts). The down projection's output is not recomputed: dgate = h·u + dy·b2 with
 // u = dy·W2[e], whose product with the gate is also the hidden rows' cotangent.
 import type { Node } from "../ir/graph.js";
+import type { OpAttrs, OpName } from "../ir/ops.js";
 import type { Rewriter } from "./rewrite.js";
 
 /** What moe_permute gives a routing site: kept expert ids, segment offsets, sorted assignments. */
@@ -30,8 +31,8 @@ export class ExpertGradFusion {
   rewrite(node: Node, p: Permutation): void {
     const rw = this.rw;
     const v = (old: number) => rw.value(old);
-    const emit = (op: Parameters<Rewriter["emit"]>[0], inputs: number[], attrs: object) =>
-      rw.emit(op, inputs, attrs as never, node.scope, node.span);
+    const emit = <K extends OpName>(op: K, inputs: number[], attrs: OpAttrs[K]) =>
+      rw.emit(op, inputs, attrs, node.scope, node.span);
     const segments = [p.kept, p.order, p.offsets];
     const ins = node.inputs;
     switch (node.op) {
