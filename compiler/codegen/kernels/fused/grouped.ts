@@ -5,21 +5,42 @@ import { shapeSize } from "../../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../../wgsl.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "../common.js";
 import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";
-import { staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
+import { type GemmConfig, staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
 import { groupedRows, groupedTiles } from "../gemm/tiles.js";
 import { activationFunction } from "../math.js";
 
-/** H[a] = act(x[a / k]·W1[e]ᵀ + b1[e]) (or the gated pair) for the assignments of each segment. */
-export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel {
-  const w = new KernelWriter(ctx);
-  const { act, gated, bias } = node.attrs;
-  const [xv, , ov, offv, w1v, extrav] = node.inputs;
+/** What the up projection's grouped GEMM binds, shared by moe_grouped_up and its gradient. */
+export interface GroupedUp {
+  readonly cfg: GemmConfig;
+  readonly experts: number;
+  readonly hidden: number;
+  readonly inner: number;
+  /** Choices per row: assignment a reads row a / k of x. */
+  readonly k: number;
+  /** Bindings: x, order, offsets, W1 (or the gate's), and Wup (gated) or b1 (biased). */
+  readonly x: string;
+  readonly order: string;
+  readonly offsets: string;
+  readonly w1: string;
+  readonly extra?: string;
+}
+
+/**
+ * Tiles the up projection x[a / k]·W1[e]ᵀ (with Wup[e] for gated experts) and binds its operands;
+ * `values` are the IR values of x, order, offsets, W1 and the optional extra weight.
+ */
+export function groupedUp(
+  w: KernelWriter,
+  values: { x: number; order: number; offsets: number; w1: number; extra?: number },
+  { gated }: { readonly gated: boolean },
+  assignments: number,
+): GroupedUp {
   const [experts, hidden, inner] = w
-    .type(w1v!)
+    .type(values.w1)
     .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
-  const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
+  const k = staticDim(w.type(assignments).shape[1], "top_k");
   // An expert's segment holds each row at most once: at most the rows of x.
-  const rows = staticRows(w, xv!);
+  const rows = staticRows(w, values.x);
   const cfg = tileGemm(w, {
     out: hidden,
     inner,
@@ -27,31 +48,58 @@ export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): Em
     ...(rows !== undefined && { rows }),
   });
   if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
-  const x = operand(w, "x", xv!, cfg.vec);
-  const order = w.input("order", ov!);
-  const offsets = w.input("offsets", offv!);
-  const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
+  const x = operand(w, "x", values.x, cfg.vec);
+  const order = w.input("order", values.order);
+  const offsets = w.input("offsets", values.offsets);
+  const w1 = operand(w, gated ? "w_gate" : "w1", values.w1, cfg.vec);
   const extra =
-    extrav === undefined
+    values.extra === undefined
       ? undefined
       : gated
-        ? operand(w, "w_up", extrav, cfg.vec)
-        : w.input("b1", extrav);
-  const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
-  const fn = activationFunction(w.b, act as Activation);
-  const kv = inner / cfg.vec;
-  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
+        ? operand(w, "w_up", values.extra, cfg.vec)
+        : w.input("b1", values.extra);
+  return { cfg, experts, hidden, inner, k, x, order, offsets, w1, ...(extra && { extra }) };
+}
+
+/** The B operands of the up projection: W1's (and Wup's) row `col` of expert `wbase`'s block. */
+export function upWeights(up: GroupedUp, gated: boolean) {
+  const kv = up.inner / up.cfg.vec;
   const weight = (name: string) => (col: string, kk: string) =>
     `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
+  return gated ? [weight(up.w1), weight(up.extra!)] : [weight(up.w1)];
+}
+
+/** H[a] = act(x[a / k]·W1[e]ᵀ + b1[e]) (or the gated pair) for the assignments of each segment. */
+export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel {
+  const w = new KernelWriter(ctx);
+  const { act, gated, bias } = node.attrs;
+  const [xv, , ov, offv, w1v, extrav] = node.inputs;
+  const up = groupedUp(
+    w,
+    {
+      x: xv!,
+      order: ov!,
+      offsets: offv!,
+      w1: w1v!,
+      ...(extrav !== undefined && { extra: extrav }),
+    },
+    { gated },
+    node.outputs[0]!,
+  );
+  const { cfg, experts, hidden, k, x, order, offsets, extra } = up;
+  const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
+  const fn = activationFunction(w.b, act as Activation);
+  const kv = up.inner / cfg.vec;
+  const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
   groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
     w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
     emitGemm(w, cfg, {
       out: hidden,
-      inner,
+      inner: up.inner,
       ...groupedRows(order, hidden, w),
       source: (key) => `${key} / ${u(k)}`,
       a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
-      b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+      b: upWeights(up, gated),
       output: h,
       value: (_r, c, [a0, a1]) =>
         `select(${f(0)}, ${

@@ -10,6 +10,7 @@ import { emitGemm, gemmOutput, operand } from "../gemm/emit.js";
 import { emitOuterProductSum, transposedWeight } from "../gemm/outer.js";
 import { staticRows, storeWidth, tileGemm } from "../gemm/tiling.js";
 import { groupedRows, groupedTiles } from "../gemm/tiles.js";
+import { groupedUp, upWeights } from "./grouped.js";
 import { activationFunction } from "../math.js";
 
 const dims = (w: KernelWriter, value: number, what: string) =>
@@ -70,26 +71,19 @@ export function moeGroupedUpGrad(
   const ins = node.inputs;
   const [xv, , ov, offv, w1v] = ins;
   const extrav = ins.length === 7 ? ins[5] : undefined;
-  const [experts, hidden, inner] = dims(w, w1v!, "expert weight dims") as [number, number, number];
-  const k = staticDim(w.type(node.outputs[0]!).shape[1], "top_k");
-  const rows = staticRows(w, xv!);
-  const cfg = tileGemm(w, {
-    out: hidden,
-    inner,
-    weights: gated ? 2 : 1,
-    ...(rows !== undefined && { rows }),
-  });
-  if (cfg.share > 0) w.b.declare("diagnostic(off, subgroup_uniformity);");
-  const x = operand(w, "x", xv!, cfg.vec);
-  const order = w.input("order", ov!);
-  const offsets = w.input("offsets", offv!);
-  const w1 = operand(w, gated ? "w_gate" : "w1", w1v!, cfg.vec);
-  const extra =
-    extrav === undefined
-      ? undefined
-      : gated
-        ? operand(w, "w_up", extrav, cfg.vec)
-        : w.input("b1", extrav);
+  const up = groupedUp(
+    w,
+    {
+      x: xv!,
+      order: ov!,
+      offsets: offv!,
+      w1: w1v!,
+      ...(extrav !== undefined && { extra: extrav }),
+    },
+    { gated },
+    node.outputs[0]!,
+  );
+  const { cfg, experts, hidden, inner, k, x, order, offsets, extra } = up;
   const dh = w.input("dh", ins[ins.length - 1]!);
   const sw = storeWidth(cfg, hidden);
   const dA = gemmOutput(w, "d_a", node.outputs[0]!, sw);
@@ -98,8 +92,6 @@ export function moeGroupedUpGrad(
   const fnPrime = activationDerivative(w.b, act);
   const kv = inner / cfg.vec;
   const assignments = shapeSize(w.type(node.outputs[0]!).shape.slice(0, 2));
-  const weight = (name: string) => (col: string, kk: string) =>
-    `${name}[(wbase + ${col}) * ${u(kv)} + ${kk}]`;
   const upstream = (r: number, c: number) => `${dh}[dh_row${r} + col${c}]`;
   groupedTiles(w, cfg, { offsets, experts, assignments, out: hidden }, () => {
     w.b.line(`let wbase = min(e, ${u(experts - 1)}) * ${u(hidden)};`);
@@ -114,7 +106,7 @@ export function moeGroupedUpGrad(
         }),
       source: (key) => `${key} / ${u(k)}`,
       a: (src, kk) => `${x}[${src} * ${u(kv)} + ${kk}]`,
-      b: gated ? [weight(w1), weight(extra!)] : [weight(w1)],
+      b: upWeights(up, gated),
       output: dA,
       value: (r, c, [a0, a1]) => {
         const pre = bias ? `${a0} + ${extra}[wbase + col${c}]` : a0!;
