@@ -455,7 +455,7 @@ describe.skipIf(!HAVE_CHROMIUM)("playground in headless Chromium (WebGPU on Swif
     );
     expect(opacities.some((o) => o > 0)).toBe(true);
     expect(await p.locator("#train-status").textContent()).toMatch(
-      /trained 12 steps: loss .*held-out perplexity/,
+      /trained 12 steps \(-O2\): loss .*held-out perplexity/,
     );
     await p.setViewportSize({ width: 1280, height: 900 });
     await p.screenshot({ path: path.join(ARTIFACTS, "playground-train.png"), fullPage: true });

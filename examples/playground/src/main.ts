@@ -436,11 +436,10 @@ selectModel(currentPath);
 
 setupTextPanel();
 
-const trainPanel = setupTrainPanel(() => ({
-  path: currentPath,
-  source: editor.value,
-  overrides: parseOverrides(ui.overrides.value),
-}));
+const trainPanel = setupTrainPanel(() => {
+  const { path, source, overrides, level } = request();
+  return { path, source, overrides, level };
+});
 
 // ---- test hook ---------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ export interface TrainRequest {
   readonly path: string;
   readonly source: string;
   readonly overrides: readonly string[];
+  /** The page's optimisation level: -O2 fuses the backward like the forward. */
+  readonly level: 0 | 2;
   readonly text: string;
   readonly steps: number;
   readonly batch: number;
@@ -89,8 +91,10 @@ export async function train(
   const corpus = new ByteCorpus(new TextEncoder().encode(request.text), request.seq, "the text");
   const graph = byteLevelGraph(request);
   const moec = await getDevice();
-  onStatus(`compiling the training step of ${graph.name} (forward, loss, backward)…`);
-  const plan = compileTraining(graph, { profile: profileOfDevice(moec) });
+  onStatus(
+    `compiling the training step of ${graph.name} (forward, loss, backward; -O${request.level})…`,
+  );
+  const plan = compileTraining(graph, { profile: profileOfDevice(moec), level: request.level });
   onStatus(`uploading weights and compiling ${plan.step.shaders.length} shaders…`);
   const config = {
     ...DEFAULT_OPTIMIZER,

@@ -12,7 +12,7 @@ const PAGE_TEXT = Object.values(
 )[0] as string;
 
 /** What the panel trains: the editor's spec and overrides, read when Start is pressed. */
-export type SpecSource = () => Pick<TrainRequest, "path" | "source" | "overrides">;
+export type SpecSource = () => Pick<TrainRequest, "path" | "source" | "overrides" | "level">;
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -95,7 +95,7 @@ export function setupTrainPanel(spec: SpecSource) {
       );
       const first = losses[0];
       status(
-        `${taken < request.steps ? "stopped after" : "trained"} ${taken} step${taken === 1 ? "" : "s"}` +
+        `${taken < request.steps ? "stopped after" : "trained"} ${taken} step${taken === 1 ? "" : "s"} (-O${request.level})` +
           (first === undefined ? "" : `: loss ${first.toFixed(3)} → ${losses.at(-1)!.toFixed(3)}`) +
           (last?.tokensPerSecond === undefined
             ? ""
