@@ -53,7 +53,7 @@ export const VALIDATION_SEQUENCES = 8;
 export const train: Command = {
   summary: "train a language model on a text file: its bytes, or its tokens (WebGPU)",
   usage:
-    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--init WEIGHTS] [--tokenizer FILE] [--eval-every N] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
+    "moec train SPEC [--data PATH] [--steps N] [--batch B] [--seq S] [--lr X] [--seed N] [--out DIR] [--resume FILE] [--init WEIGHTS] [--tokenizer FILE] [--bias-update X] [--eval-every N] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
   details: `Byte-level tokens (vocabulary 256; the model's 'vocab' is set to 256 unless --set gives it),
 or a tokenizer's (--tokenizer, or the tokenizer.json beside --init; the spec's vocabulary stays).
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
@@ -74,6 +74,8 @@ to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's b
                     model folder (e.g. one whose config.json moec import-hf made SPEC from) or a
                     safetensors file, such as a moec train checkpoint
   --tokenizer FILE  train on this tokenizer.json's ids of the text instead of its bytes
+  --bias-update X   γ of DeepSeek-V3's balancing: a router's selection bias (if it has one) moves
+                    by γ per step against each expert's load (default 0.001; 0: fixed)
   --eval-every N    validation perplexity every N steps and at the end (default 50)
   -O 0|2            kernels of the step graph: fused and tiled (2, the default) or one simple
                     kernel per op (0); the two agree to float rounding
@@ -94,6 +96,7 @@ kept (sub-)token assignment over the step's batch.`,
     "eval-every": { type: "string" },
     init: { type: "string" },
     tokenizer: { type: "string" },
+    "bias-update": { type: "string" },
     ...levelOption,
   },
   async run(args, io) {
@@ -120,6 +123,10 @@ kept (sub-)token assignment over the step's batch.`,
     const lr = /^[0-9.eE+-]+$/.test(lrText) ? Number(lrText) : NaN;
     if (!(Number.isFinite(lr) && lr > 0))
       return usageError(io, `--lr must be a positive number, got '${lrText}'`);
+    const gammaText = (args.values["bias-update"] as string | undefined) ?? "0.001";
+    const biasUpdate = /^[0-9.eE+-]+$/.test(gammaText) ? Number(gammaText) : NaN;
+    if (!(Number.isFinite(biasUpdate) && biasUpdate >= 0))
+      return usageError(io, `--bias-update must be a non-negative number, got '${gammaText}'`);
     const stopAt = int("stop-at", steps);
     if (stopAt === undefined || stopAt > steps)
       return usageError(io, "--stop-at must be a positive integer no larger than --steps");
@@ -160,6 +167,7 @@ kept (sub-)token assignment over the step's batch.`,
         lr,
         steps,
         warmup: Math.max(1, Math.round(steps / 10)),
+        biasUpdate,
       };
       const modelName = result.model ?? result.graph.name;
       const resumed =

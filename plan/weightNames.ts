@@ -32,3 +32,9 @@ export function expertWeightNames(name: string, experts: number): string[] {
 export function stackedTensorName(name: string): string {
   return name.replace(`${EXPERT_INDEX}.`, "");
 }
+
+/**
+ * A router's selection bias (DeepSeek-V3's `e_score_correction_bias`, its checkpoints' own name):
+ * it only selects experts, so no gradient reaches it; training moves it by load instead.
+ */
+export const SELECTION_BIAS = "e_score_correction_bias";

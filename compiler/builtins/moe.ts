@@ -8,7 +8,7 @@ import {
   type CapacityRule,
   isDropless,
 } from "../../plan/capacity.js";
-import { stackedExpertName } from "../../plan/weightNames.js";
+import { SELECTION_BIAS, stackedExpertName } from "../../plan/weightNames.js";
 import { type Gating, GATINGS, type InitKind } from "../ir/ops.js";
 import type { Routing, Value } from "../values.js";
 import {
@@ -181,8 +181,6 @@ export const Router: BuiltinLayer = {
   },
 };
 
-/** The selection bias's weight suffix: DeepSeek-V3's own name, so its checkpoints load as they are. */
-const SELECTION_BIAS = "e_score_correction_bias";
 
 /** Whether a router needs DeepSeek-V3's routing op rather than the plain top-k of `route`. */
 function usesGroupedRoute(a: Args): boolean {

@@ -17,6 +17,12 @@ export interface OptimizerConfig {
   readonly minLrRatio: number;
   /** Gradients are scaled down so that their global L2 norm is at most this. */
   readonly maxGradNorm: number;
+  /**
+   * γ of DeepSeek-V3's auxiliary-loss-free balancing (arXiv 2412.19437, section 2.1.2): after
+   * each step a router's selection bias falls by γ for each expert loaded above the mean and
+   * rises by γ for each below it. 0 leaves the biases as they are.
+   */
+  readonly biasUpdate: number;
 }
 
 export const DEFAULT_OPTIMIZER: Omit<OptimizerConfig, "lr" | "steps"> = {
@@ -27,6 +33,7 @@ export const DEFAULT_OPTIMIZER: Omit<OptimizerConfig, "lr" | "steps"> = {
   warmup: 10,
   minLrRatio: 0.1,
   maxGradNorm: 1,
+  biasUpdate: 0.001,
 };
 
 /** The learning rate of step t (1-based). */
@@ -59,6 +66,9 @@ export function checkOptimizerConfig(c: OptimizerConfig): string | undefined {
       ? undefined
       : `steps must be a positive whole number, got ${c.steps}`) ??
     unit("minimum learning-rate ratio", c.minLrRatio) ??
-    positive("gradient clipping norm", c.maxGradNorm)
+    positive("gradient clipping norm", c.maxGradNorm) ??
+    (Number.isFinite(c.biasUpdate) && c.biasUpdate >= 0
+      ? undefined
+      : `the selection-bias update must be a non-negative number, got ${c.biasUpdate}`)
   );
 }

@@ -10,6 +10,7 @@ import {
   TRAINING_PLAN_FORMAT,
   type TrainingPlan,
 } from "../../plan/training.js";
+import { SELECTION_BIAS } from "../../plan/weightNames.js";
 import { STORAGE_USAGE, writeBuffer } from "../buffers.js";
 import { MoecRunError } from "../errors.js";
 import { type CompiledShader, compileShaders } from "../pipelines.js";
@@ -91,6 +92,12 @@ export class Trainer {
   readonly #control: GPUBuffer;
   readonly #clip: GPUBuffer;
   readonly #countUniform: GPUBuffer;
+  /** Each router's selection bias and a CPU copy of it: only the load rule moves it. */
+  #selectionBiases?: {
+    readonly scope: string;
+    readonly slot: Slot;
+    readonly values: Float32Array;
+  }[];
   #step = 0;
 
   private constructor(
@@ -227,6 +234,7 @@ export class Trainer {
         d(adamw, [s.acc, this.#hyper, this.#clip, s.weight, s.m, s.v, s.uniform], s.elements);
       }
     });
+    await this.#balanceSelectionBiases(received);
     this.#step = t;
     const activeExperts = [...received].map(([scope, counts]) => {
       const experts = counts[0]?.length ?? 0;
@@ -322,6 +330,35 @@ export class Trainer {
   }
 
   /** The first `elements` f32 values of each buffer, copied into one staging buffer and mapped once. */
+  /**
+   * DeepSeek-V3's auxiliary-loss-free balancing: each router's selection bias falls by γ for an
+   * expert that got more than the mean of the step's kept assignments and rises by γ for one
+   * that got fewer. No gradient reaches the bias and AdamW does not decay it, so a CPU copy read
+   * once stays exact.
+   */
+  async #balanceSelectionBiases(received: ReadonlyMap<string, number[][]>): Promise<void> {
+    const gamma = this.config.biasUpdate;
+    if (gamma === 0) return;
+    if (!this.#selectionBiases) {
+      const suffix = `.${SELECTION_BIAS}`;
+      const found = this.plan.params.flatMap((p, i) =>
+        p.name.endsWith(suffix)
+          ? [{ scope: p.name.slice(0, -suffix.length), slot: this.#slots[i]! }]
+          : [],
+      );
+      const values = await this.#readAll(found.map(({ slot }) => [slot.weight, slot.elements]));
+      this.#selectionBiases = found.map((f, i) => ({ ...f, values: values[i]! }));
+    }
+    for (const bias of this.#selectionBiases) {
+      const counts = received.get(bias.scope);
+      if (!counts) continue;
+      const load = Array.from(bias.values, (_, e) => counts.reduce((sum, h) => sum + h[e]!, 0));
+      const mean = load.reduce((a, b) => a + b, 0) / load.length;
+      load.forEach((l, e) => (bias.values[e]! += gamma * Math.sign(mean - l)));
+      writeBuffer(this.#device, bias.slot.weight, bias.values);
+    }
+  }
+
   async #readAll(
     reads: readonly (readonly [buffer: GPUBuffer, elements: number])[],
   ): Promise<Float32Array[]> {

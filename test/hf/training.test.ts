@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileTraining } from "../../compiler/autodiff/compileTraining.js";
 import { trainingGraph } from "../../compiler/autodiff/train.js";
 import { compileGraph } from "../../compiler/compile.js";
 import { folderOf } from "../../cli/checkpoint.js";
@@ -16,6 +17,8 @@ import type { MoecDevice } from "../../runtime/device.js";
 import { createNodeDevice } from "../../runtime/node/dawn.js";
 import { parseSafetensors, toFloat64 } from "../../runtime/safetensors/read.js";
 import { Session } from "../../runtime/session.js";
+import { DEFAULT_OPTIMIZER } from "../../runtime/train/schedule.js";
+import { Trainer } from "../../runtime/train/trainer.js";
 import { relL2 } from "../runtime/helpers.js";
 import {
   SUPPORTED,
@@ -129,4 +132,54 @@ describe("training graphs of Hugging Face architectures vs transformers' autogra
       );
     }
   }
+});
+
+// DeepSeek-V3 trains its selection bias by load, not by gradient (auxiliary-loss-free balancing,
+// arXiv 2412.19437): after each step, bias_e += γ·sign(mean load - load_e). The expected biases are
+// computed here in float64 from the kept-assignment counts each step reports.
+describe("DeepSeek-V3's selection bias under training", () => {
+  const specDir = tempDir("bias");
+  it("moves by γ against each expert's load, step by step; γ = 0 leaves it as it is", async () => {
+    const ref = JSON.parse(
+      readFileSync(path.join(fixtureDir("deepseek_v3"), "grads.json"), "utf8"),
+    ) as GradReference;
+    const plan = compileTraining(lowerSpec(writeImportedSpec("deepseek_v3", specDir)));
+    const weights = readCheckpoint(folderOf(fixtureDir("deepseek_v3")));
+    const batch = [{ ids: Int32Array.from(ref.input_ids), targets: Int32Array.from(ref.targets) }];
+    const biases = plan.params
+      .map((p) => p.name)
+      .filter((n) => n.endsWith(".e_score_correction_bias"));
+    expect(biases.length).toBe(2); // the two MoE layers
+    for (const gamma of [0.01, 0]) {
+      const config = { ...DEFAULT_OPTIMIZER, lr: 1e-3, steps: 3, biasUpdate: gamma };
+      const trainer = await Trainer.create(moec.device, plan, weights, config);
+      const before = await trainer.weights();
+      const expected = new Map(biases.map((n) => [n, Float64Array.from(before.get(n)!)]));
+      let moved = 0;
+      for (let step = 0; step < 3; step++) {
+        const r = await trainer.step(batch);
+        for (const site of r.activeExperts) {
+          const bias = expected.get(`${site.scope}.e_score_correction_bias`)!;
+          const load = bias.map((_, e) => site.counts.reduce((s, head) => s + head[e]!, 0));
+          const mean = load.reduce((a, b) => a + b, 0) / load.length;
+          load.forEach((l, e) => {
+            bias[e]! += gamma * Math.sign(mean - l);
+            if (l !== mean) moved++;
+          });
+        }
+      }
+      const after = await trainer.weights();
+      trainer.destroy();
+      for (const name of biases) {
+        const got = after.get(name)!;
+        if (gamma === 0) expect(Array.from(got), name).toEqual(Array.from(before.get(name)!));
+        else
+          got.forEach((v, e) =>
+            expect(Math.abs(v - expected.get(name)![e]!), `${name}[${e}]`).toBeLessThan(1e-6),
+          );
+      }
+      expect(moved).toBeGreaterThan(0);
+    }
+    expect(moec.errors).toEqual([]);
+  });
 });
