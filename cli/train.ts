@@ -59,7 +59,7 @@ or a tokenizer's (--tokenizer, or the tokenizer.json beside --init; the spec's v
 The last 10% of the text is held out for validation. AdamW (betas 0.9, 0.95, weight decay 0.1),
 linear warm-up over the first 10% of the steps, cosine decay to 10% of --lr, gradients clipped
 to a global norm of 1; the loss is the cross-entropy plus 0.01 x each router's balance term.
-  --data PATH       a UTF-8 text file (default: moec's own README.md, about 28 kB)
+  --data PATH       a UTF-8 text file (default: moec's own README.md, about 40 kB)
   --steps N         optimiser steps (default 100)
   --batch B         sequences per step (default 4)
   --seq S           tokens per sequence (default 64, at most ${MAX_SEQ})
