@@ -83,3 +83,10 @@ export function readTokenizer(
   }
   return loadTokenizer(read(file), config, file);
 }
+
+/** The tokenizer.json beside weights (a model folder or a file), when there is one. */
+export function tokenizerBeside(weights: string | undefined): string | undefined {
+  if (weights === undefined) return undefined;
+  const file = join(isFolder(weights) ? weights : dirname(weights), "tokenizer.json");
+  return existsSync(file) ? file : undefined;
+}

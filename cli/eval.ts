@@ -11,18 +11,20 @@ import { EXIT, type Command, positiveInt, usageError } from "./common.js";
 import { levelOption, optLevel } from "./run.js";
 import { MAX_DATA_FILE_BYTES, readRegularFile } from "../compiler/node/files.js";
 import { defaultCorpusPath } from "./defaultCorpus.js";
-import { readTokenizer } from "./checkpoint.js";
+import { isFolder, readTokenizer, readWeightsPath, tokenizerBeside } from "./checkpoint.js";
 import { MAX_SEQ, VALIDATION_SEQUENCES, isInputError, trainingData } from "./train.js";
 
 export const evaluate: Command = {
-  summary: "validation perplexity and expert activation of a moec train checkpoint",
+  summary:
+    "validation perplexity and expert activation of a checkpoint (moec train's or a model folder)",
   usage:
-    "moec eval SPEC --weights CHECKPOINT [--data PATH] [--seq S] [--batch B] [--tokenizer FILE] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
+    "moec eval SPEC --weights CHECKPOINT|DIR [--data PATH] [--seq S] [--batch B] [--tokenizer FILE] [-O 0|2] [--model NAME] [--set NAME=VALUE]...",
   details: `Runs the model with the checkpoint's weights on the held-out last 10% of the text (the
 split moec train uses) and prints the mean cross-entropy, the perplexity, and per MoE layer the
 experts that received at least one kept assignment (per head for multi-head MoE) with each
 expert's share of the assignments. Give the same --set options as for training.
-  --weights FILE    a checkpoint written by moec train (required)
+  --weights FILE    a checkpoint written by moec train, or DIR, a Hugging Face model folder
+                    (its tokenizer.json gives the tokens unless --tokenizer does) (required)
   --data PATH       a UTF-8 text file (default: moec's own README.md, as for moec train)
   --seq S           tokens per sequence (default 64, at most ${MAX_SEQ})
   --batch B         held-out sequences to evaluate (default ${VALIDATION_SEQUENCES}; fewer if the tail is short)
@@ -43,7 +45,10 @@ expert's share of the assignments. Give the same --set options as for training.
     if (!file || args.positionals.length > 1) return usageError(io, "eval takes one SPEC file");
     const weights = args.values.weights as string | undefined;
     if (weights === undefined)
-      return usageError(io, "eval needs --weights FILE (a checkpoint of moec train)");
+      return usageError(
+        io,
+        "eval needs --weights FILE (a checkpoint of moec train) or DIR (a Hugging Face model folder)",
+      );
     const data = (args.values.data as string | undefined) ?? defaultCorpusPath();
     if (data === undefined)
       return usageError(
@@ -58,7 +63,11 @@ expert's share of the assignments. Give the same --set options as for training.
     const level = optLevel(args);
     if (level === undefined) return usageError(io, "-O takes 0 or 2");
     try {
-      const tokenizerFile = args.values.tokenizer as string | undefined;
+      // A model folder (Hugging Face) brings its tokenizer; a moec checkpoint trained on bytes none.
+      const folder = isFolder(weights);
+      const tokenizerFile =
+        (args.values.tokenizer as string | undefined) ??
+        (folder ? tokenizerBeside(weights) : undefined);
       const tokenizer =
         tokenizerFile === undefined
           ? undefined
@@ -69,21 +78,29 @@ expert's share of the assignments. Give the same --set options as for training.
       const moec = await createNodeDevice();
       const plan = compileTraining(result.graph, { profile: profileOfDevice(moec), level });
       const modelName = result.model ?? result.graph.name;
-      const checkpoint = decodeCheckpoint(
-        plan,
-        readRegularFile(weights, "checkpoint file", MAX_DATA_FILE_BYTES),
-        weights,
-      );
-      if (checkpoint.model !== modelName)
-        throw new CheckpointError(
-          `${weights} is a checkpoint of ${checkpoint.model}, not ${modelName}`,
+      let where = "";
+      let session: Session;
+      if (folder) {
+        const read = readWeightsPath(weights, (m) => io.err(`warning: ${m}\n`));
+        session = await Session.create(moec.device, plan.step, read);
+      } else {
+        const checkpoint = decodeCheckpoint(
+          plan,
+          readRegularFile(weights, "checkpoint file", MAX_DATA_FILE_BYTES),
+          weights,
         );
-      const session = await Session.create(moec.device, plan.step, checkpoint.weights);
+        if (checkpoint.model !== modelName)
+          throw new CheckpointError(
+            `${weights} is a checkpoint of ${checkpoint.model}, not ${modelName}`,
+          );
+        where = ` at step ${checkpoint.step}`;
+        session = await Session.create(moec.device, plan.step, checkpoint.weights);
+      }
       const held = corpus.validationSequences(count);
       const v = await validate({ evaluate: (s) => evaluateSequence(session, s) }, held);
       session.destroy();
       io.out(
-        `${modelName} at step ${checkpoint.step} on ${data} (${held.length} held-out sequences of ${seq} ${corpus.unit}s; adapter: ${moec.describeAdapter()})\n`,
+        `${modelName}${where} on ${data} (${held.length} held-out sequences of ${seq} ${corpus.unit}s; adapter: ${moec.describeAdapter()})\n`,
       );
       io.out(
         `validation: cross-entropy ${v.ce.toFixed(4)} nats/${corpus.unit}, perplexity ${v.perplexity.toFixed(3)}\n`,

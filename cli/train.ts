@@ -24,7 +24,7 @@ import {
   checkedText,
 } from "../runtime/train/data.js";
 import { type TextTokenizer, TokenizerError } from "../runtime/text/tokenizer.js";
-import { isFolder, readTokenizer, readWeightsPath } from "./checkpoint.js";
+import { readTokenizer, readWeightsPath, tokenizerBeside } from "./checkpoint.js";
 import { DEFAULT_OPTIMIZER, type OptimizerConfig } from "../runtime/train/schedule.js";
 import { type SiteActivity, Trainer } from "../runtime/train/trainer.js";
 import { type Validation, validate } from "../runtime/train/validate.js";
@@ -337,13 +337,6 @@ export function languageModel(file: string, args: Parsed, io: Io, bytes = true) 
   if (bytes ? vocab !== BYTE_VOCAB : typeof vocab !== "number")
     throw new GradError(`${what}; ${result.graph.name} has ${vocab ?? "no"} output classes`);
   return { ...result, vocab: vocab as number };
-}
-
-/** The tokenizer.json beside --init weights, when there is one (else training is on bytes). */
-function tokenizerBeside(init: string | undefined): string | undefined {
-  if (init === undefined) return undefined;
-  const file = path.join(isFolder(init) ? init : path.dirname(init), "tokenizer.json");
-  return existsSync(file) ? file : undefined;
 }
 
 /**

@@ -3,15 +3,20 @@
 // safetensors headers, independently of moec's reader); generate prints transformers' own greedy
 // text for the reference prompt, --stats says which experts each fed-back token used, --ids
 // works without a tokenizer; moec train trains imported specs at -O0 and -O2, and fine-tunes a
-// checkpoint (--init) on its tokenizer's ids.
+// checkpoint (--init) on its tokenizer's ids; moec eval scores a model folder like the float64 reference.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { escapeControl } from "../../cli/common.js";
+import { weightNodes } from "../../compiler/ir/graph.js";
+import { runReference } from "../../compiler/ir/interpret.js";
+import { loadTokenizer } from "../../runtime/text/tokenizer.js";
+import { TokenCorpus } from "../../runtime/train/data.js";
 import { runMoec } from "../helpers/golden.js";
 import {
   copyFixture,
   fixtureDir,
+  lowerSpec,
   readReference,
   sorted,
   SUPPORTED,
@@ -365,4 +370,83 @@ describe("moec train --init: fine-tuning a Hugging Face checkpoint", () => {
     expect(notText.code).toBe(1);
     expect(notText.stderr).toBe(`moec: ${binary} is not text: it holds a NUL byte at offset 0\n`);
   });
+});
+
+// moec eval on a Hugging Face model folder: perplexity on a text's held-out tail, through its
+// own tokenizer, against the float64 reference interpreter run on the same sequences with the
+// checkpoint's tensors (read here from the safetensors file itself).
+describe("moec eval on a Hugging Face model folder", () => {
+  const dir = tempDir("eval-hf");
+  const text = path.join(dir, "text.txt");
+  writeFileSync(
+    text,
+    "Experts of the model run on the device, and the router picks them. ".repeat(12),
+  );
+  it(
+    "qwen3_moe: the held-out cross-entropy of the float64 reference",
+    async () => {
+      const spec = writeImportedSpec("qwen3_moe", dir);
+      const [seq, count] = [16, 2];
+      const r = await runMoec([
+        "eval",
+        spec,
+        "--weights",
+        fixtureDir("qwen3_moe"),
+        "--data",
+        text,
+        "--seq",
+        String(seq),
+        "--batch",
+        String(count),
+      ]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(
+        /^Qwen3MoeForCausalLM on .*text\.txt \(2 held-out sequences of 16 tokens;/,
+      );
+      const printed = Number(/cross-entropy (\d+\.\d{4}) nats\/token/.exec(r.stdout)![1]);
+
+      const graph = lowerSpec(spec);
+      const tensors = checkpointTensors(fixtureDir("qwen3_moe"));
+      const f64 = (name: string) => {
+        const { bytes } = tensors.get(name)!;
+        const f32 = new Float32Array(
+          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+        );
+        return Float64Array.from(f32);
+      };
+      const weights = new Map(
+        weightNodes(graph).map((w) => {
+          const shape = graph.values[w.outputs[0]!]!.type.shape as number[];
+          const name = w.attrs.name;
+          const parts = name.includes("{e}")
+            ? Array.from({ length: shape[0]! }, (_, e) => f64(name.replace("{e}", String(e))))
+            : [f64(name)];
+          const data = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+          parts.reduce((at, p) => (data.set(p, at), at + p.length), 0);
+          return [name, { shape, data }] as const;
+        }),
+      );
+      const tokenizer = loadTokenizer(
+        readFileSync(path.join(fixtureDir("qwen3_moe"), "tokenizer.json"), "utf8"),
+      );
+      const ids = Int32Array.from(tokenizer.encode(readFileSync(text, "utf8")));
+      const held = new TokenCorpus(ids, seq, text, "token").validationSequences(count);
+      expect(held).toHaveLength(count);
+      let ce = 0;
+      for (const s of held) {
+        const inputs = new Map([["ids", { shape: [seq], data: Float64Array.from(s.ids) }]]);
+        const logits = runReference(graph, inputs, weights).outputs.values().next().value!;
+        const vocab = logits.shape[1]!;
+        for (let t = 0; t < seq; t++) {
+          const row = logits.data.subarray(t * vocab, (t + 1) * vocab);
+          const max = Math.max(...row);
+          const lse = max + Math.log(row.reduce((sum, x) => sum + Math.exp(x - max), 0));
+          ce += (lse - row[s.targets[t]!]!) / (seq * held.length);
+        }
+      }
+      expect(Math.abs(printed - ce)).toBeLessThan(2e-4);
+    },
+    GUARD,
+  );
 });
