@@ -3,7 +3,8 @@
 // safetensors headers, independently of moec's reader); generate prints transformers' own greedy
 // text for the reference prompt, --stats says which experts each fed-back token used, --ids
 // works without a tokenizer; moec train trains imported specs at -O0 and -O2, and fine-tunes a
-// checkpoint (--init) on its tokenizer's ids; moec eval scores a model folder like the float64 reference.
+// checkpoint (--init) on its tokenizer's ids; moec eval scores a model folder as the float64
+// reference does.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
