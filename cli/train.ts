@@ -1,7 +1,7 @@
 // `moec train`: trains a language model spec on the bytes of a text file (vocabulary 256) on the
 // local WebGPU device, printing progress and the held-out perplexity, and writing a safetensors
 // checkpoint (weights under the names of `moec params --json`) and a JSON log.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { GradError } from "../compiler/autodiff/grad.js";
