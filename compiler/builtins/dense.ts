@@ -11,7 +11,6 @@ import {
   gatedBiasCheck,
   inputTensor,
   int,
-  oneOf,
   positive,
   string,
   tensor,
