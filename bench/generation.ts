@@ -46,7 +46,7 @@ import {
   onnxruntimeVersion,
   weightsFile,
 } from "./generationEngines.js";
-import { stats } from "./measure.js";
+import { formatMarkdown, stats } from "./measure.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ONNX_DIR = path.join(ROOT, "bench", "onnx");
@@ -227,14 +227,6 @@ function pairedDecodeRatio(a: Row, b: Row): number {
   return stats(a.runs.map((r, i) => r.decodeTps / b.runs[i]!.decodeTps)).median;
 }
 
-async function formatMarkdown(text: string): Promise<string> {
-  try {
-    const prettier = await import("prettier");
-    return await prettier.format(text, { parser: "markdown" });
-  } catch {
-    return text;
-  }
-}
 
 function report(adapter: string, runs: readonly ModelRun[], seconds: number): string {
   const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));

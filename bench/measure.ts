@@ -248,3 +248,13 @@ export function pairedRatio(a: ModelResult, b: ModelResult): number {
 export function gflops(macs: number, ms: number): number {
   return ms > 0 ? (2 * macs) / (ms * 1e6) : 0;
 }
+
+/** Aligned tables, as `npm run format` would write them (prettier is a dev dependency). */
+export async function formatMarkdown(text: string): Promise<string> {
+  try {
+    const prettier = await import("prettier");
+    return await prettier.format(text, { parser: "markdown" });
+  } catch {
+    return text;
+  }
+}

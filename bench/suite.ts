@@ -18,7 +18,7 @@ import { createNodeDevice } from "../runtime/node/dawn.js";
 import { type SweepResult, describeConfig, gemmSweep, largestGemm } from "./gemm.js";
 import { loadSpec, moeLayerInfo } from "./layers.js";
 import { layerModelGraph } from "../compiler/layerModel.js";
-import { type ModelResult, measureModels, pairedRatio } from "./measure.js";
+import { type ModelResult, formatMarkdown, measureModels, pairedRatio } from "./measure.js";
 import { referenceMatmul } from "./reference-matmul.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -63,15 +63,6 @@ const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const x2 = (x: number) => x.toFixed(2);
 const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
 
-/** Aligned tables, as `npm run format` would write them (prettier is a dev dependency). */
-async function formatMarkdown(text: string): Promise<string> {
-  try {
-    const prettier = await import("prettier");
-    return await prettier.format(text, { parser: "markdown" });
-  } catch {
-    return text;
-  }
-}
 
 async function main(): Promise<void> {
   const started = Date.now();

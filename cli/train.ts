@@ -308,9 +308,12 @@ export function isInputError(e: unknown): e is Error {
 export function languageModel(file: string, args: Parsed, io: Io, bytes = true) {
   const sets = (args.values.set as string[] | undefined) ?? [];
   const model = args.values.model as string | undefined;
-  const probe = compileToIR(file, nodeHost, { model, overrides: sets });
+  // Only bytes override the vocabulary, and only of a model with a `vocab` parameter: ask it
+  // (a second front-end pass) only then.
   const keep =
-    !bytes || sets.some((s) => s.startsWith("vocab=")) || !probe.hyperParams.has("vocab");
+    !bytes ||
+    sets.some((s) => s.startsWith("vocab=")) ||
+    !compileToIR(file, nodeHost, { model, overrides: sets }).hyperParams.has("vocab");
   const withVocab = {
     ...args,
     values: { ...args.values, set: keep ? sets : [...sets, `vocab=${BYTE_VOCAB}`] },

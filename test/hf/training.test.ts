@@ -52,6 +52,19 @@ function referenceGrads(name: string): Map<string, Float64Array> {
   return new Map([...file.tensors].map(([n, t]) => [n, toFloat64(t, n)]));
 }
 
+/** A fixture's reference gradients and checkpoint, read once for both levels. */
+const fixtures = new Map<string, ReturnType<typeof readFixture>>();
+function readFixture(name: string) {
+  const ref = JSON.parse(
+    readFileSync(path.join(fixtureDir(name), "grads.json"), "utf8"),
+  ) as GradReference;
+  return { ref, want: referenceGrads(name), weights: readCheckpoint(folderOf(fixtureDir(name))) };
+}
+function fixture(name: string): ReturnType<typeof readFixture> {
+  if (!fixtures.has(name)) fixtures.set(name, readFixture(name));
+  return fixtures.get(name)!;
+}
+
 let moec: MoecDevice;
 beforeAll(async () => {
   moec = await createNodeDevice();
@@ -66,18 +79,11 @@ describe("training graphs of Hugging Face architectures vs transformers' autogra
         `${name} -O${level}: loss and every parameter's gradient`,
         { timeout: 180_000 },
         async () => {
-          const ref = JSON.parse(
-            readFileSync(path.join(fixtureDir(name), "grads.json"), "utf8"),
-          ) as GradReference;
-          const want = referenceGrads(name);
+          const { ref, want, weights } = fixture(name);
           const forward = lowerSpec(writeImportedSpec(name, specDir));
           const train = trainingGraph(forward, { balanceCoef: 0 });
           const { plan } = compileGraph(train, { level });
-          const session = await Session.create(
-            moec.device,
-            plan,
-            readCheckpoint(folderOf(fixtureDir(name))),
-          );
+          const session = await Session.create(moec.device, plan, weights);
           const ints = (xs: number[]) => ({ shape: [xs.length], data: Int32Array.from(xs) });
           const result = await session.run(
             new Map([
@@ -140,11 +146,8 @@ describe("training graphs of Hugging Face architectures vs transformers' autogra
 describe("DeepSeek-V3's selection bias under training", () => {
   const specDir = tempDir("bias");
   it("moves by γ against each expert's load, step by step; γ = 0 leaves it as it is", async () => {
-    const ref = JSON.parse(
-      readFileSync(path.join(fixtureDir("deepseek_v3"), "grads.json"), "utf8"),
-    ) as GradReference;
+    const { ref, weights } = fixture("deepseek_v3");
     const plan = compileTraining(lowerSpec(writeImportedSpec("deepseek_v3", specDir)));
-    const weights = readCheckpoint(folderOf(fixtureDir("deepseek_v3")));
     const batch = [{ ids: Int32Array.from(ref.input_ids), targets: Int32Array.from(ref.targets) }];
     const biases = plan.params
       .map((p) => p.name)

@@ -119,6 +119,20 @@ function outputsPerInvocation(width: number): number {
 const range = (n: number): number[] => Array.from({ length: n }, (_, c) => c);
 
 /**
+ * In scope after it: `base` (row i's first element of x, d wide), `a` = max(absmax of the row, ε)
+ * and `s` = 127 / a, the quantisation scale. Shared by inference's act_quant and training's.
+ */
+export function rowAbsmax(w: KernelWriter, x: string, i: string, d: number): void {
+  w.b.line(`let base = ${i} * ${u(d)};`);
+  w.b.line(`var a = ${f(0)};`);
+  w.b.block(`for (var c = 0u; c < ${u(d)}; c++)`, () =>
+    w.b.line(`a = max(a, abs(${x}[base + c]));`),
+  );
+  w.b.line(`a = max(a, ${f(SCALE_EPS)});`);
+  w.b.line(`let s = ${f(INT8_MAX)} / a;`);
+}
+
+/**
  * One invocation per row: absmax, then q = clamp(round(x · 127 / absmax), -127, 127) packed
  * four to a word (the row padded with zeros to whole ternary words), and the row's
  * dequantisation factor absmax / 127.
@@ -132,13 +146,7 @@ export function emitActQuant(node: Node<"act_quant">, ctx: EmitContext): Emitted
   const q = w.output("q", node.outputs[0]!);
   const scale = w.output("scale", node.outputs[1]!);
   w.perItem(shapeSize(shape.slice(0, -1)), (i) => {
-    w.b.line(`let base = ${i} * ${u(d)};`);
-    w.b.line(`var a = ${f(0)};`);
-    w.b.block(`for (var c = 0u; c < ${u(d)}; c++)`, () =>
-      w.b.line(`a = max(a, abs(${x}[base + c]));`),
-    );
-    w.b.line(`a = max(a, ${f(SCALE_EPS)});`);
-    w.b.line(`let s = ${f(INT8_MAX)} / a;`);
+    rowAbsmax(w, x, i, d);
     w.b.block(`for (var k = 0u; k < ${u(words)}; k++)`, () => {
       w.b.line("var word = 0u;");
       w.b.block("for (var j = 0u; j < 4u; j++)", () => {

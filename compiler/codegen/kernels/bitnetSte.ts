@@ -5,6 +5,7 @@ import type { Node } from "../../ir/graph.js";
 import { INT8_MAX, SCALE_EPS } from "../../../plan/bitnet.js";
 import { constantSize, shapeSize } from "../../../plan/size.js";
 import { f32Literal as f, u32Literal as u } from "../wgsl.js";
+import { rowAbsmax } from "./bitnet.js";
 import { type EmitContext, type EmittedKernel, KernelWriter, staticDim } from "./common.js";
 
 /** Lanes of the workgroup that quantises one weight matrix. */
@@ -18,13 +19,7 @@ export function emitActQuantSte(node: Node<"act_quant_ste">, ctx: EmitContext): 
   const x = w.input("x", node.inputs[0]!);
   const y = w.output("y", node.outputs[0]!);
   w.perItem(shapeSize(shape.slice(0, -1)), (i) => {
-    w.b.line(`let base = ${i} * ${u(d)};`);
-    w.b.line(`var a = ${f(0)};`);
-    w.b.block(`for (var c = 0u; c < ${u(d)}; c++)`, () =>
-      w.b.line(`a = max(a, abs(${x}[base + c]));`),
-    );
-    w.b.line(`a = max(a, ${f(SCALE_EPS)});`);
-    w.b.line(`let s = ${f(INT8_MAX)} / a;`);
+    rowAbsmax(w, x, i, d);
     w.b.line(`let back = a / ${f(INT8_MAX)};`);
     w.b.block(`for (var c = 0u; c < ${u(d)}; c++)`, () =>
       w.b.line(

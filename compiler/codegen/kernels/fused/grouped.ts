@@ -26,15 +26,17 @@ export interface GroupedUp {
 }
 
 /**
- * Tiles the up projection x[a / k]·W1[e]ᵀ (with Wup[e] for gated experts) and binds its operands;
- * `values` are the IR values of x, order, offsets, W1 and the optional extra weight.
+ * Tiles the up projection x[a / k]·W1[e]ᵀ (with Wup[e] for gated experts) and binds its operands
+ * from `inputs`, laid out as moe_grouped_up's: (x, expert, order, offsets, w1[, extra]).
  */
 export function groupedUp(
   w: KernelWriter,
-  values: { x: number; order: number; offsets: number; w1: number; extra?: number },
+  inputs: readonly number[],
   { gated }: { readonly gated: boolean },
   assignments: number,
 ): GroupedUp {
+  const [xv, , ov, offv, w1v, extrav] = inputs;
+  const values = { x: xv!, order: ov!, offsets: offv!, w1: w1v!, extra: extrav };
   const [experts, hidden, inner] = w
     .type(values.w1)
     .shape.map((d) => staticDim(d, "expert weight dims")) as [number, number, number];
@@ -73,19 +75,7 @@ export function upWeights(up: GroupedUp, gated: boolean) {
 export function moeGroupedUp(node: Node<"moe_grouped_up">, ctx: EmitContext): EmittedKernel {
   const w = new KernelWriter(ctx);
   const { act, gated, bias } = node.attrs;
-  const [xv, , ov, offv, w1v, extrav] = node.inputs;
-  const up = groupedUp(
-    w,
-    {
-      x: xv!,
-      order: ov!,
-      offsets: offv!,
-      w1: w1v!,
-      ...(extrav !== undefined && { extra: extrav }),
-    },
-    { gated },
-    node.outputs[0]!,
-  );
+  const up = groupedUp(w, node.inputs, { gated }, node.outputs[0]!);
   const { cfg, experts, hidden, k, x, order, offsets, extra } = up;
   const h = gemmOutput(w, "h", node.outputs[0]!, storeWidth(cfg, hidden));
   const fn = activationFunction(w.b, act as Activation);

@@ -69,20 +69,8 @@ export function moeGroupedUpGrad(
   const w = new KernelWriter(ctx);
   const { act, gated, bias } = node.attrs;
   const ins = node.inputs;
-  const [xv, , ov, offv, w1v] = ins;
-  const extrav = ins.length === 7 ? ins[5] : undefined;
-  const up = groupedUp(
-    w,
-    {
-      x: xv!,
-      order: ov!,
-      offsets: offv!,
-      w1: w1v!,
-      ...(extrav !== undefined && { extra: extrav }),
-    },
-    { gated },
-    node.outputs[0]!,
-  );
+  // The up projection's operands, as moe_grouped_up lays them out; dh comes last.
+  const up = groupedUp(w, ins.slice(0, -1), { gated }, node.outputs[0]!);
   const { cfg, experts, hidden, inner, k, x, order, offsets, extra } = up;
   const dh = w.input("dh", ins[ins.length - 1]!);
   const sw = storeWidth(cfg, hidden);
