@@ -142,10 +142,11 @@ export function buildPlan(
     }
   }
 
+  const [ids, positionsOf] = [idLimits(graph), positionLimits(graph)];
   const tensor = (io: { name: string; value: number }): PlanTensor => {
     const t = graph.values[io.value]!.type;
-    const limit = idLimits(graph).get(io.value);
-    const positions = positionLimits(graph).get(io.value);
+    const limit = ids.get(io.value);
+    const positions = positionsOf.get(io.value);
     return {
       name: io.name,
       dtype: t.dtype,
@@ -231,29 +232,25 @@ function planParams(graph: Graph, symbols: readonly string[]): PlanParam[] {
   return params;
 }
 
-/** For each input of positions a KV cache is written at: the cache's length. */
-function positionLimits(graph: Graph): Map<number, number> {
+/**
+ * For each value that `op` uses as row indices (input `indices`) into a tensor (input `table`):
+ * the fewest rows of any such tensor, so the runtime can refuse an index past the end.
+ */
+function indexLimits(graph: Graph, op: "kv_write" | "embedding", indices: number, table: number) {
   const limits = new Map<number, number>();
   for (const node of graph.nodes) {
-    if (node.op !== "kv_write") continue;
-    const rows = graph.values[node.inputs[2]!]!.type.shape[0] as number;
-    const positions = node.inputs[1]!;
-    limits.set(positions, Math.min(rows, limits.get(positions) ?? Infinity));
+    if (node.op !== op) continue;
+    const rows = graph.values[node.inputs[table]!]!.type.shape[0] as number;
+    const index = node.inputs[indices]!;
+    limits.set(index, Math.min(rows, limits.get(index) ?? Infinity));
   }
   return limits;
 }
 
-/** For each input value that feeds an embedding as token ids: the vocabulary size. */
-function idLimits(graph: Graph): Map<number, number> {
-  const limits = new Map<number, number>();
-  for (const node of graph.nodes) {
-    if (node.op !== "embedding") continue;
-    const vocab = graph.values[node.inputs[1]!]!.type.shape[0] as number;
-    const ids = node.inputs[0]!;
-    limits.set(ids, Math.min(vocab, limits.get(ids) ?? Infinity));
-  }
-  return limits;
-}
+/** Positions a KV cache is written at: bounded by the cache's length. */
+const positionLimits = (graph: Graph) => indexLimits(graph, "kv_write", 1, 2);
+/** Token ids that feed an embedding: bounded by the vocabulary. */
+const idLimits = (graph: Graph) => indexLimits(graph, "embedding", 0, 1);
 
 /** Why a weight cannot be bound, and what would fit: how many of its leading rows one binding holds. */
 function oversizedWeight(
